@@ -1,0 +1,64 @@
+// probes::Result: what one run of one check found. A value, never an exception.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace lookout::probes {
+
+/// Nagios order: the numeric value is the plugin exit code.
+enum class Status { ok = 0, warning = 1, critical = 2, unknown = 3 };
+
+/// Why a check failed. A small fixed set so it can be a bounded metric label.
+enum class FailureKind { none, dns, connect, tls, timeout, http_status, assertion, protocol, internal };
+
+std::string_view to_string(Status s);
+std::string_view to_string(FailureKind k);
+std::optional<Status> status_from_string(std::string_view s);
+std::optional<FailureKind> failure_kind_from_string(std::string_view s);
+
+/// The worse of two statuses (critical > warning > unknown > ok).
+Status worst(Status a, Status b);
+
+/// One metric sample a probe wants exported, beside the generic probe_* ones.
+/// `labels` are extra labels on top of client/site/check; values must come from a bounded set.
+struct Sample {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+};
+
+struct Result {
+  Status status = Status::unknown;
+  FailureKind failure = FailureKind::none;
+  /// One line a person can act on: "HTTP 503 from 203.0.113.7 after 84 ms".
+  std::string summary;
+  /// Phase durations in seconds, in the order they happened (resolve, connect, tls, ...).
+  std::vector<std::pair<std::string, double>> phases;
+  double duration_seconds = 0;
+  std::chrono::system_clock::time_point started{};
+  /// Typed facts (cert expiry, detected version, http status, ...), free-form JSON object.
+  nlohmann::json facts = nlohmann::json::object();
+  /// Probe-specific metric samples (blackbox names where they exist).
+  std::vector<Sample> samples;
+
+  void set_phase(std::string_view phase, double seconds);
+  double phase(std::string_view phase) const;  // 0 when absent
+  void add_sample(std::string name, double value,
+                  std::vector<std::pair<std::string, std::string>> labels = {});
+  nlohmann::json to_json() const;
+};
+
+/// Convenience constructors.
+Result make_result(Status s, FailureKind k, std::string summary);
+
+/// "84 ms", "1.2 s", "10 s": durations in summaries.
+std::string human_duration(double seconds);
+
+}  // namespace lookout::probes

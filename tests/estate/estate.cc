@@ -1,0 +1,57 @@
+#include "tests/estate/estate.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+namespace lookout::estate {
+
+Estate::Estate(EstateOptions options) : options_(std::move(options)) {
+  if (options_.work_dir.empty()) {
+    std::string templ = (std::filesystem::temp_directory_path() / "lookout-estate-XXXXXX").string();
+    if (!mkdtemp(templ.data())) throw std::runtime_error("estate: cannot create a work directory");
+    options_.work_dir = templ;
+  }
+  std::filesystem::create_directories(options_.work_dir);
+}
+
+Estate::~Estate() { stop(); }
+
+void Estate::start() {
+  if (started_) return;
+  started_ = true;
+  // Port offsets from base_port (demo mode): http 0-19, tls 20-59, dns 60-69,
+  // node_exporter 70-79, cms 80-119, rdap 120-129, sinks 130-149.
+  start_http_sites(*this);
+  for (int i = 0; i < std::max(1, options_.threads); ++i)
+    threads_.emplace_back([this] { io_.run(); });
+}
+
+void Estate::stop() {
+  if (!started_) return;
+  started_ = false;
+  for (auto& fn : stop_hooks_) fn();
+  io_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  components_.clear();
+}
+
+std::string Estate::endpoint(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = endpoints_.find(name);
+  if (it == endpoints_.end()) throw std::out_of_range("estate has no endpoint '" + name + "'");
+  return it->second;
+}
+
+std::map<std::string, std::string> Estate::endpoints() const {
+  std::lock_guard lock(mutex_);
+  return endpoints_;
+}
+
+void Estate::add_endpoint(const std::string& name, const std::string& value) {
+  std::lock_guard lock(mutex_);
+  endpoints_[name] = value;
+}
+
+}  // namespace lookout::estate

@@ -1,0 +1,77 @@
+// estate::Estate: a fake client estate served on loopback, for tests, the demo and benchmarks.
+// Components (HTTP sites, TLS endpoints, DNS/DNSBL server, node_exporter, CMS sites, RDAP, sink
+// receivers) each live in their own file and are started from estate.cc's one list.
+// Lifetime: start() spawns a thread running the io_context; stop()/destructor joins it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+namespace lookout::estate {
+
+struct EstateOptions {
+  std::string address = "127.0.0.1";
+  /// 0 = every listener on an ephemeral port (tests). Otherwise component ports are
+  /// base_port + a fixed offset per component (see port_offsets in estate.cc) so the demo
+  /// config can name them.
+  uint16_t base_port = 0;
+  /// Where generated files go (CA and certificates, zone files). Created if missing;
+  /// empty = a fresh directory under /tmp.
+  std::string work_dir;
+  int threads = 1;
+};
+
+class Estate {
+ public:
+  explicit Estate(EstateOptions options);
+  ~Estate();
+  Estate(const Estate&) = delete;
+  Estate& operator=(const Estate&) = delete;
+
+  /// Starts every component. Throws std::runtime_error when a listener cannot be opened.
+  void start();
+  void stop();
+
+  /// Named endpoints: "http" -> "http://127.0.0.1:PORT", "dns" -> "127.0.0.1:PORT", ...
+  std::string endpoint(const std::string& name) const;  // throws std::out_of_range
+  std::map<std::string, std::string> endpoints() const;
+
+  // ---- for components ----
+  boost::asio::io_context& io() { return io_; }
+  const EstateOptions& options() const { return options_; }
+  /// The port a component should bind: base_port + offset, or 0 (ephemeral) in test mode.
+  uint16_t port(uint16_t offset) const {
+    return options_.base_port ? static_cast<uint16_t>(options_.base_port + offset) : 0;
+  }
+  void add_endpoint(const std::string& name, const std::string& value);
+  /// Keeps a component's state alive until the estate stops.
+  void keep(std::shared_ptr<void> component) { components_.push_back(std::move(component)); }
+  /// Runs at stop() before the io_context stops (close acceptors, kill child processes).
+  void on_stop(std::function<void()> fn) { stop_hooks_.push_back(std::move(fn)); }
+  const std::string& work_dir() const { return options_.work_dir; }
+
+ private:
+  EstateOptions options_;
+  boost::asio::io_context io_;
+  std::vector<std::thread> threads_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string> endpoints_;
+  std::vector<std::shared_ptr<void>> components_;
+  std::vector<std::function<void()>> stop_hooks_;
+  bool started_ = false;
+};
+
+// Components: each file defines one start function; estate.cc calls them in order.
+void start_http_sites(Estate& estate);  // http_sites.cc: healthy, error codes, hostile HTTP
+// Later components add their line here and in estate.cc (TLS faults, DNS, node_exporter, CMS,
+// RDAP, sink receivers).
+
+}  // namespace lookout::estate
