@@ -1,0 +1,21 @@
+#include "probes/probe_registry.h"
+
+#include "probes/http_probe.h"
+
+namespace lookout::probes {
+
+const std::vector<ProbeKind>& probe_kinds() {
+  // The one list of check types. Each *_probe.h declares its kind() function.
+  static const std::vector<ProbeKind> kinds = {
+      http_probe_kind(),
+  };
+  return kinds;
+}
+
+const ProbeKind* find_probe_kind(std::string_view name) {
+  for (const auto& k : probe_kinds())
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+}  // namespace lookout::probes
