@@ -1,0 +1,78 @@
+// The typed config model: agent settings, clients (with business hours), sites and checks.
+// Built by config/loader.h; immutable once loaded (a reload builds a new one).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "probes/net/resolver.h"
+#include "probes/probe.h"
+
+namespace lookout::config {
+
+struct AgentSettings {
+  std::string listen = "127.0.0.1:9464";  // admin server: /metrics, /healthz, /api/v1/...
+  std::string state_file = "lookout-state.db";
+  int workers = 0;                // 0 = one per core
+  int max_in_flight = 2000;       // global limit of running checks
+  int per_host_limit = 8;         // running checks against one host
+  int retention_days = 400;
+  std::chrono::milliseconds shutdown_grace{10'000};
+  probes::net::ResolverOptions resolver;
+};
+
+/// Opening hours on one weekday: minutes since local midnight, [start, end).
+struct DayHours {
+  int start_minute = 0;
+  int end_minute = 0;
+};
+
+struct BusinessHours {
+  std::string timezone = "UTC";           // IANA name, validated against tzdata
+  std::vector<DayHours> week[7];          // index 0 = Monday
+  std::vector<std::string> holidays;      // YYYY-MM-DD, local dates
+};
+
+/// Response and resolution targets per priority, in business time.
+struct SlaTarget {
+  std::chrono::milliseconds response{0};
+  std::chrono::milliseconds resolution{0};
+};
+
+struct Contract {
+  std::string tier;                       // free text: "gold", "basic", ...
+  std::map<std::string, SlaTarget> sla;   // "P1".."P3"
+};
+
+struct Check {
+  probes::CheckSpec spec;
+  probes::ProbePtr probe;
+  std::vector<std::string> tags;  // the site's tags
+};
+
+struct Site {
+  std::string id;
+  std::string name;
+  std::string url;
+  std::vector<std::string> tags;
+};
+
+struct Client {
+  std::string id;
+  std::string name;
+  BusinessHours hours;
+  Contract contract;
+  std::vector<Site> sites;
+};
+
+struct Config {
+  std::string file;
+  AgentSettings agent;
+  std::vector<Client> clients;
+  std::vector<std::shared_ptr<const Check>> checks;  // every check of every site, flattened
+};
+
+}  // namespace lookout::config

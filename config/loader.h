@@ -1,0 +1,22 @@
+// Config loading: YAML (JSON accepted) -> Config, collecting every error with file:line:col.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "config/errors.h"
+
+namespace lookout::config {
+
+struct LoadResult {
+  std::optional<Config> config;  // set only when there were no errors
+  Errors errors;
+};
+
+/// Loads and validates a config file.
+LoadResult load_config_file(const std::string& path);
+/// Same from text; `file` is used in messages. Never throws (bad input is an error entry).
+LoadResult load_config_text(const std::string& text, const std::string& file);
+
+}  // namespace lookout::config
