@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,7 @@ struct ResolveResult {
   std::string error;  // "NXDOMAIN", "timeout", ... when !ok
   std::vector<boost::asio::ip::address> addresses;
   bool from_cache = false;
+  int ttl_seconds = 0;  // smallest TTL in the answer (0 for IP literals)
 };
 
 /// A raw DNS answer for probes that read records themselves (dns, dnsbl).

@@ -1,0 +1,313 @@
+#include "probes/net/http_client.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <set>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "probes/net/tls_context.h"
+
+namespace lookout::probes::net {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string endpoint_text(const asio::ip::address& a, uint16_t port) {
+  return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(port)
+                   : a.to_string() + ":" + std::to_string(port);
+}
+
+std::string tls_version_name(const SSL* ssl) {
+  switch (SSL_version(ssl)) {
+    case TLS1_3_VERSION: return "TLS 1.3";
+    case TLS1_2_VERSION: return "TLS 1.2";
+    case TLS1_1_VERSION: return "TLS 1.1";
+    case TLS1_VERSION: return "TLS 1.0";
+    default: return "unknown";
+  }
+}
+
+bool is_timeout(const error_code& ec) {
+  return ec == beast::error::timeout || ec == asio::error::timed_out;
+}
+
+// Sends the request and reads the response on a connected (and handshaken) stream.
+template <typename Stream>
+asio::awaitable<void> exchange(Stream& stream, const HttpRequest& req, HttpResponse& resp,
+                               const ProbeContext& ctx) {
+  http::request<http::string_body> request;
+  request.method_string(req.method);
+  request.target(req.url.target);
+  request.version(11);
+  request.set(http::field::host, req.url.host_header());
+  request.set(http::field::user_agent, req.user_agent);
+  request.set(http::field::accept, "*/*");
+  request.set(http::field::connection, "close");
+  for (const auto& [k, v] : req.headers) request.set(k, v);
+  if (!req.body.empty()) request.body() = req.body;
+  request.prepare_payload();
+
+  auto& lowest = beast::get_lowest_layer(stream);
+  auto t = Clock::now();
+  lowest.expires_at(ctx.deadline);
+  auto [wec, wn] = co_await http::async_write(stream, request, kTuple);
+  (void)wn;
+  if (wec) {
+    resp.failure = is_timeout(wec) ? FailureKind::timeout : FailureKind::connect;
+    resp.error = is_timeout(wec) ? "timeout sending the request after " +
+                                       human_duration(std::chrono::duration<double>(ctx.spec.timeout).count())
+                                 : "sending the request failed: " + wec.message();
+    co_return;
+  }
+
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  parser.header_limit(static_cast<uint32_t>(std::min<size_t>(req.header_limit, UINT32_MAX)));
+  parser.body_limit(boost::none);  // we stop reading ourselves at req.body_limit
+  if (req.method == "HEAD") parser.skip(true);
+
+  auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+  (void)hn;
+  resp.processing = since(t);
+  if (hec) {
+    if (is_timeout(hec)) {
+      resp.failure = FailureKind::timeout;
+      resp.error = "no response within " +
+                   human_duration(std::chrono::duration<double>(ctx.spec.timeout).count());
+    } else if (hec == http::error::header_limit) {
+      resp.failure = FailureKind::protocol;
+      resp.error = "response header larger than " + std::to_string(req.header_limit / 1024) + " KiB";
+    } else if (hec == http::error::end_of_stream || hec == asio::error::eof ||
+               hec == asio::error::connection_reset || hec == http::error::partial_message) {
+      resp.failure = FailureKind::protocol;
+      resp.error = "connection closed before a complete response header";
+    } else if (hec.category() == beast::http::make_error_code(http::error::bad_version).category()) {
+      resp.failure = FailureKind::protocol;
+      resp.error = "not an HTTP response (" + hec.message() + ")";
+    } else {
+      resp.failure = FailureKind::protocol;
+      resp.error = "reading the response failed: " + hec.message();
+    }
+    co_return;
+  }
+  const auto& header = parser.get();
+  resp.status = header.result_int();
+  for (const auto& f : header.base()) resp.headers.emplace_back(std::string(f.name_string()),
+                                                                std::string(f.value()));
+
+  t = Clock::now();
+  char chunk[16 * 1024];
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk;
+    parser.get().body().size = sizeof chunk;
+    auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
+    (void)bn;
+    if (bec == http::error::need_buffer) bec = {};
+    size_t got = sizeof chunk - parser.get().body().size;
+    if (got) {
+      std::string_view piece(chunk, got);
+      size_t room = req.body_limit > resp.body.size() ? req.body_limit - resp.body.size() : 0;
+      resp.body.append(piece.substr(0, std::min(room, piece.size())));
+      bool more = true;
+      if (req.on_body) more = req.on_body(piece);
+      if (!more || (!req.on_body && resp.body.size() >= req.body_limit && !parser.is_done())) {
+        resp.body_truncated = true;  // the rest is not read: close instead
+        break;
+      }
+    }
+    if (bec) {
+      if (is_timeout(bec)) {
+        resp.failure = FailureKind::timeout;
+        resp.error = "body not complete within " +
+                     human_duration(std::chrono::duration<double>(ctx.spec.timeout).count()) +
+                     " (" + std::to_string(resp.body.size()) + " bytes received)";
+      } else if (bec == http::error::partial_message || bec == http::error::end_of_stream ||
+                 bec == asio::error::eof) {
+        resp.failure = FailureKind::protocol;
+        resp.error = "connection closed mid-body after " + std::to_string(resp.body.size()) +
+                     " bytes";
+      } else {
+        resp.failure = FailureKind::protocol;
+        resp.error = "reading the body failed: " + bec.message();
+      }
+      break;
+    }
+  }
+  resp.transfer = since(t);
+}
+
+}  // namespace
+
+std::optional<std::string> HttpResponse::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (beast::iequals(k, name)) return v;
+  return std::nullopt;
+}
+
+asio::awaitable<HttpResponse> http_fetch(ProbeContext& ctx, HttpRequest req) {
+  HttpResponse resp;
+  const double timeout_s = std::chrono::duration<double>(ctx.spec.timeout).count();
+
+  // 1. resolve
+  std::vector<asio::ip::address> addresses;
+  auto t = Clock::now();
+  if (req.address) {
+    addresses.push_back(*req.address);
+  } else {
+    auto rr = co_await ctx.resolver.resolve(req.url.host, req.family, ctx.deadline);
+    resp.resolve = since(t);
+    if (!rr.ok) {
+      resp.failure = rr.timed_out ? FailureKind::timeout : FailureKind::dns;
+      resp.error = rr.timed_out ? "DNS lookup of " + req.url.host + " timed out"
+                                : "DNS lookup of " + req.url.host + " failed: " + rr.error;
+      co_return resp;
+    }
+    addresses = std::move(rr.addresses);
+  }
+
+  // 2. connect: addresses in order, until one accepts or the deadline passes
+  beast::tcp_stream tcp(ctx.executor);
+  t = Clock::now();
+  error_code cec;
+  for (const auto& a : addresses) {
+    if (tcp.socket().is_open()) tcp.close();
+    tcp.expires_at(ctx.deadline);
+    auto [ec] = co_await tcp.async_connect(asio::ip::tcp::endpoint(a, req.url.port), kTuple);
+    resp.peer = a;
+    resp.peer_text = endpoint_text(a, req.url.port);
+    cec = ec;
+    if (!ec || is_timeout(ec)) break;
+  }
+  resp.connect = since(t);
+  if (cec) {
+    resp.failure = is_timeout(cec) ? FailureKind::timeout : FailureKind::connect;
+    resp.error = is_timeout(cec) ? "connect timeout after " + human_duration(timeout_s) + " to " +
+                                       resp.peer_text
+                                 : "connect to " + resp.peer_text + " failed: " + cec.message();
+    co_return resp;
+  }
+
+  if (!req.url.is_https()) {
+    co_await exchange(tcp, req, resp, ctx);
+    co_return resp;
+  }
+
+  // 3. TLS
+  auto ssl_ctx = ctx.tls.client(req.ca_file, req.verify_tls);
+  beast::ssl_stream<beast::tcp_stream> tls(std::move(tcp), *ssl_ctx);
+  SSL* ssl = tls.native_handle();
+  std::string sni = req.sni.empty() ? req.url.host : req.sni;
+  if (!parse_ip(sni)) SSL_set_tlsext_host_name(ssl, sni.c_str());
+  if (req.verify_tls) {
+    if (auto ip = parse_ip(sni))
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ip->to_string().c_str());
+    else
+      SSL_set1_host(ssl, sni.c_str());
+  }
+  t = Clock::now();
+  beast::get_lowest_layer(tls).expires_at(ctx.deadline);
+  auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::client, kTuple);
+  resp.tls = since(t);
+  resp.used_tls = true;
+  if (hec) {
+    if (is_timeout(hec)) {
+      resp.failure = FailureKind::timeout;
+      resp.error = "TLS handshake timeout after " + human_duration(timeout_s) + " with " +
+                   resp.peer_text;
+    } else {
+      resp.failure = FailureKind::tls;
+      long vr = SSL_get_verify_result(ssl);
+      if (vr != X509_V_OK)
+        resp.error = std::string("certificate verify failed: ") +
+                     X509_verify_cert_error_string(vr);
+      else
+        resp.error = "TLS handshake failed: " + hec.message();
+    }
+    co_return resp;
+  }
+  resp.tls_version = tls_version_name(ssl);
+  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl))
+    if (const char* n = SSL_CIPHER_standard_name(c)) resp.tls_cipher = n;
+  co_await exchange(tls, req, resp, ctx);
+  co_return resp;
+}
+
+asio::awaitable<FetchChain> http_fetch_follow(ProbeContext& ctx, HttpRequest request,
+                                              int max_redirects) {
+  FetchChain chain;
+  std::set<std::string> seen;
+  HttpResponse total;  // phase sums over hops
+  for (int hop = 0;; ++hop) {
+    std::string url = request.url.to_string();
+    chain.urls.push_back(url);
+    seen.insert(url);
+    HttpResponse r = co_await http_fetch(ctx, request);
+    total.resolve += r.resolve;
+    total.connect += r.connect;
+    total.tls += r.tls;
+    total.processing += r.processing;
+    total.transfer += r.transfer;
+    bool redirect = r.failure == FailureKind::none &&
+                    (r.status == 301 || r.status == 302 || r.status == 303 || r.status == 307 ||
+                     r.status == 308) &&
+                    r.header("Location");
+    if (!redirect) {
+      chain.response = std::move(r);
+      break;
+    }
+    std::string err;
+    auto next = resolve_location(request.url, *r.header("Location"), &err);
+    if (!next) {
+      r.failure = FailureKind::protocol;
+      r.error = "redirect to an invalid Location: " + err;
+      chain.response = std::move(r);
+      break;
+    }
+    if (seen.count(next->to_string())) {
+      chain.redirect_loop = true;
+      chain.urls.push_back(next->to_string());
+      chain.response = std::move(r);
+      break;
+    }
+    if (hop >= max_redirects) {
+      chain.too_many_redirects = true;
+      chain.response = std::move(r);
+      break;
+    }
+    if (r.status == 303) {
+      request.method = "GET";
+      request.body.clear();
+    }
+    if (next->host != request.url.host) {
+      request.address.reset();  // a redirect to another host leaves the pinned address
+      request.sni.clear();
+    }
+    request.url = *next;
+  }
+  chain.response.resolve = total.resolve;
+  chain.response.connect = total.connect;
+  chain.response.tls = total.tls;
+  chain.response.processing = total.processing;
+  chain.response.transfer = total.transfer;
+  co_return chain;
+}
+
+}  // namespace lookout::probes::net

@@ -1,0 +1,134 @@
+#include "probes/net/url.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+namespace lookout::probes::net {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::optional<Url> from_view(boost::urls::url_view u, std::string* error) {
+  auto fail = [&](const char* why) -> std::optional<Url> {
+    if (error) *error = why;
+    return std::nullopt;
+  };
+  Url out;
+  out.scheme = lower(std::string(u.scheme()));
+  if (out.scheme != "http" && out.scheme != "https") return fail("scheme must be http or https");
+  if (!u.has_authority() || u.host().empty()) return fail("URL has no host");
+  if (u.has_userinfo()) return fail("credentials in URLs are not supported");
+  switch (u.host_type()) {
+    case boost::urls::host_type::ipv4:
+      out.host = u.host_ipv4_address().to_string();
+      out.host_is_ip = true;
+      break;
+    case boost::urls::host_type::ipv6:
+      out.host = u.host_ipv6_address().to_string();
+      out.host_is_ip = true;
+      break;
+    case boost::urls::host_type::name:
+      out.host = lower(std::string(u.host_name()));
+      if (out.host.size() > 253) return fail("host name too long");
+      break;
+    default:
+      return fail("unsupported host");
+  }
+  if (u.has_port()) {
+    if (u.port().empty()) return fail("empty port");
+    auto p = u.port_number();
+    if (p == 0) return fail("bad port");
+    out.port = p;
+  } else {
+    out.port = out.is_https() ? 443 : 80;
+  }
+  std::string target(u.encoded_path());
+  if (target.empty()) target = "/";
+  if (u.has_query()) target += "?" + std::string(u.encoded_query());
+  out.target = target;
+  return out;
+}
+
+}  // namespace
+
+std::string Url::host_header() const {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  bool default_port = (is_https() && port == 443) || (!is_https() && port == 80);
+  if (!default_port) h += ":" + std::to_string(port);
+  return h;
+}
+
+std::string Url::to_string() const { return scheme + "://" + host_header() + target; }
+
+std::optional<Url> parse_url(std::string_view text, std::string* error) {
+  if (text.size() > 8192) {
+    if (error) *error = "URL longer than 8192 bytes";
+    return std::nullopt;
+  }
+  auto r = boost::urls::parse_absolute_uri(text);
+  if (!r) {
+    if (error) *error = "not a valid absolute URL";
+    return std::nullopt;
+  }
+  return from_view(*r, error);
+}
+
+std::optional<Url> resolve_location(const Url& base, std::string_view location,
+                                    std::string* error) {
+  auto base_url = boost::urls::parse_absolute_uri(base.to_string());
+  auto ref = boost::urls::parse_uri_reference(location);
+  if (!base_url || !ref) {
+    if (error) *error = "bad Location header";
+    return std::nullopt;
+  }
+  boost::urls::url dest;
+  auto rr = boost::urls::resolve(*base_url, *ref, dest);
+  if (!rr) {
+    if (error) *error = "bad Location header";
+    return std::nullopt;
+  }
+  dest.remove_fragment();
+  return from_view(dest, error);
+}
+
+bool split_host_port(std::string_view text, std::string& host, uint16_t& port,
+                     uint16_t default_port) {
+  port = default_port;
+  if (text.empty()) return false;
+  auto parse_port = [&](std::string_view p) {
+    if (p.empty() || p.size() > 5) return false;
+    unsigned v = 0;
+    for (char c : p) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+      v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (v == 0 || v > 65535) return false;
+    port = static_cast<uint16_t>(v);
+    return true;
+  };
+  if (text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos) return false;
+    host = std::string(text.substr(1, close - 1));
+    auto rest = text.substr(close + 1);
+    if (rest.empty()) return !host.empty();
+    if (rest.front() != ':') return false;
+    return parse_port(rest.substr(1)) && !host.empty();
+  }
+  auto colon = text.rfind(':');
+  if (colon != std::string_view::npos && text.find(':') == colon) {
+    host = std::string(text.substr(0, colon));
+    return parse_port(text.substr(colon + 1)) && !host.empty();
+  }
+  host = std::string(text);  // bare host or bare IPv6 literal
+  return true;
+}
+
+}  // namespace lookout::probes::net
