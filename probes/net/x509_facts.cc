@@ -1,0 +1,505 @@
+#include "probes/net/x509_facts.h"
+
+#include <arpa/inet.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+
+namespace lookout::probes::net {
+namespace {
+
+constexpr size_t kMaxText = 1024;  // one subject, SAN, ... in facts; longer ones are cut
+constexpr double kSecondsPerDay = 86400.0;
+
+// Printable ASCII only: certificates may hold any bytes, and facts must serialise as JSON.
+std::string printable(std::string_view in) {
+  std::string out;
+  out.reserve(std::min(in.size(), kMaxText));
+  for (unsigned char c : in) {
+    if (out.size() >= kMaxText) {
+      out += "...";
+      break;
+    }
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string to_hex(const unsigned char* p, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    out += kDigits[p[i] >> 4];
+    out += kDigits[p[i] & 0xf];
+  }
+  return out;
+}
+
+std::string asn1_string_text(const ASN1_STRING* s) {
+  if (!s) return {};
+  return printable(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                    static_cast<size_t>(std::max(0, ASN1_STRING_length(s)))));
+}
+
+std::string name_text(const X509_NAME* name) {
+  if (!name) return {};
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+  if (!bio) return {};
+  // RFC 2253 flags escape control and non-ASCII bytes, so the output is ASCII.
+  if (X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return {};
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  if (len <= 0 || !data) return {};
+  return printable(std::string_view(data, static_cast<size_t>(len)));
+}
+
+std::string common_name(const X509_NAME* name) {
+  if (!name) return {};
+  int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (idx < 0) return {};
+  const X509_NAME_ENTRY* e = X509_NAME_get_entry(name, idx);
+  return e ? asn1_string_text(X509_NAME_ENTRY_get_data(e)) : std::string();
+}
+
+std::string ip_text(const ASN1_OCTET_STRING* ip) {
+  const unsigned char* p = ASN1_STRING_get0_data(ip);
+  int n = ASN1_STRING_length(ip);
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (n == 4 && inet_ntop(AF_INET, p, buf, sizeof buf)) return buf;
+  if (n == 16 && inet_ntop(AF_INET6, p, buf, sizeof buf)) return buf;
+  return "invalid:" + to_hex(p, static_cast<size_t>(std::clamp(n, 0, 64)));
+}
+
+void read_sans(X509* cert, CertFacts& f) {
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (!names) return;
+  int n = sk_GENERAL_NAME_num(names);
+  for (int i = 0; i < n; ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, i);
+    if (gn->type == GEN_DNS) {
+      ++f.san_count;
+      if (f.dns_names.size() + f.ip_addresses.size() < CertFacts::kMaxSans)
+        f.dns_names.push_back(asn1_string_text(gn->d.dNSName));
+    } else if (gn->type == GEN_IPADD) {
+      ++f.san_count;
+      if (f.dns_names.size() + f.ip_addresses.size() < CertFacts::kMaxSans)
+        f.ip_addresses.push_back(ip_text(gn->d.iPAddress));
+    }
+  }
+  GENERAL_NAMES_free(names);
+}
+
+std::string serial_text(const ASN1_INTEGER* serial) {
+  if (!serial) return {};
+  std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(ASN1_INTEGER_to_BN(serial, nullptr), &BN_free);
+  if (!bn) return {};
+  std::vector<unsigned char> bytes(static_cast<size_t>(BN_num_bytes(bn.get())));
+  BN_bn2bin(bn.get(), bytes.data());  // magnitude, minimal big-endian
+  if (bytes.empty()) return "00";
+  return (BN_is_negative(bn.get()) ? "-" : "") + to_hex(bytes.data(), bytes.size());
+}
+
+std::string key_type_name(const EVP_PKEY* key) {
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_RSA: return "RSA";
+    case EVP_PKEY_RSA_PSS: return "RSA-PSS";
+    case EVP_PKEY_EC: return "EC";
+    case EVP_PKEY_ED25519: return "Ed25519";
+    case EVP_PKEY_ED448: return "Ed448";
+    case EVP_PKEY_DSA: return "DSA";
+    default: break;
+  }
+  const char* name = EVP_PKEY_get0_type_name(key);
+  return name ? printable(name) : "unknown";
+}
+
+std::optional<int64_t> asn1_time_seconds(const ASN1_TIME* t) {
+  if (!t) return std::nullopt;
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+std::string days_text(double days) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", std::fabs(days));
+  return buf;
+}
+
+// How a person recognises a certificate in a summary: its CN, else its subject.
+std::string cert_label(const CertFacts& f) {
+  std::string name = !f.common_name.empty() ? f.common_name
+                     : !f.subject.empty()   ? f.subject
+                                            : "serial " + f.serial;
+  if (name.size() > 80) name = name.substr(0, 77) + "...";
+  return "'" + name + "'";
+}
+
+std::string position_label(size_t index) { return index == 0 ? "certificate" : "intermediate certificate"; }
+
+}  // namespace
+
+std::optional<double> CertFacts::lifetime_days() const {
+  if (!not_before || !not_after) return std::nullopt;
+  return std::max(0.0, static_cast<double>(*not_after - *not_before) / kSecondsPerDay);
+}
+
+std::optional<double> CertFacts::days_left(std::chrono::system_clock::time_point now) const {
+  if (!not_after) return std::nullopt;
+  double now_s = std::chrono::duration<double>(now.time_since_epoch()).count();
+  return (static_cast<double>(*not_after) - now_s) / kSecondsPerDay;
+}
+
+CertFacts extract_cert_facts(X509* cert) {
+  CertFacts f;
+  f.subject = name_text(X509_get_subject_name(cert));
+  f.issuer = name_text(X509_get_issuer_name(cert));
+  f.common_name = common_name(X509_get_subject_name(cert));
+  read_sans(cert, f);
+  f.serial = serial_text(X509_get0_serialNumber(cert));
+
+  f.signature_nid = X509_get_signature_nid(cert);
+  if (f.signature_nid != NID_undef) {
+    f.signature_algorithm = OBJ_nid2ln(f.signature_nid);
+  } else {
+    const X509_ALGOR* alg = nullptr;
+    X509_get0_signature(nullptr, &alg, cert);
+    const ASN1_OBJECT* oid = nullptr;
+    if (alg) X509_ALGOR_get0(&oid, nullptr, nullptr, alg);
+    char buf[128] = {};
+    if (oid && OBJ_obj2txt(buf, sizeof buf, oid, 1) > 0) f.signature_algorithm = printable(buf);
+  }
+
+  if (EVP_PKEY* key = X509_get0_pubkey(cert)) {
+    f.key_type = key_type_name(key);
+    f.key_bits = EVP_PKEY_get_bits(key);
+  } else {
+    f.key_type = "unknown";
+  }
+
+  f.not_before = asn1_time_seconds(X509_get0_notBefore(cert));
+  f.not_after = asn1_time_seconds(X509_get0_notAfter(cert));
+
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (X509_digest(cert, EVP_sha256(), md, &md_len) == 1) f.fingerprint_sha256 = to_hex(md, md_len);
+
+  f.is_ca = X509_check_ca(cert) != 0;
+  f.self_signed = X509_self_signed(cert, 1) == 1;
+  // Decoding odd certificates leaves errors on the thread's queue; they must not leak into
+  // the next TLS operation on this thread.
+  ERR_clear_error();
+  return f;
+}
+
+std::optional<CertFacts> cert_facts_from_der(std::string_view der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      d2i_X509(nullptr, &p, static_cast<long>(der.size())), &X509_free);
+  if (!cert) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  return extract_cert_facts(cert.get());
+}
+
+std::string iso8601_utc(int64_t unix_seconds) {
+  time_t t = static_cast<time_t>(unix_seconds);
+  struct tm tm {};
+  if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+    return std::to_string(unix_seconds);
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+bool is_weak_signature(const CertFacts& facts) {
+  if (facts.signature_nid == NID_undef) return false;
+  int md = NID_undef, pk = NID_undef;
+  if (!OBJ_find_sigid_algs(facts.signature_nid, &md, &pk)) return false;
+  return md == NID_sha1 || md == NID_md5 || md == NID_md4 || md == NID_md2 || md == NID_mdc2 ||
+         md == NID_md5_sha1;
+}
+
+bool is_weak_key(const CertFacts& facts) {
+  if (facts.key_bits <= 0) return false;  // unknown key: not this finding
+  if (facts.key_type == "RSA" || facts.key_type == "RSA-PSS" || facts.key_type == "DSA")
+    return facts.key_bits < 2048;
+  if (facts.key_type == "EC") return facts.key_bits < 224;
+  return false;
+}
+
+bool cert_matches_host(X509* cert, const std::string& host) {
+  if (host.empty()) return true;
+  std::string h = host;
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  unsigned char buf[16];
+  bool is_ip = inet_pton(AF_INET, h.c_str(), buf) == 1 || inet_pton(AF_INET6, h.c_str(), buf) == 1;
+  int rc = is_ip ? X509_check_ip_asc(cert, h.c_str(), 0)
+                 : X509_check_host(cert, h.data(), h.size(), 0, nullptr);
+  ERR_clear_error();
+  return rc == 1;
+}
+
+std::string_view to_string(TlsFinding f) {
+  static constexpr std::array<std::string_view, 11> kNames{
+      "expired",          "not_yet_valid",  "expiring",       "untrusted",
+      "self_signed",      "hostname_mismatch", "chain_incomplete", "weak_key",
+      "weak_signature",   "legacy_protocol",   "unreachable"};
+  return kNames[static_cast<size_t>(f)];
+}
+
+double ExpiryPolicy::warn_threshold(std::optional<double> lifetime) const {
+  if (!warn_days && !warn_fraction) {
+    double t = kDefaultWarnDays;
+    if (lifetime) t = std::min(t, kDefaultWarnFraction * *lifetime);
+    return t;
+  }
+  double t = warn_days.value_or(INFINITY);
+  if (warn_fraction) {
+    if (lifetime)
+      t = std::min(t, *warn_fraction * *lifetime);
+    else if (!warn_days)
+      t = kDefaultWarnDays;  // no lifetime to take a fraction of
+  }
+  return t;
+}
+
+double ExpiryPolicy::crit_threshold(std::optional<double> lifetime) const {
+  if (!crit_days && !crit_fraction) return kDefaultCritDays;
+  double t = crit_days.value_or(INFINITY);
+  if (crit_fraction) {
+    if (lifetime)
+      t = std::min(t, *crit_fraction * *lifetime);
+    else if (!crit_days)
+      t = kDefaultCritDays;
+  }
+  return t;
+}
+
+bool TlsVerdict::has(TlsFinding f) const {
+  return std::find(findings.begin(), findings.end(), f) != findings.end();
+}
+
+nlohmann::json TlsVerdict::findings_json() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (auto f : findings) out.push_back(std::string(to_string(f)));
+  return out;
+}
+
+TlsVerdict classify_tls(const TlsObservation& obs, const ExpiryPolicy& policy,
+                        std::chrono::system_clock::time_point now) {
+  TlsVerdict v;
+  constexpr size_t kCount = static_cast<size_t>(TlsFinding::unreachable) + 1;
+  std::array<bool, kCount> found{};
+  std::array<std::string, kCount> why;  // the phrase for the summary, first cause wins
+  auto add = [&](TlsFinding f, std::string reason) {
+    auto i = static_cast<size_t>(f);
+    if (!found[i]) why[i] = std::move(reason);
+    found[i] = true;
+  };
+  Status expiry_status = Status::ok;
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+
+  for (size_t i = 0; i < obs.served.size(); ++i) {
+    const CertFacts& c = obs.served[i];
+    auto left = c.days_left(now);
+    if (left) {
+      if (!v.days_left || *left < *v.days_left) v.days_left = left;
+      if (i == 0) v.leaf_days_left = left;
+      else if (!v.intermediate_days_left || *left < *v.intermediate_days_left)
+        v.intermediate_days_left = left;
+    }
+    const std::string who = position_label(i) + " " + cert_label(c);
+    if (left && *left < 0) {
+      add(TlsFinding::expired, who + " expired " + days_text(*left) + " days ago (" +
+                                   iso8601_utc(*c.not_after) + ")");
+    } else if (c.not_before && *c.not_before > now_s) {
+      add(TlsFinding::not_yet_valid,
+          who + " is not valid before " + iso8601_utc(*c.not_before));
+    } else if (left) {
+      auto lifetime = c.lifetime_days();
+      std::string phrase = who + " expires in " + days_text(*left) + " days (" +
+                           iso8601_utc(*c.not_after) + ")";
+      Status s = *left <= policy.crit_threshold(lifetime)  ? Status::critical
+                 : *left < policy.warn_threshold(lifetime) ? Status::warning
+                                                           : Status::ok;
+      // The summary names the worst expiring certificate (the first of equals).
+      if (s != Status::ok && worst(s, expiry_status) == s && s != expiry_status) {
+        why[static_cast<size_t>(TlsFinding::expiring)] = phrase;
+        found[static_cast<size_t>(TlsFinding::expiring)] = true;
+        expiry_status = s;
+      }
+    }
+    // A served trust anchor's own signature is never checked, so SHA-1 on it is harmless.
+    bool anchor = i > 0 && c.self_signed;
+    if (!anchor && is_weak_signature(c))
+      add(TlsFinding::weak_signature, "weak signature " + c.signature_algorithm + " on " + who);
+    if (is_weak_key(c))
+      add(TlsFinding::weak_key, "weak key: " + c.key_type + " " + std::to_string(c.key_bits) +
+                                    " bits in " + who);
+  }
+
+  const CertFacts* leaf = obs.served.empty() ? nullptr : &obs.served.front();
+  for (const auto& e : obs.verify_errors) {
+    const char* text = X509_verify_cert_error_string(e.code);
+    std::string err = text ? text : "verify error " + std::to_string(e.code);
+    switch (e.code) {
+      case X509_V_ERR_CERT_HAS_EXPIRED:
+        add(TlsFinding::expired, "a certificate in the chain has expired");
+        break;
+      case X509_V_ERR_CERT_NOT_YET_VALID:
+        add(TlsFinding::not_yet_valid, "a certificate in the chain is not yet valid");
+        break;
+      case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        add(TlsFinding::self_signed, "certificate " + (leaf ? cert_label(*leaf) + " " : "") +
+                                         "is self-signed and not trusted");
+        break;
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+      case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
+        // The leaf's issuer is missing: almost always a server that does not send its
+        // intermediate. A CA whose issuer is missing means an unknown root.
+        bool leaf_issuer_missing = e.depth == 0 && leaf && !leaf->is_ca && obs.served.size() == 1;
+        if (leaf_issuer_missing)
+          add(TlsFinding::chain_incomplete, "incomplete chain: the server does not send the "
+                                            "intermediate certificate that issued " +
+                                                cert_label(*leaf) + " (issuer " +
+                                                leaf->issuer + ")");
+        else
+          add(TlsFinding::untrusted, "certificate chain is not trusted: " + err);
+        break;
+      }
+      case X509_V_ERR_HOSTNAME_MISMATCH:
+      case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        add(TlsFinding::hostname_mismatch, "certificate does not cover " + obs.host);
+        break;
+      case X509_V_ERR_CA_MD_TOO_WEAK:
+        add(TlsFinding::weak_signature, "weak signature in the chain (" + err + ")");
+        break;
+      case X509_V_ERR_EE_KEY_TOO_SMALL:
+      case X509_V_ERR_CA_KEY_TOO_SMALL:
+        add(TlsFinding::weak_key, "weak key in the chain (" + err + ")");
+        break;
+      default:
+        add(TlsFinding::untrusted, "certificate chain is not trusted: " + err);
+        break;
+    }
+  }
+  // A self-signed leaf that the verifier did not accept is "self_signed" (its own finding),
+  // whatever error code the verifier chose for it.
+  if (leaf && leaf->self_signed && !obs.verify_errors.empty() && obs.served.size() == 1 &&
+      (found[static_cast<size_t>(TlsFinding::untrusted)] ||
+       found[static_cast<size_t>(TlsFinding::self_signed)])) {
+    found[static_cast<size_t>(TlsFinding::untrusted)] = false;
+    add(TlsFinding::self_signed, "certificate " + cert_label(*leaf) + " is self-signed and not trusted");
+  }
+  if (obs.host_matches && !*obs.host_matches) {
+    std::string names;
+    if (leaf) {
+      size_t shown = 0;
+      for (const auto* list : {&leaf->dns_names, &leaf->ip_addresses})
+        for (const auto& n : *list) {
+          if (shown == 5) break;
+          names += (shown++ ? ", " : "") + n;
+        }
+      if (leaf->san_count > shown) names += ", ... (" + std::to_string(leaf->san_count) + " in all)";
+      if (names.empty() && !leaf->common_name.empty()) names = "CN " + leaf->common_name;
+    }
+    add(TlsFinding::hostname_mismatch, "certificate does not cover " + obs.host +
+                                           (names.empty() ? "" : " (it names " + names + ")"));
+  }
+  if (obs.legacy_accepted)
+    add(TlsFinding::legacy_protocol,
+        "server still accepts " + (obs.legacy_version.empty() ? "TLS < 1.2" : obs.legacy_version));
+
+  for (size_t i = 0; i < kCount; ++i)
+    if (found[i]) v.findings.push_back(static_cast<TlsFinding>(i));
+
+  v.status = Status::ok;
+  for (auto f : v.findings)
+    v.status = worst(v.status, f == TlsFinding::expiring ? expiry_status : Status::critical);
+
+  // The summary leads with the most pressing finding and names the others.
+  static constexpr std::array<TlsFinding, 11> kPriority{
+      TlsFinding::unreachable,      TlsFinding::expired,        TlsFinding::not_yet_valid,
+      TlsFinding::self_signed,      TlsFinding::hostname_mismatch, TlsFinding::chain_incomplete,
+      TlsFinding::untrusted,        TlsFinding::weak_signature, TlsFinding::weak_key,
+      TlsFinding::legacy_protocol,  TlsFinding::expiring};
+  for (auto f : kPriority) {
+    if (!found[static_cast<size_t>(f)]) continue;
+    v.summary = why[static_cast<size_t>(f)];
+    std::string others;
+    for (auto g : v.findings)
+      if (g != f) others += (others.empty() ? "" : ", ") + std::string(to_string(g));
+    if (!others.empty()) v.summary += "; also " + others;
+    break;
+  }
+  if (v.summary.empty() && leaf) {
+    if (v.days_left)
+      v.summary = "certificate " + cert_label(*leaf) + " valid for " + days_text(*v.days_left) +
+                  " more days" +
+                  (leaf->not_after ? " (until " + iso8601_utc(*leaf->not_after) + ")" : "");
+    else
+      v.summary = "certificate " + cert_label(*leaf) + " has no readable expiry date";
+  }
+  return v;
+}
+
+nlohmann::json cert_facts_json(const CertFacts& f, std::chrono::system_clock::time_point now) {
+  nlohmann::json sans = nlohmann::json::array();
+  for (const auto& n : f.dns_names) sans.push_back(n);
+  for (const auto& n : f.ip_addresses) sans.push_back(n);
+  auto date = [](const std::optional<int64_t>& t) {
+    return t ? nlohmann::json(iso8601_utc(*t)) : nlohmann::json(nullptr);
+  };
+  auto left = f.days_left(now);
+  return {
+      {"subject", f.subject},
+      {"issuer", f.issuer},
+      {"common_name", f.common_name},
+      {"sans", sans},
+      {"san_count", f.san_count},
+      {"serial", f.serial},
+      {"signature_algorithm", f.signature_algorithm},
+      {"key_type", f.key_type},
+      {"key_bits", f.key_bits},
+      {"not_before", date(f.not_before)},
+      {"not_after", date(f.not_after)},
+      {"days_left", left ? nlohmann::json(*left) : nlohmann::json(nullptr)},
+      {"fingerprint_sha256", f.fingerprint_sha256},
+      {"self_signed", f.self_signed},
+      {"is_ca", f.is_ca},
+  };
+}
+
+std::string tls_version_label(int version) {
+  switch (version) {
+    case TLS1_3_VERSION: return "TLS 1.3";
+    case TLS1_2_VERSION: return "TLS 1.2";
+    case TLS1_1_VERSION: return "TLS 1.1";
+    case TLS1_VERSION: return "TLS 1.0";
+    default: return "unknown";
+  }
+}
+
+}  // namespace lookout::probes::net
