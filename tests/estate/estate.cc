@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "tests/estate/cert_factory.h"
+
 namespace lookout::estate {
 
 Estate::Estate(EstateOptions options) : options_(std::move(options)) {
@@ -17,12 +19,19 @@ Estate::Estate(EstateOptions options) : options_(std::move(options)) {
 
 Estate::~Estate() { stop(); }
 
+CertFactory& Estate::certs() {
+  std::lock_guard lock(mutex_);
+  if (!certs_) certs_ = std::make_unique<CertFactory>(options_.work_dir);
+  return *certs_;
+}
+
 void Estate::start() {
   if (started_) return;
   started_ = true;
   // Port offsets from base_port (demo mode): http 0-19, tls 20-59, dns 60-69,
   // node_exporter 70-79, cms 80-119, rdap 120-129, sinks 130-149.
   start_http_sites(*this);
+  start_dns_server(*this);
   for (int i = 0; i < std::max(1, options_.threads); ++i)
     threads_.emplace_back([this] { io_.run(); });
 }

@@ -14,8 +14,11 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address_v4.hpp>
 
 namespace lookout::estate {
+
+class CertFactory;
 
 struct EstateOptions {
   std::string address = "127.0.0.1";
@@ -57,6 +60,9 @@ class Estate {
   /// Runs at stop() before the io_context stops (close acceptors, kill child processes).
   void on_stop(std::function<void()> fn) { stop_hooks_.push_back(std::move(fn)); }
   const std::string& work_dir() const { return options_.work_dir; }
+  /// The estate's one CA (cert_factory.h): every component issues its certificates here so
+  /// work_dir/ca.pem (endpoint "ca_file") verifies all of them. Use from start_xxx only.
+  CertFactory& certs();
 
  private:
   EstateOptions options_;
@@ -66,11 +72,15 @@ class Estate {
   std::map<std::string, std::string> endpoints_;
   std::vector<std::shared_ptr<void>> components_;
   std::vector<std::function<void()>> stop_hooks_;
+  std::unique_ptr<CertFactory> certs_;
   bool started_ = false;
 };
 
 // Components: each file defines one start function; estate.cc calls them in order.
 void start_http_sites(Estate& estate);  // http_sites.cc: healthy, error codes, hostile HTTP
+void start_dns_server(Estate& estate);  // dns_server.cc: fake zone, DNSBL zones, hostile DNS
+/// dns_server.cc: whether the DNSBL zones list this address of the benchmark range 198.18.0.0/15.
+bool dns_server_bench_listed(const boost::asio::ip::address_v4& ip);
 // Later components add their line here and in estate.cc (TLS faults, DNS, node_exporter, CMS,
 // RDAP, sink receivers).
 
