@@ -1,1 +1,130 @@
-int main() { return 0; }  // placeholder until the CLI lands
+// lookout: the agent's command line.
+//   lookout run -c FILE          the daemon
+//   lookout validate -c FILE     print every config problem, exit 0 / 2
+//   lookout check [--type T] TARGET [flags]   one check, Nagios exit codes, --json
+#include <iostream>
+#include <map>
+#include <set>
+
+#include <CLI/CLI.hpp>
+
+#include "agent/daemon.h"
+#include "agent/oneshot.h"
+#include "config/duration.h"
+#include "config/loader.h"
+#include "probes/probe_registry.h"
+
+using namespace lookout;
+
+namespace {
+
+int cmd_validate(const std::string& file) {
+  auto loaded = config::load_config_file(file);
+  if (!loaded.errors.empty()) {
+    std::cerr << loaded.errors.to_string();
+    std::cerr << loaded.errors.size() << " problem" << (loaded.errors.size() == 1 ? "" : "s")
+              << " in " << file << "\n";
+    return 2;
+  }
+  std::cout << file << ": OK (" << loaded.config->clients.size() << " clients, "
+            << loaded.config->checks.size() << " checks)\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Lookout: proactive site monitoring"};
+  app.require_subcommand(1);
+
+  std::string config_file;
+  auto* run = app.add_subcommand("run", "run the monitoring daemon");
+  run->add_option("-c,--config", config_file, "config file (YAML or JSON)")->required();
+
+  auto* validate = app.add_subcommand("validate", "check a config file and list every problem");
+  validate->add_option("-c,--config", config_file, "config file (YAML or JSON)")->required();
+
+  // One-shot check: the flags of every probe kind, each mapped to an option key.
+  auto* check = app.add_subcommand("check", "run one check now (Nagios plugin exit codes)");
+  std::string type = "http", target, timeout_text = "10s", resolver;
+  bool json = false;
+  check->add_option("--type", type, "check type")->capture_default_str();
+  check->add_option("target", target, "what to check (URL, host[:port], name, path)")->required();
+  check->add_option("--timeout", timeout_text, "overall timeout (e.g. 10s)")->capture_default_str();
+  check->add_option("--resolver", resolver, "DNS server IP[:PORT] instead of the system's");
+  check->add_flag("--json", json, "print the whole result as one JSON object");
+  std::map<std::string, std::vector<std::string>> flag_values;
+  std::map<std::string, bool> switch_values;
+  std::set<std::string> added;
+  for (const auto& kind : probes::probe_kinds()) {
+    for (const auto& f : kind.cli_flags) {
+      if (!added.insert(f.flag).second) continue;
+      if (f.is_switch) {
+        check->add_flag(f.flag, switch_values[f.flag], f.help);
+      } else {
+        auto* opt = check->add_option(f.flag, flag_values[f.flag], f.help)->expected(1);
+        if (f.multi) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+        else opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+      }
+    }
+  }
+  std::function<void(CLI::App&)> extra;  // e.g. `catalog`, added by later parts
+  (void)extra;
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    // Usage errors of `check` are UNKNOWN for Nagios.
+    return rc == 0 ? 0 : (app.got_subcommand(check) ? 3 : 2);
+  }
+
+  if (*validate) return cmd_validate(config_file);
+  if (*run) return agent::run_daemon(config_file);
+  if (*check) {
+    agent::OneShotRequest req;
+    req.type = type;
+    req.target = target;
+    auto to = config::parse_duration(timeout_text);
+    if (!to || to->count() <= 0) {
+      std::cerr << "--timeout: bad duration '" << timeout_text << "'\n";
+      return 3;
+    }
+    req.timeout = *to;
+    if (!resolver.empty()) req.resolver_servers.push_back(resolver);
+    const probes::ProbeKind* kind = probes::find_probe_kind(type);
+    if (!kind) {
+      std::cerr << "--type: unknown check type '" << type << "'\n";
+      return 3;
+    }
+    std::map<std::string, const probes::CliFlag*> own;
+    for (const auto& f : kind->cli_flags) own[f.flag] = &f;
+    for (const auto& [flag, values] : flag_values) {
+      if (values.empty()) continue;
+      if (!own.count(flag)) {
+        std::cerr << flag << " does not apply to --type " << type << "\n";
+        return 3;
+      }
+      req.options[own[flag]->key] = values;
+    }
+    for (const auto& [flag, on] : switch_values) {
+      if (!on) continue;
+      if (!own.count(flag)) {
+        std::cerr << flag << " does not apply to --type " << type << "\n";
+        return 3;
+      }
+      req.options[own[flag]->key] = {"true"};
+    }
+    auto outcome = agent::run_one_check(req);
+    if (!outcome.valid) {
+      std::cerr << outcome.errors.to_string();
+      return 3;
+    }
+    if (json)
+      std::cout << agent::oneshot_json(outcome.result, type, target).dump() << "\n";
+    else
+      std::cout << agent::nagios_line(outcome.result, type) << "\n";
+    return static_cast<int>(outcome.result.status);
+  }
+  return 2;
+}

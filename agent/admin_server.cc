@@ -1,0 +1,143 @@
+#include "agent/admin_server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "probes/net/resolver.h"
+#include "probes/net/url.h"
+
+namespace lookout::agent {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct AdminServer::Impl {
+  std::string listen;
+  AdminHandlers handlers;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::thread thread;
+
+  http::response<http::string_body> route(const http::request<http::string_body>& req) {
+    http::response<http::string_body> res;
+    res.version(req.version());
+    res.set(http::field::server, "lookout");
+    std::string target(req.target());
+    std::string path = target.substr(0, target.find('?'));
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      res.result(http::status::method_not_allowed);
+      res.set(http::field::allow, "GET, HEAD");
+      res.set(http::field::content_type, "text/plain; charset=utf-8");
+      res.body() = "method not allowed\n";
+    } else if (path == "/metrics") {
+      res.result(http::status::ok);
+      res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res.body() = handlers.metrics();
+    } else if (path == "/healthz" || path == "/-/healthy") {
+      res.result(http::status::ok);
+      res.set(http::field::content_type, "text/plain; charset=utf-8");
+      res.body() = "ok\n";
+    } else if (path == "/api/v1/checks") {
+      res.result(http::status::ok);
+      res.set(http::field::content_type, "application/json");
+      res.body() = handlers.checks_json();
+    } else {
+      res.result(http::status::not_found);
+      res.set(http::field::content_type, "text/plain; charset=utf-8");
+      res.body() = "not found; try /metrics, /healthz or /api/v1/checks\n";
+    }
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    if (req.method() == http::verb::head) res.body().clear();
+    return res;
+  }
+
+  asio::awaitable<void> session(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+      stream.expires_after(std::chrono::seconds(30));
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(16 * 1024);
+      parser.body_limit(64 * 1024);
+      auto [ec, n] = co_await http::async_read(stream, buffer, parser,
+                                               asio::as_tuple(asio::use_awaitable));
+      (void)n;
+      if (ec) break;
+      auto res = route(parser.get());
+      bool keep = res.keep_alive();
+      auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+      (void)wn;
+      if (wec || !keep) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        continue;
+      }
+      asio::co_spawn(io, session(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+AdminServer::AdminServer(std::string listen, AdminHandlers handlers)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->listen = std::move(listen);
+  impl_->handlers = std::move(handlers);
+}
+
+AdminServer::~AdminServer() { stop(); }
+
+void AdminServer::start() {
+  std::string host;
+  uint16_t port = 0;
+  if (!probes::net::split_host_port(impl_->listen, host, port, 9464))
+    throw std::runtime_error("bad listen address '" + impl_->listen + "'");
+  auto ip = probes::net::parse_ip(host == "localhost" ? "127.0.0.1" : host);
+  if (!ip) throw std::runtime_error("listen address must be an IP: '" + impl_->listen + "'");
+  if (!impl_->listen.empty() && impl_->listen.find(':') != std::string::npos &&
+      impl_->listen.back() == '0' && impl_->listen.substr(impl_->listen.rfind(':')) == ":0")
+    port = 0;  // ephemeral port, for tests
+  tcp::endpoint ep(*ip, port);
+  boost::system::error_code ec;
+  impl_->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(ep, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + impl_->listen + ": " + ec.message());
+  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  impl_->thread = std::thread([this] { impl_->io.run(); });
+}
+
+void AdminServer::stop() {
+  if (!impl_ || !impl_->thread.joinable()) return;
+  asio::post(impl_->io, [this] {
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  impl_->io.stop();
+  impl_->thread.join();
+}
+
+std::string AdminServer::address() const {
+  boost::system::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  if (ec) return impl_->listen;
+  auto a = ep.address();
+  return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
+}
+
+}  // namespace lookout::agent

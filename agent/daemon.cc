@@ -1,0 +1,117 @@
+#include "agent/daemon.h"
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "agent/admin_server.h"
+#include "agent/engine.h"
+#include "agent/metrics.h"
+#include "agent/state_store.h"
+#include "config/loader.h"
+
+namespace lookout::agent {
+namespace {
+
+EngineOptions engine_options(const config::AgentSettings& a) {
+  EngineOptions o;
+  o.workers = a.workers;
+  o.max_in_flight = a.max_in_flight;
+  o.per_host_limit = a.per_host_limit;
+  o.resolver = a.resolver;
+  return o;
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+int run_daemon(const std::string& config_file) {
+  auto loaded = config::load_config_file(config_file);
+  if (!loaded.config) {
+    std::cerr << loaded.errors.to_string();
+    std::cerr << "not started: " << loaded.errors.size() << " problem(s) in " << config_file << "\n";
+    return 2;
+  }
+  config::Config cfg = std::move(*loaded.config);
+
+  // Signals are taken synchronously by this thread; workers never see them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  std::unique_ptr<StateStore> store;
+  try {
+    StoreOptions so;
+    so.path = cfg.agent.state_file;
+    so.retention_days = cfg.agent.retention_days;
+    store = std::make_unique<StateStore>(so);
+  } catch (const std::exception& e) {
+    std::cerr << "cannot open the state store: " << e.what() << "\n";
+    return 1;
+  }
+
+  AgentMetrics metrics;
+  metrics.set_reload(true, now_seconds());
+  Engine engine(engine_options(cfg.agent), metrics, store.get());
+  AdminServer admin(cfg.agent.listen, AdminHandlers{
+                                          [&] {
+                                            auto rs = engine.resolver_stats();
+                                            metrics.set_resolver_cache(
+                                                static_cast<double>(rs.cache_hits),
+                                                static_cast<double>(rs.cache_misses));
+                                            return metrics.serialize();
+                                          },
+                                          [&] { return engine.checks_json().dump(); }});
+  try {
+    admin.start();
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+  engine.start(cfg, store->load_states());
+  std::string base = "http://" + admin.address();
+  spdlog::info("lookout running: {} checks for {} clients from {}", cfg.checks.size(),
+               cfg.clients.size(), config_file);
+  std::cout << "metrics: " << base << "/metrics\n"
+            << "api:     " << base << "/api/v1/checks\n"
+            << "health:  " << base << "/healthz" << std::endl;
+
+  for (;;) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig == SIGHUP) {
+      auto next = config::load_config_file(config_file);
+      if (!next.config) {
+        metrics.set_reload(false, 0);
+        spdlog::error("reload failed, keeping the running config:\n{}", next.errors.to_string());
+        continue;
+      }
+      if (next.config->agent.listen != cfg.agent.listen ||
+          next.config->agent.state_file != cfg.agent.state_file ||
+          next.config->agent.workers != cfg.agent.workers)
+        spdlog::warn("reload: listen, state_file and workers changes need a restart; ignored");
+      cfg = std::move(*next.config);
+      engine.apply(cfg);
+      metrics.set_reload(true, now_seconds());
+      spdlog::info("reloaded {}: {} checks", config_file, cfg.checks.size());
+      continue;
+    }
+    spdlog::info("signal {}: draining {} running checks", sig, engine.in_flight());
+    break;
+  }
+  engine.stop(cfg.agent.shutdown_grace);
+  admin.stop();
+  store->flush();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace lookout::agent
