@@ -1,6 +1,10 @@
 #include "probes/probe_registry.h"
 
+#include "probes/disk_probe.h"
+#include "probes/dns_probe.h"
+#include "probes/dnsbl_probe.h"
 #include "probes/http_probe.h"
+#include "probes/tls_probe.h"
 
 namespace lookout::probes {
 
@@ -8,6 +12,10 @@ const std::vector<ProbeKind>& probe_kinds() {
   // The one list of check types. Each *_probe.h declares its kind() function.
   static const std::vector<ProbeKind> kinds = {
       http_probe_kind(),
+      tls_probe_kind(),
+      disk_probe_kind(),
+      dns_probe_kind(),
+      dnsbl_probe_kind(),
   };
   return kinds;
 }
