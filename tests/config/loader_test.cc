@@ -1,0 +1,120 @@
+#include "config/loader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+using lookout::config::load_config_file;
+using lookout::config::load_config_text;
+using ::testing::HasSubstr;
+
+namespace {
+
+std::vector<std::string> messages(const lookout::config::LoadResult& r) {
+  std::vector<std::string> out;
+  for (const auto& e : r.errors.list()) out.push_back(e.to_string());
+  return out;
+}
+
+TEST(ConfigLoaderTest, DemoConfigIsValid) {
+  auto r = load_config_file(std::string(LOOKOUT_SOURCE_DIR) + "/config/examples/demo.yaml");
+  ASSERT_TRUE(r.config) << r.errors.to_string();
+  EXPECT_GE(r.config->checks.size(), 8u);
+  EXPECT_EQ(r.config->clients.front().hours.timezone, "Europe/London");
+}
+
+TEST(ConfigLoaderTest, ReportsEveryProblemWithFileLineColumnAndPath) {
+  auto r = load_config_file(std::string(LOOKOUT_TESTDATA) + "/config/invalid-many.yaml");
+  ASSERT_FALSE(r.config);
+  auto m = messages(r);
+  const std::string f = std::string(LOOKOUT_TESTDATA) + "/config/invalid-many.yaml";
+  EXPECT_THAT(m, ::testing::Contains(f + ":3:3: agent.colour: unknown key"));
+  EXPECT_THAT(m, ::testing::Contains(
+                     f + ":5:13: defaults.interval: bad duration '60x' (use e.g. 500ms, 10s, 5m, 1h)"));
+  EXPECT_THAT(m, ::testing::Contains(HasSubstr(":8:15: clients[0].timezone: unknown time zone 'Mars/Olympus'")));
+  EXPECT_THAT(m, ::testing::Contains(HasSubstr(":10:16: clients[0].business_hours.mon-fri: bad hours '9am-5pm'")));
+  EXPECT_THAT(m, ::testing::Contains(HasSubstr(":13:14: clients[0].sites[0].url: bad URL 'ftp://example.test/'")));
+  EXPECT_THAT(m, ::testing::Contains(HasSubstr(":17:28: clients[0].sites[0].checks[0].max_redirects: must be between 0 and 30")));
+  EXPECT_THAT(m, ::testing::Contains(HasSubstr(":18:13: clients[0].sites[0].checks[0].bogus: unknown key")));
+  EXPECT_THAT(m, ::testing::Contains(HasSubstr("clients[0].sites[0].checks[1].id: duplicate check id 'http'")));
+  EXPECT_THAT(m, ::testing::Contains(HasSubstr(":20:19: clients[0].sites[0].checks[2].type: unknown check type 'nosuch'")));
+  EXPECT_THAT(m, ::testing::Contains(HasSubstr(":21:13: clients[0].sites[1].id: duplicate site id 'www'")));
+  EXPECT_THAT(m, ::testing::Contains(HasSubstr("clients[0].sites[1].checks[0].timeout: timeout 1m30s is longer than the interval 30s")));
+  EXPECT_THAT(m, ::testing::Contains(HasSubstr("clients[1]: missing field 'id'")));
+  // A bad site URL is reported once, at the site, not again by each check.
+  int url_errors = 0;
+  for (const auto& s : m) url_errors += s.find("ftp://example.test/") != std::string::npos;
+  EXPECT_EQ(url_errors, 1);
+}
+
+TEST(ConfigLoaderTest, SettingsInheritAgentClientSiteCheck) {
+  auto r = load_config_text(R"(
+defaults:
+  interval: 5m
+  timeout: 20s
+  http: {keyword: Shop, max_redirects: 2}
+clients:
+  - id: c1
+    defaults: {interval: 2m, http: {keyword: Client}}
+    sites:
+      - id: s1
+        url: http://127.0.0.1:1/
+        defaults: {retry_interval: 30s}
+        checks:
+          - {type: http}
+          - {type: http, id: fast, interval: 1m, keyword: Own}
+)", "inline.yaml");
+  ASSERT_TRUE(r.config) << r.errors.to_string();
+  ASSERT_EQ(r.config->checks.size(), 2u);
+  const auto& a = r.config->checks[0]->spec;
+  EXPECT_EQ(a.key(), "c1/s1/http");
+  EXPECT_EQ(a.interval, std::chrono::minutes(2));
+  EXPECT_EQ(a.timeout, std::chrono::seconds(20));
+  EXPECT_EQ(a.retry_interval, std::chrono::seconds(30));
+  EXPECT_EQ(a.target, "http://127.0.0.1:1/");
+  const auto& b = r.config->checks[1]->spec;
+  EXPECT_EQ(b.key(), "c1/s1/fast");
+  EXPECT_EQ(b.interval, std::chrono::minutes(1));
+}
+
+TEST(ConfigLoaderTest, JsonIsAccepted) {
+  auto r = load_config_text(
+      R"({"clients":[{"id":"c","sites":[{"id":"s","url":"https://example.test/","checks":[{"type":"http","expect_status":["200-299","301"]}]}]}]})",
+      "inline.json");
+  ASSERT_TRUE(r.config) << r.errors.to_string();
+  EXPECT_EQ(r.config->checks.size(), 1u);
+}
+
+TEST(ConfigLoaderTest, SyntaxErrorNamesThePlace) {
+  auto r = load_config_text("clients:\n  - id: [unclosed\n", "broken.yaml");
+  ASSERT_FALSE(r.config);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_THAT(r.errors.list()[0].to_string(), HasSubstr("broken.yaml:"));
+  EXPECT_THAT(r.errors.list()[0].to_string(), HasSubstr("YAML syntax error"));
+}
+
+TEST(ConfigLoaderTest, BadOptionValuesAreErrors) {
+  auto r = load_config_text(R"(
+clients:
+  - id: c
+    sites:
+      - id: s
+        url: http://127.0.0.1/
+        checks:
+          - {type: http, expect_status: "abc", warn_time: 5s, crit_time: 1s, ip_version: 5}
+)", "x.yaml");
+  auto m = messages(r);
+  EXPECT_THAT(m, ::testing::Contains(HasSubstr("expect_status: expected status codes")));
+  EXPECT_THAT(m, ::testing::Contains(HasSubstr("warn_time: warn_time must not exceed crit_time")));
+  EXPECT_THAT(m, ::testing::Contains(HasSubstr("ip_version: expected 4, 6 or any")));
+}
+
+TEST(ConfigLoaderTest, MissingClientsIsAnError) {
+  auto r = load_config_text("agent: {workers: 1}\n", "x.yaml");
+  ASSERT_FALSE(r.config);
+  EXPECT_THAT(r.errors.to_string(), HasSubstr("missing field 'clients'"));
+}
+
+}  // namespace
