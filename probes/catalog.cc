@@ -207,7 +207,7 @@ nlohmann::ordered_json ordered_json_of(const ProductCatalog& pc) {
   j["format"] = kFormat;
   j["product"] = pc.product;
   j["name"] = pc.name;
-  j["as_of"] = pc.as_of;
+  if (!pc.as_of.empty()) j["as_of"] = pc.as_of;
   j["sources"] = pc.sources;
   if (!pc.notes.empty()) j["notes"] = pc.notes;
   if (auto l = pc.latest_release()) j["latest"] = l->text();
