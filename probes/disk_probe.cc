@@ -37,7 +37,8 @@ const char* const kDefaultIgnoreFstypes[] = {
 
 constexpr double kSecondsPerDay = 86400;
 
-double round_to(double v, double step) { return std::round(v / step) * step; }
+/// Two decimals for JSON (70.82, not 70.82000000000001).
+double round2(double v) { return std::round(v * 100) / 100; }
 
 std::string fmt_pct(double pct) {
   char buf[32];
@@ -569,14 +570,14 @@ Result evaluate_disk(const DiskOptions& o, const std::vector<FilesystemReading>&
     const double size = *fs.size_bytes;
     const double avail = std::clamp(*fs.avail_bytes, 0.0, size);
     const double used_pct = 100.0 * (1.0 - avail / size);
-    m["used_pct"] = round_to(used_pct, 0.01);
+    m["used_pct"] = round2(used_pct);
     m["free_bytes"] = avail;
     m["size_bytes"] = size;
     std::optional<double> inodes_used_pct;
     if (fs.files_free) m["free_inodes"] = *fs.files_free;
     if (fs.files && fs.files_free && *fs.files > 0) {  // btrfs and friends report 0 inodes
       inodes_used_pct = 100.0 * (1.0 - std::clamp(*fs.files_free / *fs.files, 0.0, 1.0));
-      m["inodes_used_pct"] = round_to(*inodes_used_pct, 0.01);
+      m["inodes_used_pct"] = round2(*inodes_used_pct);
     }
 
     std::optional<double> days;
@@ -585,7 +586,7 @@ Result evaluate_disk(const DiskOptions& o, const std::vector<FilesystemReading>&
       history->record(check_key, series, now, avail);
       auto since = now - std::chrono::duration_cast<Clock::duration>(o.history_window);
       days = project_days_to_zero(history->series(check_key, series, since), now);
-      if (days) m["days_to_full"] = round_to(*days, 0.01);
+      if (days) m["days_to_full"] = round2(*days);
     }
 
     Status st = Status::ok;

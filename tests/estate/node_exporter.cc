@@ -12,6 +12,7 @@
 #include "tests/estate/node_exporter.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -67,12 +68,21 @@ struct Fs {
         error(std::move(err)) {}
 };
 
-/// Shortest round-trip text, as Go's strconv.FormatFloat(v, 'g', -1, 64) gives node_exporter.
+/// Go's strconv.FormatFloat(v, 'g', -1, 64), which node_exporter's client library uses: the
+/// shortest round-trip digits, in exponent form when the exponent is < -4 or >= 6
+/// (18253611008 -> "1.8253611008e+10", 123456.78 -> "123456.78").
 std::string num(double v) {
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  char buf[40];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
   (void)ec;
-  return std::string(buf, p);
+  std::string_view sci(buf, p - buf);
+  size_t e = sci.find('e');
+  if (e == std::string_view::npos) return std::string(sci);  // inf, nan
+  int exp = std::atoi(sci.data() + e + 1);
+  if (exp < -4 || exp >= 6) return std::string(sci);
+  auto [q, ec2] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  (void)ec2;
+  return std::string(buf, q);
 }
 
 void family(std::string& out, std::string_view name, std::string_view help, std::string_view type) {
@@ -139,7 +149,7 @@ std::vector<Fs> full_host_filesystems() {
       {"/dev/sda15", "/boot/efi", "vfat", 129'718'272, 123'508'736, 123'508'736, 0, 0},
       {"tmpfs", "/run", "tmpfs", 838'860'800, 837'812'224, 837'812'224, 1'024'000, 1'023'100},
       {"tmpfs", "/dev/shm", "tmpfs", 4 * kGiB, 4 * kGiB, 4 * kGiB, 1'024'000, 1'023'999},
-      {"overlay", "/var/lib/docker/overlay2/3f1c0a9b/merged", "overlay", 40 * kGiB, 0.4 * kGiB,
+      {"overlay", "/var/lib/docker/overlay2/3f1c0a9b/merged", "overlay", 40 * kGiB, 400 * kMiB,
        0.5 * kGiB, 2'621'440, 2'101'233},
       {"/dev/loop3", "/snap/core20/2105", "squashfs", 67'108'864, 0, 0, 11'950, 0, true},
       {"nas:/backup", "/mnt/backup", "nfs4", 0, 0, 0, 0, 0, false, "mountpoint timeout"},
