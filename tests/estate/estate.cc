@@ -33,6 +33,7 @@ void Estate::start() {
   start_http_sites(*this);
   start_dns_server(*this);
   start_node_exporter(*this);
+  start_cms_sites(*this);
   for (int i = 0; i < std::max(1, options_.threads); ++i)
     threads_.emplace_back([this] { io_.run(); });
 }

@@ -80,6 +80,7 @@ class Estate {
 void start_http_sites(Estate& estate);  // http_sites.cc: healthy, error codes, hostile HTTP
 void start_dns_server(Estate& estate);  // dns_server.cc: fake zone, DNSBL zones, hostile DNS
 void start_node_exporter(Estate& estate);  // node_exporter.cc: full, filling, malformed, huge hosts
+void start_cms_sites(Estate& estate);  // cms_sites.cc: CMS sites exposing version markers, release feeds
 /// dns_server.cc: whether the DNSBL zones list this address of the benchmark range 198.18.0.0/15.
 bool dns_server_bench_listed(const boost::asio::ip::address_v4& ip);
 // Later components add their line here and in estate.cc (TLS faults, DNS, node_exporter, CMS,
