@@ -538,7 +538,9 @@ Result evaluate_disk(const DiskOptions& o, const std::vector<FilesystemReading>&
                                {"error", fs.error}});
       continue;
     }
-    if (!explicit_mount && (!fs.size_bytes || *fs.size_bytes <= 0)) {
+    const bool has_size = fs.size_bytes && std::isfinite(*fs.size_bytes) && *fs.size_bytes > 0;
+    const bool has_avail = fs.avail_bytes && !std::isnan(*fs.avail_bytes);
+    if (!explicit_mount && !has_size) {
       ++ignored;  // no capacity to run out of (autofs placeholders and the like)
       continue;
     }
@@ -557,7 +559,7 @@ Result evaluate_disk(const DiskOptions& o, const std::vector<FilesystemReading>&
     m["days_to_full"] = nullptr;
     if (fs.readonly) m["readonly"] = true;
 
-    if (fs.device_error || !fs.size_bytes || !fs.avail_bytes || *fs.size_bytes <= 0) {
+    if (fs.device_error || !has_size || !has_avail) {
       std::string why = fs.device_error ? fs.error : "no size or free space reported";
       m["status"] = "unknown";
       m["error"] = why;
@@ -574,8 +576,10 @@ Result evaluate_disk(const DiskOptions& o, const std::vector<FilesystemReading>&
     m["free_bytes"] = avail;
     m["size_bytes"] = size;
     std::optional<double> inodes_used_pct;
-    if (fs.files_free) m["free_inodes"] = *fs.files_free;
-    if (fs.files && fs.files_free && *fs.files > 0) {  // btrfs and friends report 0 inodes
+    const bool has_files_free = fs.files_free && std::isfinite(*fs.files_free);
+    if (has_files_free) m["free_inodes"] = *fs.files_free;
+    if (has_files_free && fs.files && std::isfinite(*fs.files) && *fs.files > 0) {
+      // btrfs and friends report 0 inodes: no inode percentage then
       inodes_used_pct = 100.0 * (1.0 - std::clamp(*fs.files_free / *fs.files, 0.0, 1.0));
       m["inodes_used_pct"] = round2(*inodes_used_pct);
     }
