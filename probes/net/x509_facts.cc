@@ -131,13 +131,6 @@ std::string key_type_name(const EVP_PKEY* key) {
   return name ? printable(name) : "unknown";
 }
 
-std::optional<int64_t> asn1_time_seconds(const ASN1_TIME* t) {
-  if (!t) return std::nullopt;
-  struct tm tm {};
-  if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
-  return static_cast<int64_t>(timegm(&tm));
-}
-
 std::string days_text(double days) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", std::fabs(days));
@@ -195,8 +188,8 @@ CertFacts extract_cert_facts(X509* cert) {
     f.key_type = "unknown";
   }
 
-  f.not_before = asn1_time_seconds(X509_get0_notBefore(cert));
-  f.not_after = asn1_time_seconds(X509_get0_notAfter(cert));
+  f.not_before = asn1_time_to_unix(X509_get0_notBefore(cert));
+  f.not_after = asn1_time_to_unix(X509_get0_notAfter(cert));
 
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
@@ -219,6 +212,13 @@ std::optional<CertFacts> cert_facts_from_der(std::string_view der) {
     return std::nullopt;
   }
   return extract_cert_facts(cert.get());
+}
+
+std::optional<int64_t> asn1_time_to_unix(const ASN1_TIME* t) {
+  if (!t) return std::nullopt;
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm));
 }
 
 std::string iso8601_utc(int64_t unix_seconds) {

@@ -56,6 +56,9 @@ CertFacts extract_cert_facts(X509* cert);
 /// Parses one DER certificate; nullopt when it is not one (trailing bytes are allowed).
 std::optional<CertFacts> cert_facts_from_der(std::string_view der);
 
+/// An ASN1_TIME as Unix seconds; nullopt when null or malformed.
+std::optional<int64_t> asn1_time_to_unix(const ASN1_TIME* t);
+
 /// "2026-03-01T12:00:00Z" (years 0..9999; outside that, the number of seconds).
 std::string iso8601_utc(int64_t unix_seconds);
 

@@ -32,6 +32,7 @@ void Estate::start() {
   // node_exporter 70-79, cms 80-119, rdap 120-129, sinks 130-149.
   start_http_sites(*this);
   start_dns_server(*this);
+  start_tls_endpoints(*this);
   start_node_exporter(*this);
   start_cms_sites(*this);
   for (int i = 0; i < std::max(1, options_.threads); ++i)

@@ -79,6 +79,7 @@ class Estate {
 // Components: each file defines one start function; estate.cc calls them in order.
 void start_http_sites(Estate& estate);  // http_sites.cc: healthy, error codes, hostile HTTP
 void start_dns_server(Estate& estate);  // dns_server.cc: fake zone, DNSBL zones, hostile DNS
+void start_tls_endpoints(Estate& estate);  // tls_endpoints.cc: one port per certificate fault, SMTP STARTTLS
 void start_node_exporter(Estate& estate);  // node_exporter.cc: full, filling, malformed, huge hosts
 void start_cms_sites(Estate& estate);  // cms_sites.cc: CMS sites exposing version markers, release feeds
 /// dns_server.cc: whether the DNSBL zones list this address of the benchmark range 198.18.0.0/15.
