@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include "probes/net/url.h"
 #include "probes/version.h"
 
 namespace lookout::probes {
@@ -355,8 +356,16 @@ struct HtmlScan {
       auto v = version_of(*ver);
       if (!v || v->components().size() < 2) return;
       auto& slot = ver_votes[v->text()];
-      if (slot.first++ == 0) slot.second = std::string(url);
+      if (slot.first++ == 0) slot.second = absolute(url);
     }
+  }
+
+  // Asset and feed links as absolute URLs for reports (relative when the page URL is unknown).
+  std::string absolute(std::string_view link) const {
+    auto base = net::parse_url(doc.url);
+    if (!base) return std::string(link);
+    auto u = net::resolve_location(*base, link);
+    return u ? u->to_string() : std::string(link);
   }
 
   void generator(std::string_view content) {
@@ -439,7 +448,7 @@ struct HtmlScan {
         } else if (rel && iequals(rel, "alternate")) {
           const char* type = attr(e, "type");
           if (type && (iequals(type, "application/rss+xml") || iequals(type, "application/atom+xml")))
-            out.push_back(make("feed_link", "", "", Precision::none, href, 0));
+            out.push_back(make("feed_link", "", "", Precision::none, absolute(href), 0));
         } else {
           asset_url(href);
         }
@@ -504,9 +513,49 @@ struct HtmlScan {
   }
 };
 
+// Gumbo's tree building checks the stack of open elements for every start tag, so a page of
+// 200,000 nested <div>s costs quadratic time. Real pages nest a few dozen levels: the input is
+// cut where a rough tag count says the nesting passed kMaxNesting (markers live in <head> and
+// near the top of <body> anyway). This only finds a cut point; markers come from gumbo's tree.
+constexpr int kMaxNesting = 512;
+
+size_t nesting_cut(std::string_view html) {
+  static constexpr std::string_view kVoid[] = {"area", "base", "br",    "col",  "embed",
+                                               "hr",   "img",  "input", "link", "meta",
+                                               "param", "source", "track", "wbr", "!"};
+  int depth = 0;
+  size_t i = 0;
+  while ((i = html.find('<', i)) != std::string_view::npos && i + 1 < html.size()) {
+    char c = html[i + 1];
+    if (c == '/') {
+      if (depth > 0) --depth;
+      i += 2;
+      continue;
+    }
+    if (!std::isalpha(static_cast<unsigned char>(c))) {
+      ++i;
+      continue;
+    }
+    size_t end = i + 1;
+    while (end < html.size() && std::isalnum(static_cast<unsigned char>(html[end]))) ++end;
+    std::string name = lower(html.substr(i + 1, end - i - 1));
+    if (name == "script" || name == "style") {  // raw text: skip to its end tag
+      size_t close = html.find("</" + name, end);
+      if (close == std::string_view::npos) return html.size();
+      i = close + 2;
+      continue;
+    }
+    if (std::find(std::begin(kVoid), std::end(kVoid), name) == std::end(kVoid) && ++depth > kMaxNesting)
+      return i;
+    i = end;
+  }
+  return html.size();
+}
+
 void html_markers(const Document& d, std::vector<Marker>& out) {
   std::string_view body(d.body);
   if (body.size() > kMaxHtmlBytes) body = body.substr(0, kMaxHtmlBytes);
+  body = body.substr(0, nesting_cut(body));
   Arena arena;
   GumboOptions options = kGumboDefaultOptions;
   options.allocator = &Arena::allocate;

@@ -4,6 +4,7 @@
 #include "probes/dns_probe.h"
 #include "probes/dnsbl_probe.h"
 #include "probes/http_probe.h"
+#include "probes/patch_probe.h"
 #include "probes/tls_probe.h"
 
 namespace lookout::probes {
@@ -16,6 +17,7 @@ const std::vector<ProbeKind>& probe_kinds() {
       disk_probe_kind(),
       dns_probe_kind(),
       dnsbl_probe_kind(),
+      patch_probe_kind(),
   };
   return kinds;
 }

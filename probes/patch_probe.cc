@@ -1,0 +1,370 @@
+#include "probes/patch_probe.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+
+#include "probes/catalog.h"
+#include "probes/cms_detector.h"
+#include "probes/history.h"
+#include "probes/net/http_client.h"
+#include "probes/net/x509_facts.h"
+
+namespace lookout::probes {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr int kDefaultMaxRequests = 6;
+constexpr int kMaxMaxRequests = 10;
+constexpr size_t kMaxPaths = 8;
+constexpr size_t kBodyLimit = 1 << 20;  // the detector parses at most this much HTML anyway
+
+struct PatchOptions {
+  net::Url url;
+  std::string catalog_path;
+  std::shared_ptr<const Catalog> catalog;
+  std::vector<std::string> paths;  // explicit plan; empty = automatic
+  std::string product;             // hint: only this product is detected
+  int max_requests = kDefaultMaxRequests;
+  std::string ca_file;
+  bool verify_tls = true;
+};
+
+Status nagios_status(PatchStatus s) {
+  switch (s) {
+    case PatchStatus::current: return Status::ok;
+    case PatchStatus::outdated: return Status::warning;
+    case PatchStatus::insecure: return Status::critical;
+    case PatchStatus::unknown: return Status::unknown;
+  }
+  return Status::unknown;
+}
+
+nlohmann::json marker_json(const Marker& m, bool agrees) {
+  return {{"marker", m.marker},
+          {"agrees", agrees},
+          {"product", m.product.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.product)},
+          {"version", m.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.version)},
+          {"precision", to_string(m.precision)},
+          {"url", m.url}};
+}
+
+nlohmann::json opt_json(const std::optional<std::string>& s) {
+  return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
+}
+
+// "/blog/" + "/feed/" -> "/blog/feed/": the CMS may live below the site root.
+std::string join_path(const std::string& base_target, const std::string& path) {
+  std::string dir = base_target.substr(0, base_target.find_first_of("?#"));
+  if (dir.empty() || dir.back() != '/') dir = dir.substr(0, dir.rfind('/') + 1);
+  if (dir.empty()) dir = "/";
+  return dir + (path.empty() || path.front() != '/' ? path : path.substr(1));
+}
+
+double days_between(std::chrono::system_clock::time_point from,
+                    std::chrono::system_clock::time_point to) {
+  return std::max(0.0, std::chrono::duration<double>(to - from).count() / 86400.0);
+}
+
+class PatchProbe : public Probe {
+ public:
+  explicit PatchProbe(PatchOptions o) : o_(std::move(o)) {}
+
+  std::string host_key() const override { return o_.url.host; }
+
+  asio::awaitable<Result> run(ProbeContext& ctx) override {
+    Result r;
+    r.started = std::chrono::system_clock::now();
+    auto t0 = std::chrono::steady_clock::now();
+
+    std::vector<Document> docs;
+    std::vector<std::string> fetched;  // well-known paths asked for
+    net::Url base = o_.url;
+
+    // 1. The page the site URL names (usually the home page), redirects followed.
+    net::HttpRequest home = request(base);
+    auto chain = co_await net::http_fetch_follow(ctx, home, 3);
+    int requests = static_cast<int>(chain.urls.size());
+    if (chain.response.failure != FailureKind::none || chain.redirect_loop ||
+        chain.too_many_redirects) {
+      FailureKind kind = chain.response.failure != FailureKind::none ? chain.response.failure
+                                                                     : FailureKind::protocol;
+      std::string why = chain.response.failure != FailureKind::none
+                            ? chain.response.error
+                            : (chain.redirect_loop ? "redirect loop" : "too many redirects");
+      r = make_result(Status::unknown, kind, "cannot read " + o_.url.to_string() + ": " + why);
+      r.started = std::chrono::system_clock::now();
+      finish(r, nullptr, PatchStatus::unknown, {}, {}, requests, t0);
+      co_return r;
+    }
+    if (!chain.urls.empty())
+      if (auto final_url = net::parse_url(chain.urls.back())) base = *final_url;
+    docs.push_back(document(base, base.target, chain.response));
+
+    // 2. A few well-known paths chosen from what the home page showed.
+    std::vector<Marker> so_far = find_markers(docs.back());
+    size_t explicit_next = 0;
+    while (requests < o_.max_requests && ctx.remaining() > std::chrono::milliseconds(1)) {
+      std::string path;
+      if (!o_.paths.empty()) {
+        if (explicit_next >= o_.paths.size()) break;
+        path = o_.paths[explicit_next++];
+      } else {
+        path = next_path(so_far, fetched, o_.product);
+        if (path.empty()) break;
+      }
+      fetched.push_back(path);
+      net::Url u = base;
+      u.target = join_path(base.target, path);
+      auto resp = co_await net::http_fetch(ctx, request(u));
+      ++requests;
+      if (resp.failure != FailureKind::none) continue;  // one missing page is not a verdict
+      // A redirect (e.g. /feed -> /feed/) is followed once, on the same site.
+      if (resp.status >= 300 && resp.status < 400 && requests < o_.max_requests)
+        if (auto loc = resp.header("location"))
+          if (auto next = net::resolve_location(u, *loc);
+              next && next->host == u.host && next->port == u.port) {
+            resp = co_await net::http_fetch(ctx, request(*next));
+            ++requests;
+            if (resp.failure != FailureKind::none) continue;
+            u = *next;
+          }
+      docs.push_back(document(u, u.target, resp));
+      auto more = find_markers(docs.back());
+      so_far.insert(so_far.end(), more.begin(), more.end());
+    }
+
+    // 3. Detection and verdict.
+    Detection det = combine_markers(so_far, o_.product);
+    Assessment a;
+    PatchStatus status = PatchStatus::unknown;
+    const ProductCatalog* pc = det.product.empty() ? nullptr : o_.catalog->find(det.product);
+    std::string name = product_display_name(det.product);
+    if (det.product.empty()) {
+      r.summary = "no CMS recognised at " + o_.url.to_string() + " (" + std::to_string(requests) +
+                  " requests)";
+    } else if (det.version.empty()) {
+      r.summary = name + " detected; its version is not revealed";
+      a.reason = r.summary;
+    } else if (auto v = Version::parse(det.version)) {
+      a = assess(pc, *v, det.precision == Precision::exact, iso_date(r.started));
+      status = a.status;
+      r.summary = name + " " + det.version + ": " + std::string(to_string(status)) + " - " +
+                  a.reason;
+    } else {
+      r.summary = name + " detected; version \"" + det.version + "\" is not a version";
+    }
+    if (!det.disagreeing.empty()) {
+      r.summary += " (markers disagree:";
+      for (size_t i = 0; i < det.disagreeing.size() && i < 3; ++i)
+        r.summary += std::string(i ? "," : "") + " " + det.disagreeing[i].marker + " says " +
+                     det.disagreeing[i].version;
+      r.summary += ")";
+    }
+    r.status = nagios_status(status);
+    r.facts["reason"] = a.reason.empty() ? r.summary : a.reason;
+    finish(r, &det, status, a, pc ? pc->as_of : std::string(), requests, t0);
+    record_history(ctx, r, status);
+    co_return r;
+  }
+
+ private:
+  net::HttpRequest request(const net::Url& u) const {
+    net::HttpRequest req;
+    req.url = u;
+    req.body_limit = kBodyLimit;
+    req.ca_file = o_.ca_file;
+    req.verify_tls = o_.verify_tls;
+    req.headers = {{"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}};
+    return req;
+  }
+
+  static Document document(const net::Url& u, const std::string& path,
+                           const net::HttpResponse& resp) {
+    Document d;
+    d.url = u.to_string();
+    d.path = path;
+    d.status = resp.status;
+    d.headers = resp.headers;
+    d.body = resp.body;
+    return d;
+  }
+
+  void finish(Result& r, const Detection* det, PatchStatus status, const Assessment& a,
+              const std::string& as_of, int requests,
+              std::chrono::steady_clock::time_point t0) const {
+    r.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    auto& f = r.facts;
+    bool has_product = det && !det->product.empty();
+    f["product"] = has_product ? nlohmann::json(det->product) : nlohmann::json(nullptr);
+    f["version"] = det && !det->version.empty() ? nlohmann::json(det->version) : nlohmann::json(nullptr);
+    f["precision"] = to_string(det ? det->precision : Precision::none);
+    nlohmann::json markers = nlohmann::json::array(), against = nlohmann::json::array();
+    if (det) {
+      auto disagrees = [&](const Marker& m) {
+        return std::any_of(det->disagreeing.begin(), det->disagreeing.end(), [&](const Marker& x) {
+          return x.marker == m.marker && x.version == m.version && x.url == m.url;
+        });
+      };
+      for (const auto& m : det->markers)
+        if (!m.product.empty()) markers.push_back(marker_json(m, !disagrees(m)));
+      for (const auto& m : det->disagreeing) against.push_back(marker_json(m, false));
+    }
+    f["markers"] = std::move(markers);
+    f["disagreeing_markers"] = std::move(against);
+    f["status"] = to_string(status);
+    f["confidence"] = det ? det->confidence : 0;
+    f["latest"] = opt_json(a.latest);
+    f["latest_security"] = opt_json(a.latest_security);
+    f["branch"] = opt_json(a.branch);
+    f["eol"] = opt_json(a.eol);
+    f["catalog_as_of"] = as_of.empty() ? nlohmann::json(nullptr) : nlohmann::json(as_of);
+    f["requests"] = requests;
+    if (!f.contains("reason")) f["reason"] = r.summary;
+
+    // Bounded labels: product from the detector's fixed list, version normalised by the parser.
+    std::string product_label = has_product ? det->product : "none";
+    std::string version_label;
+    if (det && !det->version.empty())
+      if (auto v = Version::parse(det->version)) version_label = v->to_string();
+    r.add_sample("lookout_patch_status", static_cast<double>(status),
+                 {{"product", product_label}, {"version", version_label}});
+  }
+
+  void record_history(ProbeContext& ctx, Result& r, PatchStatus status) const {
+    double exposed = 0;
+    auto now = r.started;
+    if (ctx.history && status != PatchStatus::unknown) {
+      History& h = *ctx.history;
+      const std::string key = ctx.spec.key();
+      const std::string stamp = net::iso8601_utc(
+          std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+      auto outdated_since = h.get_fact(key, kPatchOutdatedSince);
+      auto insecure_since = h.get_fact(key, kPatchInsecureSince);
+      if (status == PatchStatus::current) {
+        if (outdated_since) {
+          if (auto since = parse_iso_timestamp(*outdated_since)) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.2f", days_between(*since, now));
+            h.set_fact(key, kPatchLastExposureDays, std::string(buf));
+          }
+          h.set_fact(key, kPatchCurrentSince, stamp);
+        }
+        h.set_fact(key, kPatchOutdatedSince, std::nullopt);
+        h.set_fact(key, kPatchInsecureSince, std::nullopt);
+        outdated_since.reset();
+        insecure_since.reset();
+      } else {
+        // Exposure starts when the site first fell behind, outdated or insecure.
+        if (!outdated_since) h.set_fact(key, kPatchOutdatedSince, (outdated_since = stamp).value());
+        if (status == PatchStatus::insecure && !insecure_since)
+          h.set_fact(key, kPatchInsecureSince, (insecure_since = stamp).value());
+        if (status == PatchStatus::outdated && insecure_since) {
+          h.set_fact(key, kPatchInsecureSince, std::nullopt);  // the security fix went in
+          insecure_since.reset();
+        }
+        h.set_fact(key, kPatchCurrentSince, std::nullopt);
+        if (auto since = parse_iso_timestamp(*outdated_since)) exposed = days_between(*since, now);
+      }
+      r.facts["outdated_since"] = opt_json(outdated_since);
+      r.facts["insecure_since"] = opt_json(insecure_since);
+      if (auto last = h.get_fact(key, kPatchLastExposureDays))
+        r.facts["last_exposure_days"] = std::atof(last->c_str());
+    }
+    r.facts["days_exposed"] = std::round(exposed * 100) / 100;
+    r.add_sample("lookout_patch_days_exposed", exposed,
+                 {{"product", r.facts["product"].is_string() ? r.facts["product"].get<std::string>()
+                                                             : std::string("none")}});
+  }
+
+  PatchOptions o_;
+};
+
+ProbePtr build_patch(CheckSpec& spec, config::OptionMap& opts, config::Errors& errors) {
+  PatchOptions o;
+  size_t before = errors.size();
+  if (auto t = opts.get_string("target", errors)) spec.target = *t;
+  o.catalog_path = opts.get_string("catalog", errors).value_or(Catalog::default_path());
+  if (auto p = opts.get_string("product", errors)) {
+    const auto& known = known_products();
+    if (std::find(known.begin(), known.end(), *p) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      opts.error("product", "unknown product '" + *p + "' (known: " + list + ")", errors);
+    }
+    o.product = *p;
+  }
+  if (auto paths = opts.get_string_list("paths", errors)) {
+    if (paths->size() > kMaxPaths)
+      opts.error("paths", "at most " + std::to_string(kMaxPaths) + " paths (requests are polite)",
+                 errors);
+    for (const auto& p : *paths)
+      if (p.empty() || p.front() != '/' || p.size() > 256 || p.find("//") == 0)
+        opts.error("paths", "'" + p + "' is not a path on the site (like /feed/)", errors);
+    o.paths = *paths;
+  }
+  if (auto n = opts.get_int("max_requests", errors, 1, kMaxMaxRequests))
+    o.max_requests = static_cast<int>(*n);
+  if (auto f = opts.get_string("ca_file", errors)) o.ca_file = *f;
+  if (auto v = opts.get_bool("verify_tls", errors)) o.verify_tls = *v;
+  if (auto v = opts.get_bool("insecure", errors)) o.verify_tls = o.verify_tls && !*v;
+
+  bool explicit_target = !spec.target.empty() && spec.target != spec.site_url;
+  if (spec.target.empty()) spec.target = spec.site_url;
+  if (spec.target.empty()) {
+    opts.error("target", "a patch check needs the site's URL (site url or target)", errors);
+    return nullptr;
+  }
+  std::string err;
+  auto url = net::parse_url(spec.target, &err);
+  if (!url) {
+    if (explicit_target || spec.site_url.empty())
+      opts.error("target", "bad URL '" + spec.target + "': " + err, errors);
+    return nullptr;
+  }
+  o.url = *url;
+
+  std::vector<std::string> load_errors;
+  o.catalog = Catalog::load_shared(o.catalog_path, load_errors);
+  for (const auto& e : load_errors) opts.error("catalog", "release catalogue: " + e, errors);
+  if (errors.size() != before) return nullptr;
+  return std::make_shared<PatchProbe>(std::move(o));
+}
+
+}  // namespace
+
+std::optional<std::chrono::system_clock::time_point> parse_iso_timestamp(const std::string& s) {
+  std::tm tm{};
+  char z = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 7 ||
+      z != 'Z')
+    return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  time_t t = timegm(&tm);
+  if (t == static_cast<time_t>(-1)) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(t);
+}
+
+ProbeKind patch_probe_kind() {
+  return ProbeKind{
+      "patch",
+      "CMS patch level: detect WordPress/Drupal/Joomla/Magento/CKAN/ExpressionEngine and its "
+      "version, judge it against the release catalogue",
+      &build_patch,
+      {
+          {"--catalog", "catalog", "release catalogue file or directory (default: bundled)"},
+          {"--product", "product", "only detect this product (wordpress, drupal, ...)"},
+          {"--path", "paths", "site path to fetch instead of the automatic plan (repeatable)", true},
+          {"--max-requests", "max_requests", "GETs per run, home page included (default 6)"},
+          {"--ca-file", "ca_file", "CA bundle to verify the server certificate"},
+          {"--insecure", "insecure", "do not verify the TLS certificate", false, true},
+      },
+  };
+}
+
+}  // namespace lookout::probes
