@@ -358,6 +358,9 @@ class TlsProbe : public Probe {
         if (hec == asio::ssl::error::stream_truncated || hec == asio::error::eof ||
             hec == asio::error::connection_reset)
           why = "the server closed the connection";
+        else if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+                 reason == SSL_R_UNKNOWN_PROTOCOL)
+          why = "the peer does not speak TLS (" + why + ")";
         hs.failure = Failure{FailureKind::tls, "TLS handshake failed: " + why};
         hs.failure.protocol_version = reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
                                       reason == SSL_R_UNSUPPORTED_PROTOCOL;

@@ -281,7 +281,8 @@ TEST(TlsProbe, GarbagePeer) {
   EXPECT_EQ(r.failure, FailureKind::tls);
   EXPECT_EQ(findings(r), json::array({"unreachable"})) << r.summary;
   EXPECT_TRUE(r.facts["days_left"].is_null());
-  EXPECT_NE(r.summary.find("TLS handshake failed"), std::string::npos) << r.summary;
+  EXPECT_NE(r.summary.find("TLS handshake failed: the peer does not speak TLS"), std::string::npos)
+      << r.summary;
 }
 
 TEST(TlsProbe, StallingPeerTimesOut) {
