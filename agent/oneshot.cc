@@ -73,6 +73,7 @@ OneShotOutcome run_one_check(const OneShotRequest& request) {
                                        "internal error");
     else
       out.result = std::move(r);
+    io.stop();  // c-ares may keep idle sockets watched; the run is over
   });
   io.run();
   return out;

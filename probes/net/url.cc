@@ -82,7 +82,8 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
 
 std::optional<Url> resolve_location(const Url& base, std::string_view location,
                                     std::string* error) {
-  auto base_url = boost::urls::parse_absolute_uri(base.to_string());
+  const std::string base_text = base.to_string();  // the view below points into it
+  auto base_url = boost::urls::parse_absolute_uri(base_text);
   auto ref = boost::urls::parse_uri_reference(location);
   if (!base_url || !ref) {
     if (error) *error = "bad Location header";
