@@ -159,10 +159,16 @@ void changelog_markers(const Document& d, std::vector<Marker>& out) {
       if (!word.empty() && word.back() == ',') word.remove_suffix(1);
       auto v = version_of(word);
       if (!v) return;
+      // core/CHANGELOG.txt (8+) is only updated for minor releases: trust major.minor.
       bool core = contains(d.path, "core/");
-      out.push_back(make(core ? "core_changelog" : "changelog", "drupal", v->text(),
-                         v->components().size() >= 2 ? Precision::exact : Precision::major,
-                         d.url, core ? 30 : 60));
+      if (core)
+        out.push_back(make("core_changelog", "drupal", v->prefix(2),
+                           v->components().size() >= 2 ? Precision::minor : Precision::major,
+                           d.url, 30));
+      else
+        out.push_back(make("changelog", "drupal", v->text(),
+                           v->components().size() >= 2 ? Precision::exact : Precision::major,
+                           d.url, 60));
       return;
     }
     if (nl == std::string_view::npos) break;
@@ -420,8 +426,25 @@ struct HtmlScan {
     // window._wpemojiSettings = {...,"source":{"concatemoji":"...wp-emoji-release.min.js?ver=6.7.1"}}
     if (!contains(text, "wpemoji") && !contains(text, "concatemoji")) return;
     size_t open = text.find('{');
-    size_t close = text.rfind('}');
-    if (open == std::string_view::npos || close == std::string_view::npos || close < open) return;
+    if (open == std::string_view::npos) return;
+    // The object literal ends at its matching brace (strings skipped); JSON parses the rest.
+    size_t close = std::string_view::npos;
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = open; i < text.size() && close == std::string_view::npos; ++i) {
+      char c = text[i];
+      if (in_string) {
+        if (c == '\\') ++i;
+        else if (c == '"') in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '{') {
+        ++depth;
+      } else if (c == '}' && --depth == 0) {
+        close = i;
+      }
+    }
+    if (close == std::string_view::npos) return;
     auto j = nlohmann::json::parse(text.substr(open, close - open + 1), nullptr, false);
     if (j.is_discarded() || !j.is_object()) return;
     auto src = j.find("source");

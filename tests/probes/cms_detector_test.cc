@@ -1,0 +1,303 @@
+// The CMS detector over documents shaped like the real products' pages, feeds and endpoints
+// (../shared/reference/cms-versions.md), plus hostile input.
+#include "probes/cms_detector.h"
+
+#include <chrono>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace lookout::probes {
+namespace {
+
+using ::testing::HasSubstr;
+
+Document doc(std::string path, std::string body, unsigned status = 200,
+             std::vector<std::pair<std::string, std::string>> headers = {}) {
+  Document d;
+  d.url = "https://client.example" + path;
+  d.path = std::move(path);
+  d.status = status;
+  d.body = std::move(body);
+  d.headers = std::move(headers);
+  return d;
+}
+
+const Marker* find(const std::vector<Marker>& ms, std::string_view marker) {
+  for (const auto& m : ms)
+    if (m.marker == marker) return &m;
+  return nullptr;
+}
+
+std::string html(const std::string& head, const std::string& body = "") {
+  return "<!DOCTYPE html><html><head>" + head + "</head><body>" + body + "</body></html>";
+}
+
+TEST(CmsDetectorTest, WordPressMetaGenerator) {
+  auto ms = find_markers(doc("/", html("<meta name=\"generator\" content=\"WordPress 6.7\" />")));
+  const Marker* m = find(ms, "meta_generator");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->product, "wordpress");
+  EXPECT_EQ(m->version, "6.7");
+  EXPECT_EQ(m->precision, Precision::exact);  // WordPress writes 6.7.0 as 6.7
+
+  ms = find_markers(doc("/", html("<META NAME='Generator' CONTENT='WordPress.com'>")));
+  ASSERT_NE(find(ms, "meta_generator"), nullptr);
+  EXPECT_EQ(find(ms, "meta_generator")->version, "");
+
+  ms = find_markers(doc("/", html("<meta name=\"generator\" content=\"WordPress 999999999999.1\">")));
+  ASSERT_NE(find(ms, "meta_generator"), nullptr);
+  EXPECT_EQ(find(ms, "meta_generator")->version, "");  // nonsense is not a version
+}
+
+TEST(CmsDetectorTest, WordPressFeedsRssAtomRdf) {
+  auto rss = find_markers(doc("/feed/",
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>x</title>"
+      "<generator>https://wordpress.org/?v=6.7.1</generator></channel></rss>"));
+  ASSERT_NE(find(rss, "rss_generator"), nullptr);
+  EXPECT_EQ(find(rss, "rss_generator")->version, "6.7.1");
+
+  auto atom = find_markers(doc("/feed/atom/",
+      "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>x</title>"
+      "<generator uri=\"https://wordpress.org/\" version=\"6.7.1\">WordPress</generator></feed>"));
+  ASSERT_NE(find(atom, "atom_generator"), nullptr);
+  EXPECT_EQ(find(atom, "atom_generator")->version, "6.7.1");
+
+  auto rdf = find_markers(doc("/feed/rdf/",
+      "<?xml version=\"1.0\"?><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
+      "xmlns:admin=\"http://webns.net/mvcb/\" xmlns=\"http://purl.org/rss/1.0/\"><channel>"
+      "<admin:generatorAgent rdf:resource=\"https://wordpress.org/?v=6.7.1\" /></channel></rdf:RDF>"));
+  ASSERT_NE(find(rdf, "rdf_generator"), nullptr);
+  EXPECT_EQ(find(rdf, "rdf_generator")->version, "6.7.1");
+
+  // Another product's feed generator is not WordPress.
+  auto other = find_markers(doc("/rss.xml",
+      "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><generator>Hugo</generator></channel></rss>"));
+  EXPECT_TRUE(other.empty());
+}
+
+TEST(CmsDetectorTest, ReadmeGivesMajorMinorOnlyAndOnlyOnReadme) {
+  std::string page = html("<title>WordPress &#8250; ReadMe</title>",
+                          "<h1 id=\"logo\"><a href=\"https://wordpress.org/\"><img alt=\"WordPress\" "
+                          "src=\"wp-admin/images/wordpress-logo.png\" /></a><br /> Version 6.7.1</h1>");
+  auto ms = find_markers(doc("/readme.html", page));
+  ASSERT_NE(find(ms, "readme"), nullptr);
+  EXPECT_EQ(find(ms, "readme")->version, "6.7");
+  EXPECT_EQ(find(ms, "readme")->precision, Precision::minor);
+  EXPECT_EQ(find(find_markers(doc("/about/", page)), "readme"), nullptr);
+}
+
+TEST(CmsDetectorTest, CoreAssetVersionsIgnoreBundledLibrariesPluginsAndHashes) {
+  std::string head =
+      "<link rel='stylesheet' href='/wp-includes/css/dist/block-library/style.min.css?ver=6.6.2' />"
+      "<script src='/wp-includes/js/jquery/jquery.min.js?ver=3.7.1'></script>"
+      "<script src='/wp-includes/js/jquery/jquery-migrate.min.js?ver=3.4.1'></script>"
+      "<script src='/wp-includes/js/dist/vendor/react.min.js?ver=18.3.1'></script>"
+      "<script src='/wp-includes/js/imagesloaded.min.js?ver=5.0.0'></script>"
+      "<script src='/wp-includes/js/dist/hooks.min.js?ver=2810c76e705dd1a53b18'></script>"
+      "<script src='/wp-content/plugins/woocommerce/assets/js/x.js?ver=9.4.2'></script>"
+      "<script src='/wp-content/plugins/woocommerce/assets/js/y.js?ver=9.4.2'></script>"
+      "<script src='https://client.example/wp-includes/js/comment-reply.min.js?ver=6.6.2'></script>";
+  auto ms = find_markers(doc("/", html(head)));
+  const Marker* m = find(ms, "asset_ver");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->version, "6.6.2");
+  EXPECT_EQ(m->url, "https://client.example/wp-includes/css/dist/block-library/style.min.css?ver=6.6.2");
+  EXPECT_NE(find(ms, "wp_paths"), nullptr);
+}
+
+TEST(CmsDetectorTest, EmojiSettingsScriptCarriesTheVersion) {
+  std::string head =
+      "<script>window._wpemojiSettings = {\"baseUrl\":\"https:\\/\\/s.w.org\\/images\\/core\\/emoji"
+      "\\/15.0.3\\/72x72\\/\",\"ext\":\".png\",\"source\":{\"concatemoji\":\"https:\\/\\/client."
+      "example\\/wp-includes\\/js\\/wp-emoji-release.min.js?ver=6.5.5\"}};\n!function(){}();</script>";
+  auto ms = find_markers(doc("/", html(head)));
+  ASSERT_NE(find(ms, "asset_ver"), nullptr);
+  EXPECT_EQ(find(ms, "asset_ver")->version, "6.5.5");
+}
+
+TEST(CmsDetectorTest, DrupalHeaderMetaAndChangelogs) {
+  auto ms = find_markers(doc("/", html("<meta name=\"Generator\" content=\"Drupal 10 (https://www.drupal.org)\" />"),
+                             200, {{"X-Generator", "Drupal 10 (https://www.drupal.org)"},
+                                   {"X-Drupal-Cache", "HIT"}}));
+  ASSERT_NE(find(ms, "x_generator"), nullptr);
+  EXPECT_EQ(find(ms, "x_generator")->version, "10");
+  EXPECT_EQ(find(ms, "x_generator")->precision, Precision::major);
+  EXPECT_EQ(find(ms, "meta_generator")->version, "10");
+  EXPECT_NE(find(ms, "drupal_cache_header"), nullptr);
+
+  auto d7 = find_markers(doc("/CHANGELOG.txt", "\nDrupal 7.103, 2024-12-04\n-----------\n- Fixed\n"));
+  ASSERT_NE(find(d7, "changelog"), nullptr);
+  EXPECT_EQ(find(d7, "changelog")->version, "7.103");
+  EXPECT_EQ(find(d7, "changelog")->precision, Precision::exact);
+
+  auto core = find_markers(doc("/core/CHANGELOG.txt", "Drupal 8.9.0, 2020-06-03\n----\n"));
+  ASSERT_NE(find(core, "core_changelog"), nullptr);
+  EXPECT_EQ(find(core, "core_changelog")->version, "8.9");
+  EXPECT_EQ(find(core, "core_changelog")->precision, Precision::minor);
+
+  // A soft 404 (HTML) where the changelog should be says nothing.
+  EXPECT_TRUE(find_markers(doc("/CHANGELOG.txt", html("<title>Not found</title>"))).empty());
+  EXPECT_TRUE(find_markers(doc("/CHANGELOG.txt", "Drupal 7.103", 404)).empty());
+}
+
+TEST(CmsDetectorTest, JoomlaManifestAndGenerator) {
+  auto ms = find_markers(doc("/administrator/manifests/files/joomla.xml",
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<extension type=\"file\" method=\"upgrade\">"
+      "<name>files_joomla</name><version>4.0.6</version><creationDate>2022-01</creationDate>"
+      "</extension>"));
+  ASSERT_NE(find(ms, "joomla_manifest"), nullptr);
+  EXPECT_EQ(find(ms, "joomla_manifest")->version, "4.0.6");
+  EXPECT_EQ(find(ms, "joomla_manifest")->precision, Precision::exact);
+
+  auto gen = find_markers(doc("/", html("<meta name=\"generator\" content=\"Joomla! - Open Source "
+                                        "Content Management - Version 5.2.3\" />")));
+  EXPECT_EQ(find(gen, "meta_generator")->version, "5.2.3");
+  auto plain = find_markers(doc("/", html("<meta name=\"generator\" content=\"Joomla! - Open "
+                                          "Source Content Management\" />")));
+  EXPECT_EQ(find(plain, "meta_generator")->product, "joomla");
+  EXPECT_EQ(find(plain, "meta_generator")->version, "");
+}
+
+TEST(CmsDetectorTest, MagentoAndCkanEndpoints) {
+  auto mg = find_markers(doc("/magento_version", "Magento/2.4 (Community)"));
+  ASSERT_NE(find(mg, "magento_version"), nullptr);
+  EXPECT_EQ(find(mg, "magento_version")->version, "2.4");
+  EXPECT_EQ(find(mg, "magento_version")->precision, Precision::minor);
+  EXPECT_TRUE(find_markers(doc("/magento_version", "")).empty());
+  EXPECT_TRUE(find_markers(doc("/magento_version", "Magento/2.4 (Community)", 404)).empty());
+
+  auto ck = find_markers(doc("/api/3/action/status_show",
+      R"({"help": "h", "success": true, "result": {"ckan_version": "2.10.4", "site_title": "x"}})"));
+  ASSERT_NE(find(ck, "ckan_status_show"), nullptr);
+  EXPECT_EQ(find(ck, "ckan_status_show")->version, "2.10.4");
+  EXPECT_TRUE(find_markers(doc("/api/3/action/status_show",
+                               R"({"success": false, "error": {"message": "Not found"}})"))
+                  .empty());
+}
+
+TEST(CmsDetectorTest, ExpressionEngineCookiesAndFooter) {
+  auto ms = find_markers(doc("/", html("", "<footer>Powered by <a href=\"https://expressionengine.com/\">"
+                                           "ExpressionEngine</a></footer>"),
+                             200, {{"Set-Cookie", "exp_last_visit=1; path=/"},
+                                   {"Set-Cookie", "exp_csrf_token=a; path=/"}}));
+  ASSERT_NE(find(ms, "exp_cookie"), nullptr);
+  Detection d = combine_markers(ms);
+  EXPECT_EQ(d.product, "expressionengine");
+  EXPECT_EQ(d.version, "");
+}
+
+TEST(CmsDetectorTest, CombineReportsAgreementAndDisagreement) {
+  std::vector<Document> docs = {
+      doc("/", html("<meta name=\"generator\" content=\"WordPress 6.9.1\" />"
+                    "<script src='/wp-includes/js/comment-reply.min.js?ver=6.8.1'></script>"
+                    "<link rel='stylesheet' href='/wp-includes/css/x.css?ver=6.8.1' />")),
+      doc("/feed/", "<rss version=\"2.0\"><channel><generator>https://wordpress.org/?v=6.8.1"
+                    "</generator></channel></rss>")};
+  Detection d = detect(docs);
+  EXPECT_EQ(d.product, "wordpress");
+  EXPECT_EQ(d.version, "6.8.1");
+  ASSERT_EQ(d.disagreeing.size(), 1u);
+  EXPECT_EQ(d.disagreeing[0].marker, "meta_generator");
+  EXPECT_EQ(d.disagreeing[0].version, "6.9.1");
+  EXPECT_LT(d.confidence, 100);
+  EXPECT_GT(d.confidence, 0);
+
+  // All agreeing: full confidence, nothing disagreeing.
+  docs[0] = doc("/", html("<meta name=\"generator\" content=\"WordPress 6.8.1\" />"));
+  d = detect(docs);
+  EXPECT_EQ(d.version, "6.8.1");
+  EXPECT_TRUE(d.disagreeing.empty());
+  EXPECT_EQ(d.confidence, 100);
+}
+
+TEST(CmsDetectorTest, LessPreciseMarkersRefineToTheMostPreciseAgreeingOne) {
+  std::vector<Marker> ms = {
+      {"x_generator", "drupal", "7", Precision::major, "u", 70},
+      {"changelog", "drupal", "7.103", Precision::exact, "u", 60},
+      {"readme", "wordpress", "6.7", Precision::minor, "u", 30},
+  };
+  Detection d = combine_markers(ms);
+  EXPECT_EQ(d.product, "drupal");
+  EXPECT_EQ(d.version, "7.103");
+  EXPECT_EQ(d.precision, Precision::exact);
+  EXPECT_TRUE(d.disagreeing.empty());
+  ASSERT_EQ(d.other_products.size(), 1u);
+
+  // A product hint ignores every other product.
+  Detection only_wp = combine_markers(ms, "wordpress");
+  EXPECT_EQ(only_wp.product, "wordpress");
+  EXPECT_EQ(only_wp.version, "6.7");
+  EXPECT_EQ(only_wp.precision, Precision::minor);
+
+  // Major-only stays major-only.
+  Detection major = combine_markers({{"x_generator", "drupal", "10", Precision::major, "u", 70}});
+  EXPECT_EQ(major.version, "10");
+  EXPECT_EQ(major.precision, Precision::major);
+
+  EXPECT_EQ(combine_markers({}).product, "");
+}
+
+TEST(CmsDetectorTest, PolitePlan) {
+  // WordPress: the feed, then readme.html only while no exact version is known.
+  std::vector<Marker> wp = {{"wp_paths", "wordpress", "", Precision::none, "u", 20}};
+  EXPECT_EQ(next_path(wp, {}), "/feed/");
+  EXPECT_EQ(next_path(wp, {"/feed/"}), "/readme.html");
+  EXPECT_EQ(next_path(wp, {"/feed/", "/readme.html"}), "");
+  wp.push_back({"rss_generator", "wordpress", "6.9.1", Precision::exact, "u", 80});
+  EXPECT_EQ(next_path(wp, {"/feed/"}), "");
+  // A feed link on the page is used instead of guessing.
+  std::vector<Marker> linked = {{"meta_generator", "wordpress", "", Precision::none, "u", 50},
+                                {"feed_link", "", "", Precision::none, "https://client.example/?feed=rss2", 0}};
+  EXPECT_EQ(next_path(linked, {}), "/?feed=rss2");
+  // Drupal 7 vs 8+.
+  EXPECT_EQ(next_path({{"x_generator", "drupal", "7", Precision::major, "u", 70}}, {}), "/CHANGELOG.txt");
+  EXPECT_EQ(next_path({{"x_generator", "drupal", "10", Precision::major, "u", 70}}, {}),
+            "/core/CHANGELOG.txt");
+  // Nothing recognised: the three cheap product endpoints, then stop.
+  std::vector<std::string> fetched;
+  for (int i = 0; i < 5; ++i) {
+    std::string p = next_path({}, fetched);
+    if (p.empty()) break;
+    fetched.push_back(p);
+  }
+  EXPECT_EQ(fetched, (std::vector<std::string>{"/magento_version", "/api/3/action/status_show",
+                                               "/administrator/manifests/files/joomla.xml"}));
+  // A hint limits the plan to that product.
+  EXPECT_EQ(next_path({}, {}, "ckan"), "/api/3/action/status_show");
+  EXPECT_EQ(next_path({}, {}, "expressionengine"), "");
+}
+
+TEST(CmsDetectorTest, HostileHtmlIsBoundedAndNeverCrashes) {
+  // 300,000 nested elements after the generator: found, quickly, without deep recursion.
+  std::string deep = "<html><head><meta name=\"generator\" content=\"WordPress 6.9.1\"></head><body>";
+  for (int i = 0; i < 300000; ++i) deep += "<div>";
+  auto start = std::chrono::steady_clock::now();
+  auto ms = find_markers(doc("/", deep));
+  ASSERT_NE(find(ms, "meta_generator"), nullptr);
+  EXPECT_EQ(find(ms, "meta_generator")->version, "6.9.1");
+  // (not a timing assertion: this only catches the quadratic blow-up, which takes minutes)
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+
+  // Beyond the HTML cap nothing is parsed.
+  std::string enormous = "<html><body>" + std::string(2 << 20, 'x') +
+                         "<meta name=\"generator\" content=\"WordPress 6.9.1\"></body></html>";
+  EXPECT_EQ(find(find_markers(doc("/", enormous)), "meta_generator"), nullptr);
+
+  for (std::string junk : {std::string(""), std::string("\0\0\0", 3), std::string("<<<<>>>>"),
+                           std::string("<?xml"), std::string("{"), std::string("<rss><channel><generator>"),
+                           std::string("\xEF\xBB\xBF<extension><name>files_joomla</name><version>latest"),
+                           std::string("<meta name=generator content=\"WordPress"),
+                           std::string("<script>window._wpemojiSettings = {\"source\":{\"concatemoji\":7}}</script>"),
+                           std::string("<!DOCTYPE x [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]><rss>&b;</rss>")}) {
+    for (const char* path : {"/", "/feed/", "/CHANGELOG.txt", "/magento_version",
+                             "/api/3/action/status_show", "/readme.html"}) {
+      auto found = find_markers(doc(path, junk));
+      Detection d = combine_markers(found);
+      EXPECT_TRUE(d.version.empty()) << path << " " << junk;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace lookout::probes
