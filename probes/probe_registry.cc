@@ -3,6 +3,7 @@
 #include "probes/disk_probe.h"
 #include "probes/dns_probe.h"
 #include "probes/dnsbl_probe.h"
+#include "probes/domain_probe.h"
 #include "probes/http_probe.h"
 #include "probes/patch_probe.h"
 #include "probes/tls_probe.h"
@@ -18,6 +19,7 @@ const std::vector<ProbeKind>& probe_kinds() {
       dns_probe_kind(),
       dnsbl_probe_kind(),
       patch_probe_kind(),
+      domain_probe_kind(),
   };
   return kinds;
 }

@@ -35,6 +35,7 @@ void Estate::start() {
   start_tls_endpoints(*this);
   start_node_exporter(*this);
   start_cms_sites(*this);
+  start_rdap(*this);
   for (int i = 0; i < std::max(1, options_.threads); ++i)
     threads_.emplace_back([this] { io_.run(); });
 }

@@ -82,6 +82,7 @@ void start_dns_server(Estate& estate);  // dns_server.cc: fake zone, DNSBL zones
 void start_tls_endpoints(Estate& estate);  // tls_endpoints.cc: one port per certificate fault, SMTP STARTTLS
 void start_node_exporter(Estate& estate);  // node_exporter.cc: full, filling, malformed, huge hosts
 void start_cms_sites(Estate& estate);  // cms_sites.cc: CMS sites exposing version markers, release feeds
+void start_rdap(Estate& estate);  // rdap.cc: RDAP registry (expiring, expired, 404, garbage, huge, slow)
 /// dns_server.cc: whether the DNSBL zones list this address of the benchmark range 198.18.0.0/15.
 bool dns_server_bench_listed(const boost::asio::ip::address_v4& ip);
 // Later components add their line here and in estate.cc (TLS faults, DNS, node_exporter, CMS,
