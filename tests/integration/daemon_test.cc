@@ -1,0 +1,193 @@
+// End to end: `lookout run` against the in-process estate — API, metrics, SIGHUP reload (good
+// and bad), kill -9 and restart with state restored from the store, SIGTERM drain.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/estate/estate.h"
+#include "tests/support/http_get.h"
+
+namespace fs = std::filesystem;
+using lookout::testing::http_get;
+using namespace std::chrono_literals;
+
+namespace {
+
+unsigned short free_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    estate_ = std::make_unique<lookout::estate::Estate>(lookout::estate::EstateOptions{});
+    estate_->start();
+    dir_ = fs::temp_directory_path() / ("lookout-daemon-" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+    port_ = free_port();
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    estate_->stop();
+    fs::remove_all(dir_);
+  }
+
+  void write_config(const std::string& interval, bool extra_check, bool broken = false) {
+    std::string http = estate_->endpoint("http");
+    std::ofstream out(dir_ / "lookout.yaml");
+    out << "agent:\n  listen: 127.0.0.1:" << port_ << "\n  state_file: " << (dir_ / "state.db").string()
+        << "\n  workers: 2\n";
+    if (broken) out << "  nonsense: 1\n";
+    out << "defaults:\n  interval: " << interval << "\n  timeout: 900ms\n"
+        << "clients:\n  - id: acme\n    sites:\n"
+        << "      - id: www\n        url: " << http << "/ok\n        checks:\n          - {type: http, keyword: Welcome}\n"
+        << "      - id: shop\n        url: " << http << "/status/503\n        checks:\n          - {type: http}\n";
+    if (extra_check)
+      out << "      - id: blog\n        url: " << http << "/nokeyword\n        checks:\n          - {type: http, keyword: Welcome}\n";
+  }
+
+  void start_agent() {
+    pid_ = fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+      std::string cfg = (dir_ / "lookout.yaml").string();
+      int fd = ::open((dir_ / "agent.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execl(LOOKOUT_BINARY, LOOKOUT_BINARY, "run", "-c", cfg.c_str(), (char*)nullptr);
+      _exit(127);
+    }
+  }
+
+  nlohmann::json checks() {
+    auto r = http_get("127.0.0.1", port_, "/api/v1/checks");
+    if (r.status != 200) return nlohmann::json::array();
+    return nlohmann::json::parse(r.body, nullptr, false);
+  }
+
+  // Waits until `pred(checks)` holds or 15 s pass.
+  template <typename Pred>
+  nlohmann::json wait_for(Pred pred) {
+    nlohmann::json j;
+    for (int i = 0; i < 150; ++i) {
+      j = checks();
+      if (j.is_array() && pred(j)) return j;
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << "condition not reached; last API answer: " << j.dump();
+    return j;
+  }
+
+  static const nlohmann::json* find(const nlohmann::json& j, const std::string& key) {
+    for (const auto& c : j)
+      if (c["key"] == key) return &c;
+    return nullptr;
+  }
+
+  std::string metrics_text() { return http_get("127.0.0.1", port_, "/metrics").body; }
+
+  std::unique_ptr<lookout::estate::Estate> estate_;
+  fs::path dir_;
+  unsigned short port_ = 0;
+  pid_t pid_ = -1;
+};
+
+bool all_ran(const nlohmann::json& j, size_t n) {
+  if (j.size() != n) return false;
+  for (const auto& c : j)
+    if (c["last_result"].is_null()) return false;
+  return true;
+}
+
+TEST_F(DaemonTest, RunsReloadsSurvivesKillAndDrains) {
+  write_config("1s", false);
+  start_agent();
+  auto j = wait_for([](const nlohmann::json& j) { return all_ran(j, 2); });
+  ASSERT_TRUE(find(j, "acme/www/http"));
+  EXPECT_EQ((*find(j, "acme/www/http"))["status"], "ok");
+  EXPECT_EQ((*find(j, "acme/shop/http"))["status"], "critical");
+  EXPECT_EQ((*find(j, "acme/shop/http"))["last_result"]["failure_kind"], "http_status");
+
+  auto m = http_get("127.0.0.1", port_, "/metrics");
+  EXPECT_EQ(m.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_THAT(m.body, ::testing::HasSubstr(
+                          "probe_success{check=\"http\",client=\"acme\",site=\"www\",type=\"http\"} 1"));
+  EXPECT_THAT(m.body, ::testing::HasSubstr(
+                          "probe_http_status_code{check=\"http\",client=\"acme\",site=\"shop\",type=\"http\"} 503"));
+  EXPECT_THAT(m.body, ::testing::HasSubstr("lookout_checks_configured 2"));
+  EXPECT_EQ(http_get("127.0.0.1", port_, "/healthz").status, 200);
+
+  // SIGHUP with a new check: it appears, the others keep their state.
+  write_config("1s", true);
+  kill(pid_, SIGHUP);
+  j = wait_for([](const nlohmann::json& j) { return all_ran(j, 3); });
+  ASSERT_TRUE(find(j, "acme/blog/http"));
+  EXPECT_EQ((*find(j, "acme/blog/http"))["status"], "critical");
+  EXPECT_THAT(metrics_text(), ::testing::HasSubstr("lookout_config_last_reload_successful 1"));
+
+  // A broken config on SIGHUP keeps the running one and says so.
+  write_config("1s", false, /*broken=*/true);
+  kill(pid_, SIGHUP);
+  for (int i = 0; i < 50 && metrics_text().find("lookout_config_last_reload_successful 0") == std::string::npos; ++i)
+    std::this_thread::sleep_for(100ms);
+  EXPECT_THAT(metrics_text(), ::testing::HasSubstr("lookout_config_last_reload_successful 0"));
+  EXPECT_EQ(checks().size(), 3u);
+
+  // kill -9, restart with a long interval: states come back from the store before any run.
+  std::this_thread::sleep_for(1500ms);  // one store flush interval
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  write_config("1h", true);
+  start_agent();
+  j = wait_for([](const nlohmann::json& j) { return j.size() == 3; });
+  ASSERT_TRUE(find(j, "acme/shop/http"));
+  EXPECT_EQ((*find(j, "acme/shop/http"))["status"], "critical");
+  EXPECT_EQ((*find(j, "acme/www/http"))["status"], "ok");
+  EXPECT_FALSE((*find(j, "acme/shop/http"))["last_result"].is_null());
+
+  // SIGTERM: clean exit.
+  kill(pid_, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(pid_, -1) << "agent did not exit on SIGTERM";
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_F(DaemonTest, RefusesToStartOnABadConfig) {
+  write_config("1s", false, /*broken=*/true);
+  start_agent();
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  std::ifstream log(dir_ / "agent.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, ::testing::HasSubstr("agent.nonsense: unknown key"));
+}
+
+}  // namespace
