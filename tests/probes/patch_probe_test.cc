@@ -1,0 +1,275 @@
+// The patch probe against the estate's CMS sites, through the same path as
+// `lookout check --type patch` (agent::run_one_check), with the pinned test catalogue; and its
+// exposure history with a History that outlives one run.
+#include "probes/patch_probe.h"
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "agent/check_runner.h"
+#include "agent/oneshot.h"
+#include "probes/history.h"
+#include "probes/net/resolver.h"
+#include "probes/net/tls_context.h"
+#include "probes/net/x509_facts.h"
+#include "tests/estate/estate.h"
+
+namespace lookout::probes {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+const std::string kCatalog = LOOKOUT_TESTDATA "/catalog/fixed";
+
+class PatchProbeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    estate_ = new estate::Estate(estate::EstateOptions{});
+    estate_->start();
+  }
+  static void TearDownTestSuite() {
+    delete estate_;
+    estate_ = nullptr;
+  }
+  static std::string site(const std::string& name) { return estate_->endpoint(name) + "/"; }
+
+  static Result check(const std::string& target,
+                      std::map<std::string, std::vector<std::string>> options = {}) {
+    agent::OneShotRequest req;
+    req.type = "patch";
+    req.target = target;
+    if (!options.count("catalog")) options["catalog"] = {kCatalog};
+    req.options = std::move(options);
+    req.timeout = 10s;
+    auto outcome = agent::run_one_check(req);
+    EXPECT_TRUE(outcome.valid) << outcome.errors.to_string();
+    return outcome.result;
+  }
+
+  /// Runs the probe with a History that survives between runs (the agent's store in real life).
+  static Result run_with_history(const std::string& target, History& history,
+                                 const std::string& check_id = "patch") {
+    const ProbeKind* kind = find_probe_kind("patch");
+    CheckSpec spec;
+    spec.client_id = "acme";
+    spec.site_id = "blog";
+    spec.check_id = check_id;
+    spec.type = "patch";
+    spec.site_url = target;
+    YAML::Node layer(YAML::NodeType::Map);
+    layer["catalog"] = kCatalog;
+    config::OptionMap options;
+    options.add_layer(layer, "checks[0]");
+    config::Errors errors;
+    auto probe = kind->build(spec, options, errors);
+    EXPECT_TRUE(errors.empty()) << errors.to_string();
+    boost::asio::io_context io;
+    net::Resolver resolver(io.get_executor(), {});
+    net::TlsContexts tls;
+    auto ctx = std::make_shared<ProbeContext>(
+        ProbeContext{io.get_executor(), resolver, tls, spec, std::chrono::steady_clock::now() + 10s,
+                     &history});
+    Result out;
+    boost::asio::co_spawn(io, agent::run_check(probe, ctx),
+                          [&](std::exception_ptr, Result r) { out = std::move(r); });
+    io.run();
+    return out;
+  }
+
+  static estate::Estate* estate_;
+};
+estate::Estate* PatchProbeTest::estate_ = nullptr;
+
+struct Expect {
+  const char* site;
+  const char* product;  // nullptr: none
+  const char* version;
+  const char* status;
+  Status nagios;
+};
+
+TEST_F(PatchProbeTest, EstateSitesGetTheRightVerdict) {
+  const Expect cases[] = {
+      {"cms_wordpress_current", "wordpress", "6.9.1", "current", Status::ok},
+      {"cms_wordpress_outdated", "wordpress", "6.9", "outdated", Status::warning},
+      {"cms_wordpress_insecure", "wordpress", "6.8.1", "insecure", Status::critical},
+      {"cms_wordpress_hidden", "wordpress", "6.8.3", "outdated", Status::warning},
+      {"cms_drupal7", "drupal", "7.103", "insecure", Status::critical},
+      {"cms_drupal10", "drupal", "10", "unknown", Status::unknown},
+      {"cms_joomla", "joomla", "5.4.0", "outdated", Status::warning},
+      {"cms_magento", "magento", "2.4", "unknown", Status::unknown},
+      {"cms_ckan", "ckan", "2.10.8", "outdated", Status::warning},
+      {"cms_expressionengine", "expressionengine", nullptr, "unknown", Status::unknown},
+      {"cms_plain", nullptr, nullptr, "unknown", Status::unknown},
+      {"cms_disagree", "wordpress", "6.8.1", "insecure", Status::critical},
+      {"cms_broken_html", "wordpress", "6.9.1", "current", Status::ok},
+      {"cms_deep_html", "wordpress", "6.9.1", "current", Status::ok},
+      {"cms_enormous_html", nullptr, nullptr, "unknown", Status::unknown},
+  };
+  for (const auto& c : cases) {
+    Result r = check(site(c.site));
+    SCOPED_TRACE(std::string(c.site) + ": " + r.summary);
+    EXPECT_EQ(r.status, c.nagios);
+    EXPECT_EQ(r.failure, FailureKind::none);
+    if (c.product) {
+      EXPECT_EQ(r.facts["product"], c.product);
+    } else {
+      EXPECT_TRUE(r.facts["product"].is_null());
+    }
+    if (c.version) {
+      EXPECT_EQ(r.facts["version"], c.version);
+    } else {
+      EXPECT_TRUE(r.facts["version"].is_null());
+    }
+    EXPECT_EQ(r.facts["status"], c.status);
+    EXPECT_LE(r.facts["requests"].get<int>(), 6);  // polite: a handful of GETs
+  }
+}
+
+TEST_F(PatchProbeTest, JsonContractAndMetrics) {
+  Result r = check(site("cms_wordpress_insecure"));
+  const auto& f = r.facts;
+  for (const char* key : {"product", "version", "markers", "status", "confidence", "latest",
+                          "latest_security"})
+    EXPECT_TRUE(f.contains(key)) << key;
+  EXPECT_EQ(f["latest"], "6.9.1");
+  EXPECT_EQ(f["latest_security"], "6.8.3");
+  EXPECT_EQ(f["confidence"], 100);
+  ASSERT_TRUE(f["markers"].is_array());
+  std::set<std::string> kinds;
+  for (const auto& m : f["markers"]) {
+    for (const char* key : {"marker", "product", "version", "url"}) EXPECT_TRUE(m.contains(key));
+    kinds.insert(m["marker"].get<std::string>());
+    if (!m["version"].is_null()) {
+      EXPECT_EQ(m["version"], "6.8.1");
+    }
+  }
+  for (const char* k : {"meta_generator", "rss_generator", "asset_ver", "wp_paths"})
+    EXPECT_TRUE(kinds.count(k)) << k;
+  EXPECT_THAT(r.summary, HasSubstr("6.8.3"));
+
+  auto j = agent::oneshot_json(r, "patch", site("cms_wordpress_insecure"));
+  EXPECT_EQ(j["status"], "insecure");
+  EXPECT_EQ(j["check_status"], "critical");
+  EXPECT_EQ(j["product"], "wordpress");
+
+  bool status_sample = false;
+  for (const auto& s : r.samples)
+    if (s.name == "lookout_patch_status") {
+      status_sample = true;
+      EXPECT_EQ(s.value, 2);
+      EXPECT_EQ(s.labels, (std::vector<std::pair<std::string, std::string>>{
+                              {"product", "wordpress"}, {"version", "6.8.1"}}));
+    }
+  EXPECT_TRUE(status_sample);
+
+  Result d = check(site("cms_disagree"));
+  ASSERT_EQ(d.facts["disagreeing_markers"].size(), 1u);
+  EXPECT_EQ(d.facts["disagreeing_markers"][0]["version"], "6.9.1");
+  EXPECT_THAT(d.summary, HasSubstr("markers disagree"));
+}
+
+TEST_F(PatchProbeTest, OptionsLimitTheRequests) {
+  // Explicit paths replace the automatic plan.
+  Result r = check(site("cms_wordpress_hidden"), {{"paths", {"/feed/"}}});
+  EXPECT_EQ(r.facts["requests"], 2);
+  EXPECT_EQ(r.facts["version"], "6.8.3");
+  // One request: the home page only, which hides the version.
+  r = check(site("cms_wordpress_hidden"), {{"max_requests", {"1"}}});
+  EXPECT_EQ(r.facts["requests"], 1);
+  EXPECT_EQ(r.facts["status"], "unknown");
+  EXPECT_THAT(r.summary, HasSubstr("not revealed"));
+  // A product hint: WordPress markers are ignored when only Drupal is looked for.
+  r = check(site("cms_wordpress_current"), {{"product", {"drupal"}}});
+  EXPECT_TRUE(r.facts["product"].is_null());
+}
+
+TEST_F(PatchProbeTest, UnreachableSiteIsUnknownWithTheCause) {
+  Result r = check("http://127.0.0.1:1/");
+  EXPECT_EQ(r.status, Status::unknown);
+  EXPECT_EQ(r.failure, FailureKind::connect);
+  EXPECT_EQ(r.facts["status"], "unknown");
+  EXPECT_THAT(r.summary, HasSubstr("cannot read"));
+}
+
+TEST_F(PatchProbeTest, BadOptionsAreConfigErrors) {
+  auto errors_for = [](std::map<std::string, std::vector<std::string>> options,
+                       std::string target = "http://127.0.0.1:9/") {
+    agent::OneShotRequest req;
+    req.type = "patch";
+    req.target = std::move(target);
+    req.options = std::move(options);
+    auto outcome = agent::run_one_check(req);
+    EXPECT_FALSE(outcome.valid);
+    return outcome.errors.to_string();
+  };
+  EXPECT_THAT(errors_for({{"product", {"typo3"}}}), HasSubstr("unknown product 'typo3'"));
+  EXPECT_THAT(errors_for({{"paths", {"feed"}}}), HasSubstr("not a path on the site"));
+  EXPECT_THAT(errors_for({{"max_requests", {"50"}}}), HasSubstr("max_requests"));
+  std::string bad = errors_for({{"catalog", {LOOKOUT_TESTDATA "/catalog/invalid/bad-values.json"}}});
+  EXPECT_THAT(bad, HasSubstr("bad-values.json:4:"));
+  EXPECT_THAT(bad, HasSubstr("as_of: expected a date"));
+  EXPECT_THAT(errors_for({{"catalog", {"/nonexistent/catalog"}}}), HasSubstr("no such file"));
+  EXPECT_THAT(errors_for({}, "not a url"), HasSubstr("bad URL"));
+}
+
+TEST_F(PatchProbeTest, HistoryRecordsExposureAndRecovery) {
+  MemoryHistory history;
+  const std::string key = "acme/blog/patch";
+  // Outdated for three days already (as the store would have it).
+  auto three_days_ago = std::chrono::system_clock::now() - 72h;
+  std::string then = net::iso8601_utc(
+      std::chrono::duration_cast<std::chrono::seconds>(three_days_ago.time_since_epoch()).count());
+  history.set_fact(key, kPatchOutdatedSince, then);
+
+  Result r = run_with_history(site("cms_wordpress_insecure"), history);
+  EXPECT_EQ(r.facts["status"], "insecure");
+  EXPECT_EQ(history.get_fact(key, kPatchOutdatedSince), then);  // first exposure kept
+  ASSERT_TRUE(history.get_fact(key, kPatchInsecureSince));
+  EXPECT_NEAR(r.facts["days_exposed"].get<double>(), 3.0, 0.05);
+  bool days_sample = false;
+  for (const auto& s : r.samples)
+    if (s.name == "lookout_patch_days_exposed") {
+      days_sample = true;
+      EXPECT_NEAR(s.value, 3.0, 0.05);
+    }
+  EXPECT_TRUE(days_sample);
+
+  // The security fix goes in but the site is still behind: insecure ends, exposure goes on.
+  r = run_with_history(site("cms_wordpress_hidden"), history);
+  EXPECT_EQ(r.facts["status"], "outdated");
+  EXPECT_FALSE(history.get_fact(key, kPatchInsecureSince));
+  EXPECT_EQ(history.get_fact(key, kPatchOutdatedSince), then);
+
+  // Unknown (site hides everything) changes nothing.
+  r = run_with_history(site("cms_plain"), history);
+  EXPECT_EQ(history.get_fact(key, kPatchOutdatedSince), then);
+
+  // Current again: the exposure closes and its length is kept for reports.
+  r = run_with_history(site("cms_wordpress_current"), history);
+  EXPECT_EQ(r.facts["status"], "current");
+  EXPECT_FALSE(history.get_fact(key, kPatchOutdatedSince));
+  ASSERT_TRUE(history.get_fact(key, kPatchCurrentSince));
+  auto last = history.get_fact(key, kPatchLastExposureDays);
+  ASSERT_TRUE(last);
+  EXPECT_NEAR(std::stod(*last), 3.0, 0.05);
+  EXPECT_EQ(r.facts["days_exposed"], 0.0);
+
+  // Another check's facts are its own.
+  EXPECT_FALSE(history.get_fact("acme/blog/other", kPatchCurrentSince));
+  EXPECT_TRUE(parse_iso_timestamp("2026-11-22T15:04:05Z"));
+  EXPECT_FALSE(parse_iso_timestamp("yesterday"));
+}
+
+}  // namespace
+}  // namespace lookout::probes
