@@ -1,9 +1,13 @@
 #include "probes/net/dns_message.h"
 
+#include <ares.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
+
+#include "probes/net/resolver.h"
 
 namespace lookout::probes::net {
 namespace {
@@ -519,6 +523,43 @@ std::vector<uint8_t> DnsWriter::finish() const {
     out[4 + 2 * i] = static_cast<uint8_t>(counts_[i] >> 8);
     out[5 + 2 * i] = static_cast<uint8_t>(counts_[i]);
   }
+  return out;
+}
+
+DnsOutcome read_dns_answer(const DnsAnswer& answer) {
+  DnsOutcome out;
+  if (!answer.raw.empty()) {
+    std::string why;
+    out.message = parse_dns_message(answer.raw, &why);
+    if (!out.message) {
+      out.kind = DnsOutcome::malformed;
+      out.error = "malformed DNS reply: " + why;
+      return out;
+    }
+    out.kind = DnsOutcome::reply;
+    out.rcode = out.message->rcode;
+    return out;
+  }
+  if (answer.timed_out || answer.ares_status == ARES_ETIMEOUT) {
+    out.kind = DnsOutcome::timeout;
+    out.error = "timeout";
+    return out;
+  }
+  switch (answer.ares_status) {
+    case ARES_ESERVFAIL: out.rcode = dns_rcode::kServFail; break;
+    case ARES_EREFUSED: out.rcode = dns_rcode::kRefused; break;
+    case ARES_ENOTIMP: out.rcode = dns_rcode::kNotImp; break;
+    case ARES_EFORMERR: out.rcode = dns_rcode::kFormErr; break;
+    case ARES_ENOTFOUND: out.rcode = dns_rcode::kNxDomain; break;
+    case ARES_EBADRESP:
+      out.kind = DnsOutcome::malformed;
+      out.error = "malformed DNS reply";
+      return out;
+    default: break;
+  }
+  out.kind = DnsOutcome::failed;
+  out.error = answer.error.empty() ? "DNS query failed" : answer.error;
+  if (out.rcode >= 0) out.error = dns_rcode_name(out.rcode);
   return out;
 }
 

@@ -143,6 +143,19 @@ class DnsWriter {
   bool ok_ = true;
 };
 
+struct DnsAnswer;  // resolver.h
+
+/// What a resolver's raw answer amounts to: a parsed reply, or why there is none.
+struct DnsOutcome {
+  enum Kind { reply, timeout, malformed, failed } kind = failed;
+  /// From the reply header, or implied by the resolver's status (c-ares reports SERVFAIL and
+  /// REFUSED without the reply); -1 when unknown.
+  int rcode = -1;
+  std::optional<DnsMessage> message;  // set for `reply`
+  std::string error;                  // why, for timeout/malformed/failed
+};
+DnsOutcome read_dns_answer(const DnsAnswer& answer);
+
 /// A query message: one question, RD set, optional EDNS payload size (0 = no OPT record).
 std::vector<uint8_t> build_dns_query(uint16_t id, std::string_view name, uint16_t type,
                                      uint16_t edns_udp_size = 0);

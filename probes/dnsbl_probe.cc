@@ -1,0 +1,414 @@
+#include "probes/dnsbl_probe.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "probes/dns_probe.h"
+#include "probes/net/dns_message.h"
+#include "probes/net/url.h"
+
+namespace lookout::probes {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using Meaning = DnsblMeaning;
+
+constexpr size_t kMaxTxtChars = 300;
+constexpr size_t kSummaryItems = 3;
+
+struct Job {
+  std::string target;  // the address or domain as shown
+  std::string qname;
+  const DnsblList* list = nullptr;
+};
+
+// Shared by the run and its query workers; workers hold it so it outlives an abandoned run.
+struct Sweep {
+  explicit Sweep(asio::any_io_executor ex) : done(ex) {}
+  std::shared_ptr<const DnsblCheck> check;  // the jobs point into its lists
+  std::vector<Job> jobs;
+  std::vector<DnsblEntry> entries;
+  size_t next = 0;
+  size_t running = 0;
+  bool finished = false;
+  asio::steady_timer done;
+  std::vector<std::string> servers;
+  std::chrono::milliseconds list_timeout{0};
+  Clock::time_point deadline;
+  bool fetch_txt = true;
+};
+
+asio::awaitable<void> sweep_worker(std::shared_ptr<Sweep> s, net::Resolver& resolver) {
+  while (s->next < s->jobs.size()) {
+    size_t i = s->next++;
+    const Job& job = s->jobs[i];
+    auto timeout = job.list->timeout.value_or(s->list_timeout);
+    auto deadline = std::min(s->deadline, Clock::now() + timeout);
+    auto answer = co_await resolver.query(job.qname, net::dns_type::kA, deadline, s->servers);
+    DnsblEntry e = classify_dnsbl_answer(*job.list, job.target, answer);
+    if (e.result == Meaning::listed && s->fetch_txt) {
+      auto txt_deadline = std::min(s->deadline, Clock::now() + timeout);
+      auto txt = co_await resolver.query(job.qname, net::dns_type::kTxt, txt_deadline, s->servers);
+      e.txt = dnsbl_txt_reason(txt);
+    }
+    s->entries[i] = std::move(e);
+  }
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+std::string plural(size_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+class DnsblProbe final : public Probe {
+ public:
+  explicit DnsblProbe(DnsblCheck check)
+      : check_(std::make_shared<const DnsblCheck>(std::move(check))), c_(*check_) {}
+
+  asio::awaitable<Result> run(ProbeContext& ctx) override {
+    auto t0 = Clock::now();
+    std::vector<asio::ip::address> addresses;
+    std::string resolve_error;
+    if (auto ip = net::parse_ip(c_.target)) {
+      addresses.push_back(*ip);
+    } else if (!c_.target.empty()) {
+      auto deadline = std::min(ctx.deadline, Clock::now() + c_.list_timeout);
+      auto res = co_await ctx.resolver.resolve(c_.target, net::AddressFamily::any, deadline);
+      if (res.ok)
+        addresses = res.addresses;
+      else
+        resolve_error = "cannot resolve " + c_.target + ": " + res.error;
+    }
+    double resolve_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    for (const auto& ip : c_.extra_ips)
+      if (std::find(addresses.begin(), addresses.end(), ip) == addresses.end())
+        addresses.push_back(ip);
+    std::vector<std::string> domains =
+        c_.domains ? *c_.domains : default_dnsbl_domains(c_.target);
+
+    auto sweep = std::make_shared<Sweep>(ctx.executor);
+    sweep->check = check_;
+    sweep->servers = c_.servers;
+    sweep->list_timeout = c_.list_timeout;
+    sweep->deadline = ctx.deadline;
+    sweep->fetch_txt = c_.fetch_txt;
+    for (const auto& ip : addresses) {
+      bool v6 = ip.is_v6() && !ip.to_v6().is_v4_mapped();
+      if (v6 && !c_.check_ipv6) continue;
+      for (const auto& list : c_.ip_lists)
+        if (!v6 || list.ipv6)
+          sweep->jobs.push_back({ip.to_string(), dnsbl_query_name(ip, list.zone), &list});
+    }
+    for (const auto& d : domains)
+      for (const auto& list : c_.domain_lists)
+        sweep->jobs.push_back({d, rhsbl_query_name(d, list.zone), &list});
+    sweep->entries.resize(sweep->jobs.size());
+
+    size_t workers = std::min(std::max<size_t>(c_.max_parallel, 1), sweep->jobs.size());
+    sweep->running = workers;
+    for (size_t i = 0; i < workers; ++i)
+      asio::co_spawn(ctx.executor, sweep_worker(sweep, ctx.resolver),
+                     [sweep](std::exception_ptr) {
+                       if (--sweep->running == 0) {
+                         sweep->finished = true;
+                         sweep->done.cancel();
+                       }
+                     });
+    if (workers > 0 && !sweep->finished) {
+      sweep->done.expires_at(Clock::time_point::max());
+      co_await sweep->done.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    // A worker that died (it cannot, short of bad_alloc) leaves its entry as an error.
+    for (size_t i = 0; i < sweep->jobs.size(); ++i)
+      if (sweep->entries[i].list.empty()) {
+        sweep->entries[i].target = sweep->jobs[i].target;
+        sweep->entries[i].list = sweep->jobs[i].list->zone;
+        sweep->entries[i].reason = "query not completed";
+      }
+    Result r = dnsbl_verdict(sweep->entries, c_, addresses, domains, resolve_error);
+    r.set_phase("resolve", resolve_seconds);
+    r.duration_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    r.set_phase("lookup", r.duration_seconds - resolve_seconds);
+    co_return r;
+  }
+
+ private:
+  std::shared_ptr<const DnsblCheck> check_;
+  const DnsblCheck& c_;
+};
+
+ProbePtr build_dnsbl(CheckSpec& spec, config::OptionMap& opts, config::Errors& errors) {
+  size_t before = errors.size();
+  DnsblCheck c;
+  if (auto t = opts.get_string("target", errors)) spec.target = *t;
+  if (spec.target.empty() && !spec.site_url.empty()) {
+    if (auto url = net::parse_url(spec.site_url)) spec.target = url->host;
+  }
+  if (!spec.target.empty() && !net::parse_ip(spec.target)) {
+    std::string name = net::canonical_dns_name(spec.target);
+    net::DnsWriter w({});
+    w.question(name, net::dns_type::kA);
+    if (!w.ok() || name.empty())
+      opts.error("target", "'" + spec.target + "' is neither an IP address nor a host name",
+                 errors);
+    spec.target = name;
+  } else if (auto ip = net::parse_ip(spec.target)) {
+    spec.target = ip->to_string();
+  }
+  c.target = spec.target;
+  if (auto v = opts.get_string_list("extra_ips", errors)) {
+    for (const auto& s : *v) {
+      auto ip = net::parse_ip(s);
+      if (!ip)
+        opts.error("extra_ips", "'" + s + "' is not an IP address", errors);
+      else
+        c.extra_ips.push_back(*ip);
+    }
+  }
+  if (auto v = opts.get_string_list("domains", errors)) {
+    c.domains.emplace();
+    for (const auto& d : *v) {
+      if (net::parse_ip(d)) {
+        opts.error("domains", "'" + d + "' is an IP address; domain lists take names", errors);
+        continue;
+      }
+      c.domains->push_back(net::canonical_dns_name(d));
+    }
+  }
+  auto ip_lists = read_dnsbl_lists(opts, "lists", false, errors);
+  c.ip_lists = ip_lists ? *ip_lists : default_ip_lists();
+  auto domain_lists = read_dnsbl_lists(opts, "domain_lists", true, errors);
+  c.domain_lists = domain_lists ? *domain_lists : default_domain_lists();
+  if (auto s = opts.get_string_list("servers", errors)) {
+    for (const auto& item : *s) {
+      std::string err;
+      auto norm = normalise_dns_server(item, err);
+      if (norm.empty())
+        opts.error("servers", err, errors);
+      else
+        c.servers.push_back(norm);
+    }
+  }
+  if (auto d = opts.get_duration("list_timeout", errors)) {
+    if (d->count() <= 0)
+      opts.error("list_timeout", "must be positive", errors);
+    else
+      c.list_timeout = *d;
+  }
+  if (auto v = opts.get_bool("fetch_txt", errors)) c.fetch_txt = *v;
+  if (auto v = opts.get_bool("check_ipv6", errors)) c.check_ipv6 = *v;
+  if (auto n = opts.get_int("max_parallel", errors, 1, 10'000))
+    c.max_parallel = static_cast<size_t>(*n);
+  if (c.target.empty() && c.extra_ips.empty() && (!c.domains || c.domains->empty()))
+    opts.error("target", "a dnsbl check needs a host or IP (the site URL's host by default)",
+               errors);
+  if (errors.size() != before) return nullptr;
+  return std::make_shared<DnsblProbe>(std::move(c));
+}
+
+}  // namespace
+
+nlohmann::json DnsblEntry::to_json() const {
+  nlohmann::json j = {{"target", target},
+                      {"list", list},
+                      {"result", to_string(result)},
+                      {"codes", codes},
+                      {"reason", reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(reason)}};
+  if (!txt.empty()) j["txt"] = txt;
+  if (result == Meaning::listed) j["severity"] = to_string(severity);
+  return j;
+}
+
+std::vector<std::string> default_dnsbl_domains(const std::string& target) {
+  if (target.empty() || net::parse_ip(target)) return {};
+  std::string domain = registered_domain(target);
+  if (domain.find('.') == std::string::npos) return {};  // "localhost", a bare TLD
+  return {domain};
+}
+
+DnsblEntry classify_dnsbl_answer(const DnsblList& list, const std::string& target,
+                                 const net::DnsAnswer& answer) {
+  DnsblEntry e;
+  e.target = target;
+  e.list = list.zone;
+  e.severity = list.severity;
+  auto outcome = net::read_dns_answer(answer);
+  auto error = [&](std::string why) {
+    e.result = Meaning::error;
+    e.reason = std::move(why);
+    return e;
+  };
+  switch (outcome.kind) {
+    case net::DnsOutcome::timeout: return error("no answer from the list within its timeout");
+    case net::DnsOutcome::malformed: return error(outcome.error);
+    case net::DnsOutcome::failed:
+      if (outcome.rcode == net::dns_rcode::kNxDomain) {
+        e.result = Meaning::not_listed;
+        return e;
+      }
+      return error(outcome.rcode >= 0 ? net::dns_rcode_name(outcome.rcode) + " from the resolver"
+                                      : outcome.error);
+    case net::DnsOutcome::reply: break;
+  }
+  if (outcome.rcode == net::dns_rcode::kNxDomain) {
+    e.result = Meaning::not_listed;
+    return e;
+  }
+  if (outcome.rcode != net::dns_rcode::kNoError)
+    return error(net::dns_rcode_name(outcome.rcode) + " from the resolver");
+  auto records = outcome.message->answers_of(net::dns_type::kA);
+  if (records.empty()) {  // NOERROR without an A record: not listed (RFC 5782)
+    e.result = Meaning::not_listed;
+    return e;
+  }
+  std::vector<std::string> listed_reasons, error_reasons;
+  bool not_listed_only = true;
+  for (const auto* rec : records) {
+    if (e.codes.size() >= 32) break;  // a hostile answer must not grow the facts unbounded
+    e.codes.push_back(rec->address->to_string());
+    auto v = classify_dnsbl_code(list, *rec->address);
+    auto& bucket = v.meaning == Meaning::error ? error_reasons : listed_reasons;
+    if (v.meaning != Meaning::not_listed) {
+      not_listed_only = false;
+      if (std::find(bucket.begin(), bucket.end(), v.reason) == bucket.end())
+        bucket.push_back(v.reason);
+    }
+  }
+  if (!error_reasons.empty()) return error(join(error_reasons, "; "));
+  if (not_listed_only) {
+    e.result = Meaning::not_listed;
+    return e;
+  }
+  e.result = Meaning::listed;
+  e.reason = join(listed_reasons, "; ");
+  return e;
+}
+
+std::string dnsbl_txt_reason(const net::DnsAnswer& answer) {
+  auto outcome = net::read_dns_answer(answer);
+  if (outcome.kind != net::DnsOutcome::reply) return {};
+  std::string text;
+  for (const auto* rec : outcome.message->answers_of(net::dns_type::kTxt)) {
+    if (!text.empty()) text += " ";
+    text += rec->value();
+    if (text.size() > kMaxTxtChars) break;
+  }
+  // Printable ASCII only: the text is the list's, and it ends up in logs and tickets.
+  for (auto& ch : text)
+    if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) > 0x7e) ch = '?';
+  if (text.size() > kMaxTxtChars) text = text.substr(0, kMaxTxtChars) + "...";
+  return text;
+}
+
+Result dnsbl_verdict(const std::vector<DnsblEntry>& entries, const DnsblCheck& check,
+                     const std::vector<asio::ip::address>& addresses,
+                     const std::vector<std::string>& domains, const std::string& resolve_error) {
+  Result r;
+  nlohmann::json facts_entries = nlohmann::json::array();
+  std::map<std::string, std::pair<int, int>> per_list;  // zone -> (listed 0/1, errors)
+  for (const auto& l : check.ip_lists) per_list[l.zone];
+  for (const auto& l : check.domain_lists) per_list[l.zone];
+  std::vector<const DnsblEntry*> listed, errors;
+  Status listed_status = Status::ok;
+  for (const auto& e : entries) {
+    facts_entries.push_back(e.to_json());
+    auto& [is_listed, error_count] = per_list[e.list];
+    if (e.result == Meaning::listed) {
+      is_listed = 1;
+      listed.push_back(&e);
+      listed_status = worst(listed_status, e.severity);
+    } else if (e.result == Meaning::error) {
+      ++error_count;
+      errors.push_back(&e);
+    }
+  }
+  for (const auto& [zone, v] : per_list) {
+    r.add_sample("lookout_dnsbl_listed", v.first, {{"list", zone}});
+    r.add_sample("lookout_dnsbl_errors", v.second, {{"list", zone}});
+  }
+  nlohmann::json addr = nlohmann::json::array();
+  for (const auto& a : addresses) addr.push_back(a.to_string());
+  r.facts["entries"] = std::move(facts_entries);
+  r.facts["addresses"] = std::move(addr);
+  r.facts["domains"] = domains;
+  r.facts["listed_count"] = listed.size();
+  r.facts["error_count"] = errors.size();
+  if (!resolve_error.empty()) r.facts["resolve_error"] = resolve_error;
+
+  auto describe = [](const std::vector<const DnsblEntry*>& v, bool with_reason) {
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < v.size() && i < kSummaryItems; ++i) {
+      std::string p = v[i]->target + " on " + v[i]->list;
+      if (with_reason && !v[i]->reason.empty()) p += " (" + v[i]->reason + ")";
+      parts.push_back(std::move(p));
+    }
+    std::string s = join(parts, ", ");
+    if (v.size() > kSummaryItems) s += " and " + std::to_string(v.size() - kSummaryItems) + " more";
+    return s;
+  };
+  size_t lists = check.ip_lists.size() + check.domain_lists.size();
+  std::string scope = plural(addresses.size(), "address", "addresses") + " and " +
+                      plural(domains.size(), "domain", "domains") + " on " +
+                      plural(lists, "list", "lists");
+  if (!listed.empty()) {
+    r.status = listed_status;
+    r.failure = listed_status == Status::ok ? FailureKind::none : FailureKind::assertion;
+    r.summary = "listed: " + describe(listed, true);
+    if (!errors.empty()) r.summary += "; " + plural(errors.size(), "lookup", "lookups") + " failed";
+    return r;
+  }
+  if (!resolve_error.empty() || !errors.empty()) {
+    r.status = Status::unknown;
+    r.failure = FailureKind::dns;
+    std::string s = resolve_error;
+    if (!errors.empty())
+      s += std::string(s.empty() ? "" : "; ") + "could not check " + describe(errors, true);
+    r.summary = s;
+    return r;
+  }
+  if (entries.empty()) {
+    r.status = Status::unknown;
+    r.failure = FailureKind::none;
+    r.summary = "nothing to check: no address or domain for the configured lists";
+    return r;
+  }
+  r.status = Status::ok;
+  r.summary = "not listed: " + scope + " (" + plural(entries.size(), "lookup", "lookups") + ")";
+  return r;
+}
+
+ProbeKind dnsbl_probe_kind() {
+  return ProbeKind{
+      "dnsbl",
+      "DNS blocklists: the site's addresses on IP lists, its domain on domain lists",
+      &build_dnsbl,
+      {
+          {"--list", "lists", "IP blocklist zone (repeatable; default: the built-in lists)", true},
+          {"--domain-list", "domain_lists",
+           "domain blocklist zone (repeatable; default dbl.spamhaus.org)", true},
+          {"--extra-ip", "extra_ips", "another IP to check, e.g. the mail server (repeatable)",
+           true},
+          {"--domain", "domains", "domain to check on domain lists (repeatable)", true},
+          {"--server", "servers", "DNS resolver IP[:PORT] for list queries (repeatable)", true},
+          {"--list-timeout", "list_timeout", "timeout per list query (default 3s)"},
+      },
+  };
+}
+
+}  // namespace lookout::probes
