@@ -145,6 +145,7 @@ struct Handshake {
   std::string version;
   std::string cipher;
   bool ocsp_stapled = false;
+  std::string ocsp_status;  // ocsp_staple_status() when stapled
 };
 
 class TlsProbe : public Probe {
@@ -189,9 +190,10 @@ class TlsProbe : public Probe {
     obs.verify_errors = hs.verify_errors;
     obs.host = name;
     obs.host_matches = hs.host_matches;
+    obs.ocsp_revoked = hs.ocsp_status == "revoked";
     if (legacy_only) {
       obs.legacy_accepted = true;
-      obs.legacy_version = hs.version;
+      obs.legacy_version = hs.version + " only";
     } else if (o_.legacy_protocols && ctx.remaining().count() > 0) {
       Handshake old = co_await handshake(ctx, /*legacy=*/true, hs.peer);
       r.facts["legacy_check"] = old.failure ? "refused" : "accepted";
@@ -225,6 +227,7 @@ class TlsProbe : public Probe {
     r.facts["protocol"] = hs.version;
     r.facts["cipher"] = hs.cipher;
     r.facts["ocsp_stapled"] = hs.ocsp_stapled;
+    if (hs.ocsp_stapled) r.facts["ocsp_status"] = hs.ocsp_status;
     nlohmann::json verify = nlohmann::json::array();
     for (const auto& e : hs.verify_errors)
       verify.push_back({{"depth", e.depth}, {"error", X509_verify_cert_error_string(e.code)}});
@@ -373,7 +376,17 @@ class TlsProbe : public Probe {
     if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl))
       if (const char* n = SSL_CIPHER_standard_name(c)) hs.cipher = n;
     const unsigned char* ocsp = nullptr;
-    hs.ocsp_stapled = SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp) > 0 && ocsp;
+    long ocsp_len = SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp);
+    hs.ocsp_stapled = ocsp_len > 0 && ocsp;
+    if (hs.ocsp_stapled) {
+      // The issuer: from the verified chain, else the next certificate the server sent.
+      X509* issuer = nullptr;
+      for (auto* chain : {SSL_get0_verified_chain(ssl), SSL_get_peer_cert_chain(ssl)})
+        if (!issuer && chain && sk_X509_num(chain) > 1) issuer = sk_X509_value(chain, 1);
+      hs.ocsp_status = net::ocsp_staple_status(
+          std::string_view(reinterpret_cast<const char*>(ocsp), static_cast<size_t>(ocsp_len)),
+          SSL_get0_peer_certificate(ssl), issuer);
+    }
     if (STACK_OF(X509)* served = SSL_get_peer_cert_chain(ssl)) {  // client side: leaf first
       for (int i = 0; i < sk_X509_num(served); ++i)
         hs.served.push_back(net::extract_cert_facts(sk_X509_value(served, i)));

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/ocsp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -260,6 +261,43 @@ bool cert_matches_host(X509* cert, const std::string& host) {
   return rc == 1;
 }
 
+std::string ocsp_staple_status(std::string_view der, X509* leaf, X509* issuer) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<OCSP_RESPONSE, decltype(&OCSP_RESPONSE_free)> resp(
+      d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())), &OCSP_RESPONSE_free);
+  std::string out;
+  if (!resp) {
+    out = "malformed";
+  } else if (OCSP_response_status(resp.get()) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+    out = "unsuccessful";
+  } else {
+    std::unique_ptr<OCSP_BASICRESP, decltype(&OCSP_BASICRESP_free)> basic(
+        OCSP_response_get1_basic(resp.get()), &OCSP_BASICRESP_free);
+    if (!basic) {
+      out = "malformed";
+    } else if (!leaf || !issuer) {
+      out = "no_status";
+    } else {
+      out = "no_status";
+      // Responders identify the certificate with SHA-1 or SHA-256 issuer hashes.
+      for (const EVP_MD* md : {EVP_sha1(), EVP_sha256()}) {
+        std::unique_ptr<OCSP_CERTID, decltype(&OCSP_CERTID_free)> id(
+            OCSP_cert_to_id(md, leaf, issuer), &OCSP_CERTID_free);
+        int status = -1, reason = 0;
+        if (id && OCSP_resp_find_status(basic.get(), id.get(), &status, &reason, nullptr,
+                                        nullptr, nullptr) == 1) {
+          out = status == V_OCSP_CERTSTATUS_GOOD      ? "good"
+                : status == V_OCSP_CERTSTATUS_REVOKED ? "revoked"
+                                                      : "unknown";
+          break;
+        }
+      }
+    }
+  }
+  ERR_clear_error();
+  return out;
+}
+
 std::string_view to_string(TlsFinding f) {
   static constexpr std::array<std::string_view, 11> kNames{
       "expired",          "not_yet_valid",  "expiring",       "untrusted",
@@ -428,6 +466,9 @@ TlsVerdict classify_tls(const TlsObservation& obs, const ExpiryPolicy& policy,
     add(TlsFinding::hostname_mismatch, "certificate does not cover " + obs.host +
                                            (names.empty() ? "" : " (it names " + names + ")"));
   }
+  if (obs.ocsp_revoked)
+    add(TlsFinding::untrusted, "certificate " + (leaf ? cert_label(*leaf) + " " : "") +
+                                   "is revoked (stapled OCSP response)");
   if (obs.legacy_accepted)
     add(TlsFinding::legacy_protocol,
         "server still accepts " + (obs.legacy_version.empty() ? "TLS < 1.2" : obs.legacy_version));

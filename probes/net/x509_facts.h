@@ -69,6 +69,12 @@ bool is_weak_key(const CertFacts& facts);
 /// X509_check_host / X509_check_ip_asc: does the certificate cover `host` (name or IP)?
 bool cert_matches_host(X509* cert, const std::string& host);
 
+/// The status a stapled OCSP response gives `leaf` (issued by `issuer`, may be null):
+/// "good", "revoked", "unknown" (the responder does not know it), "no_status" (no entry for
+/// this certificate, or no issuer to match it), "unsuccessful" (tryLater, internalError, ...),
+/// "malformed". The response's signature is not verified here.
+std::string ocsp_staple_status(std::string_view der, X509* leaf, X509* issuer);
+
 /// The fixed set of TLS findings, in report order.
 enum class TlsFinding {
   expired,
@@ -118,6 +124,7 @@ struct TlsObservation {
   /// The name or IP the certificate must cover ("" = no hostname check).
   std::string host;
   std::optional<bool> host_matches;  // result of cert_matches_host on the leaf
+  bool ocsp_revoked = false;         // a stapled OCSP response says "revoked"
   bool legacy_accepted = false;      // a TLS < 1.2 handshake succeeded
   std::string legacy_version;        // "TLS 1.0" when it did
 };

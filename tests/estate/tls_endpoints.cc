@@ -16,6 +16,8 @@
 //   tls_sha1                   critical "weak_signature"
 //   tls_legacy_tls10           ok, or critical "legacy_protocol" with legacy_protocols: true
 //   tls_intermediate_expiring  warning "expiring": the intermediate has 10 days left
+//   tls_legacy_only            speaks TLS 1.0 only: critical "legacy_protocol"
+//   tls_ocsp_stapled           ok, staples a "good" OCSP response signed by the intermediate
 //   tls_garbage                sends non-TLS bytes: critical, failure tls
 //   tls_stall                  accepts and never answers: timeout
 //   smtp_starttls              SMTP (220, EHLO -> 250-STARTTLS, STARTTLS -> 220), then TLS
@@ -26,10 +28,12 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include <openssl/ocsp.h>
 #include <openssl/ssl.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -70,24 +74,68 @@ struct Endpoint {
   Kind kind = Kind::tls;
   std::shared_ptr<ssl::context> ctx;  // tls and smtp
   tcp::acceptor acceptor;
+  std::shared_ptr<void> keep;  // state the context points to (a stapled OCSP response)
 };
 
+enum class Protocols { modern, legacy_too, legacy_only };
+
 std::shared_ptr<ssl::context> server_context(const Certificate& cert, bool send_chain = true,
-                                             bool legacy = false) {
+                                             Protocols protocols = Protocols::modern) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                    ssl::context::no_sslv3);
   SSL_CTX* c = ctx->native_handle();
   // Level 0 so the server can load a 1024-bit key or a SHA-1 chain at all.
   SSL_CTX_set_security_level(c, 0);
-  if (legacy) {
+  if (protocols != Protocols::modern) {
     SSL_CTX_set_min_proto_version(c, TLS1_VERSION);
     SSL_CTX_set_cipher_list(c, "DEFAULT:@SECLEVEL=0");
+    if (protocols == Protocols::legacy_only) SSL_CTX_set_max_proto_version(c, TLS1_VERSION);
   } else {
     SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
   }
   configure_server_context(*ctx, cert, send_chain);
   return ctx;
+}
+
+// A DER OCSP response saying "good" for `leaf`, signed by its issuer, valid for a week.
+std::shared_ptr<std::string> ocsp_good_response(const Certificate& leaf, const Certificate& issuer) {
+  auto out = std::make_shared<std::string>();
+  OCSP_CERTID* id = OCSP_cert_to_id(EVP_sha1(), leaf.cert.get(), issuer.cert.get());
+  OCSP_BASICRESP* basic = OCSP_BASICRESP_new();
+  ASN1_TIME* this_update = X509_gmtime_adj(nullptr, -3600);
+  ASN1_TIME* next_update = X509_gmtime_adj(nullptr, 7 * 86400);
+  OCSP_RESPONSE* resp = nullptr;
+  if (id && basic && this_update && next_update &&
+      OCSP_basic_add1_status(basic, id, V_OCSP_CERTSTATUS_GOOD, 0, nullptr, this_update,
+                             next_update) &&
+      OCSP_basic_sign(basic, issuer.cert.get(), issuer.key.get(), EVP_sha256(), nullptr, 0) == 1)
+    resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic);
+  unsigned char* der = nullptr;
+  int n = resp ? i2d_OCSP_RESPONSE(resp, &der) : -1;
+  if (n > 0) out->assign(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+  OPENSSL_free(der);
+  OCSP_RESPONSE_free(resp);
+  ASN1_TIME_free(next_update);
+  ASN1_TIME_free(this_update);
+  OCSP_BASICRESP_free(basic);
+  OCSP_CERTID_free(id);
+  if (out->empty()) throw std::runtime_error("estate: cannot make an OCSP response");
+  return out;
+}
+
+// Staples `response` on every handshake of `ctx`; the caller keeps the response alive as
+// long as the context.
+void staple(ssl::context& ctx, const std::string* response) {
+  SSL_CTX* c = ctx.native_handle();
+  SSL_CTX_set_tlsext_status_cb(c, +[](SSL* ssl, void* arg) -> int {
+    const auto* der = static_cast<const std::string*>(arg);
+    auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(der->data(), der->size()));
+    if (!copy) return SSL_TLSEXT_ERR_NOACK;
+    SSL_set_tlsext_status_ocsp_resp(ssl, copy, static_cast<long>(der->size()));
+    return SSL_TLSEXT_ERR_OK;
+  });
+  SSL_CTX_set_tlsext_status_arg(c, const_cast<std::string*>(response));
 }
 
 std::string host_port(const std::string& address, uint16_t port) {
@@ -113,8 +161,9 @@ class TlsEndpoints : public std::enable_shared_from_this<TlsEndpoints> {
   explicit TlsEndpoints(Estate& estate) : strand_(asio::make_strand(estate.io())) {}
 
   void add(Estate& estate, const std::string& name, Kind kind,
-           std::shared_ptr<ssl::context> ctx = nullptr) {
-    auto ep = std::make_unique<Endpoint>(Endpoint{name, kind, std::move(ctx), tcp::acceptor(strand_)});
+           std::shared_ptr<ssl::context> ctx = nullptr, std::shared_ptr<void> keep = nullptr) {
+    auto ep = std::make_unique<Endpoint>(
+        Endpoint{name, kind, std::move(ctx), tcp::acceptor(strand_), std::move(keep)});
     auto address = asio::ip::make_address(estate.options().address);
     tcp::endpoint where(address, estate.port(static_cast<uint16_t>(kPortOffset + endpoints_.size())));
     ep->acceptor.open(where.protocol());
@@ -328,7 +377,7 @@ void start_tls_endpoints(Estate& estate) {
     eps->add(estate, "tls_sha1", Kind::tls, server_context(certs.issue(s)));
   }
   eps->add(estate, "tls_legacy_tls10", Kind::tls,
-           server_context(valid, /*send_chain=*/true, /*legacy=*/true));
+           server_context(valid, /*send_chain=*/true, Protocols::legacy_too));
   {
     // An intermediate of its own that runs out in 10 days, under a leaf with 80 to go.
     CertSpec ca;
@@ -340,6 +389,14 @@ void start_tls_endpoints(Estate& estate) {
     Certificate intermediate = make_certificate(ca, &certs.root_ca());
     Certificate leaf = make_certificate(spec_for(80), &intermediate);
     eps->add(estate, "tls_intermediate_expiring", Kind::tls, server_context(leaf));
+  }
+  eps->add(estate, "tls_legacy_only", Kind::tls,
+           server_context(valid, /*send_chain=*/true, Protocols::legacy_only));
+  {
+    auto ctx = server_context(valid);
+    auto response = ocsp_good_response(valid, certs.intermediate_ca());
+    staple(*ctx, response.get());
+    eps->add(estate, "tls_ocsp_stapled", Kind::tls, std::move(ctx), response);
   }
   eps->add(estate, "tls_garbage", Kind::garbage);
   eps->add(estate, "tls_stall", Kind::stall);

@@ -275,6 +275,26 @@ TEST(TlsProbe, IntermediateExpiringFirst) {
   EXPECT_NE(r.summary.find("intermediate"), std::string::npos) << r.summary;
 }
 
+TEST(TlsProbe, ServerSpeakingOnlyTls10) {
+  // The main handshake (TLS >= 1.2) is refused; the probe still reads the certificate over
+  // TLS 1.0 and says why the server is a problem.
+  const auto& r = probe("tls_legacy_only").result;
+  EXPECT_EQ(r.status, Status::critical);
+  EXPECT_EQ(r.failure, FailureKind::tls);
+  EXPECT_EQ(findings(r), json::array({"legacy_protocol"})) << r.summary;
+  EXPECT_EQ(r.facts["protocol"], "TLS 1.0");
+  EXPECT_NEAR(days_left(r), 80, 0.1);
+  EXPECT_EQ(r.summary, "server still accepts TLS 1.0 only");
+}
+
+TEST(TlsProbe, OcspStapling) {
+  const auto& r = probe("tls_ocsp_stapled").result;
+  EXPECT_EQ(r.status, Status::ok) << r.summary;
+  EXPECT_EQ(r.facts["ocsp_stapled"], true);
+  EXPECT_EQ(r.facts["ocsp_status"], "good");
+  EXPECT_FALSE(probe("tls_valid").result.facts.contains("ocsp_status"));
+}
+
 TEST(TlsProbe, GarbagePeer) {
   const auto& r = probe("tls_garbage").result;
   EXPECT_EQ(r.status, Status::critical);

@@ -1,6 +1,7 @@
 #include "probes/net/x509_facts.h"
 
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -245,6 +246,59 @@ TEST_F(X509FactsTest, GarbageDerIsRejected) {
   ASSERT_TRUE(f);
   EXPECT_EQ(f->common_name, "Facts Test CA");
   EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+std::string ocsp_der(OCSP_RESPONSE* resp) {
+  unsigned char* der = nullptr;
+  int n = i2d_OCSP_RESPONSE(resp, &der);
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(std::max(n, 0)));
+  OPENSSL_free(der);
+  OCSP_RESPONSE_free(resp);
+  return out;
+}
+
+std::string ocsp_for(const Certificate& leaf, const Certificate& issuer, int status) {
+  OCSP_CERTID* id = OCSP_cert_to_id(EVP_sha1(), leaf.cert.get(), issuer.cert.get());
+  OCSP_BASICRESP* basic = OCSP_BASICRESP_new();
+  ASN1_TIME* now = X509_gmtime_adj(nullptr, 0);
+  OCSP_basic_add1_status(basic, id, status, status == V_OCSP_CERTSTATUS_REVOKED ? 1 : 0,
+                         status == V_OCSP_CERTSTATUS_REVOKED ? now : nullptr, now, nullptr);
+  OCSP_basic_sign(basic, issuer.cert.get(), issuer.key.get(), EVP_sha256(), nullptr, 0);
+  std::string der = ocsp_der(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic));
+  ASN1_TIME_free(now);
+  OCSP_BASICRESP_free(basic);
+  OCSP_CERTID_free(id);
+  return der;
+}
+
+TEST_F(X509FactsTest, OcspStapleStatus) {
+  Certificate leaf_cert = make_certificate(leaf("ocsp.example"), root_);
+  Certificate other = make_certificate(leaf("other.example"), root_);
+  X509* l = leaf_cert.cert.get();
+  X509* issuer = root_->cert.get();
+  EXPECT_EQ(ocsp_staple_status(ocsp_for(leaf_cert, *root_, V_OCSP_CERTSTATUS_GOOD), l, issuer),
+            "good");
+  EXPECT_EQ(ocsp_staple_status(ocsp_for(leaf_cert, *root_, V_OCSP_CERTSTATUS_REVOKED), l, issuer),
+            "revoked");
+  EXPECT_EQ(ocsp_staple_status(ocsp_for(leaf_cert, *root_, V_OCSP_CERTSTATUS_UNKNOWN), l, issuer),
+            "unknown");
+  EXPECT_EQ(ocsp_staple_status(ocsp_for(other, *root_, V_OCSP_CERTSTATUS_GOOD), l, issuer),
+            "no_status");
+  EXPECT_EQ(ocsp_staple_status(ocsp_for(leaf_cert, *root_, V_OCSP_CERTSTATUS_GOOD), l, nullptr),
+            "no_status");
+  EXPECT_EQ(ocsp_staple_status(ocsp_der(OCSP_response_create(OCSP_RESPONSE_STATUS_TRYLATER, nullptr)),
+                               l, issuer),
+            "unsuccessful");
+  EXPECT_EQ(ocsp_staple_status("\x30\x03garbage", l, issuer), "malformed");
+  EXPECT_EQ(ocsp_staple_status("", l, issuer), "malformed");
+  EXPECT_EQ(ERR_peek_error(), 0u);
+
+  TlsObservation obs;
+  obs.served = {extract_cert_facts(l)};
+  obs.ocsp_revoked = true;
+  TlsVerdict v = classify_tls(obs, {}, now_);
+  EXPECT_EQ(v.findings, std::vector<TlsFinding>{TlsFinding::untrusted});
+  EXPECT_NE(v.summary.find("revoked"), std::string::npos);
 }
 
 // ---- thresholds ----
