@@ -1,5 +1,7 @@
 #include "agent/daemon.h"
 
+#include <malloc.h>
+
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -38,6 +40,8 @@ int run_daemon(const std::string& config_file) {
     return 2;
   }
   config::Config cfg = std::move(*loaded.config);
+  loaded = {};
+  malloc_trim(0);  // the YAML tree of a large config is gone: give its pages back
 
   // Signals are taken synchronously by this thread; workers never see them.
   sigset_t set;
@@ -99,7 +103,9 @@ int run_daemon(const std::string& config_file) {
           next.config->agent.workers != cfg.agent.workers)
         spdlog::warn("reload: listen, state_file and workers changes need a restart; ignored");
       cfg = std::move(*next.config);
+      next = {};
       engine.apply(cfg);
+      malloc_trim(0);
       metrics.set_reload(true, now_seconds());
       spdlog::info("reloaded {}: {} checks", config_file, cfg.checks.size());
       continue;
