@@ -32,6 +32,15 @@ std::vector<DnsblCode> generic_codes() {
           code(ip4(127, 0, 0, 2), ip4(127, 0, 0, 254), Meaning::listed, "listed")};
 }
 
+// Simple domain lists: the same, plus the DBL-style 127.0.1.x codes many domain lists use.
+std::vector<DnsblCode> generic_domain_codes() {
+  auto codes = generic_codes();
+  codes.push_back(code(ip4(127, 0, 1, 255), Meaning::error,
+                       "an IP address was queried against a domain list (127.0.1.255)"));
+  codes.push_back(code(ip4(127, 0, 1, 2), ip4(127, 0, 1, 254), Meaning::listed, "listed"));
+  return codes;
+}
+
 // Sources: ../shared/reference/dnsbl.md sections 2 and 3.
 std::vector<DnsblCode> spamhaus_zen_codes() {
   return {code(ip4(127, 0, 0, 2), Meaning::listed, "Spamhaus SBL: known spam source"),
@@ -190,7 +199,7 @@ DnsblList dnsbl_list_for_zone(std::string_view zone, bool domain_list) {
       return list;
     }
   }
-  list.codes = generic_codes();
+  list.codes = domain_list ? generic_domain_codes() : generic_codes();
   return list;
 }
 

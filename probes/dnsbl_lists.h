@@ -46,7 +46,8 @@ const std::vector<DnsblList>& default_ip_lists();
 const std::vector<DnsblList>& default_domain_lists();
 
 /// The built-in table for a zone (Spamhaus, Barracuda, SpamCop, PSBL, Mailspike, DBL), or the
-/// generic table ("127.0.0.2-127.0.0.254 listed, 127.0.0.1 error") for any other zone.
+/// generic table ("127.0.0.2-127.0.0.254 listed, 127.0.0.1 error"; domain lists also
+/// "127.0.1.2-127.0.1.254 listed, 127.0.1.255 error") for any other zone.
 DnsblList dnsbl_list_for_zone(std::string_view zone, bool domain_list);
 
 struct DnsblCodeVerdict {
