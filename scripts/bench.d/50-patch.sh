@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Patch-version probe throughput (issue 4): the real patch probe (polite multi-GET plan,
+# detection, catalogue verdict) against the estate's CMS fixture sites, served by a separate
+# lookout-estate process on 127.0.0.1, one agent worker thread, fresh connections; then the
+# detector alone on the sites' home pages. Prints one JSON line per figure on stdout:
+#   {"benchmark":"patch_probe","metric":"probes_per_s","value":...}
+# Uses $BUILD_DIR (default build/, an optimised build); builds what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD_DIR=${BUILD_DIR:-build}
+if [ ! -f "$BUILD_DIR/build.ninja" ] && [ ! -f "$BUILD_DIR/Makefile" ]; then
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} >/dev/null
+fi
+cmake --build "$BUILD_DIR" --target patch_load lookout-estate >&2
+BASE=${PATCH_BENCH_BASE_PORT:-27400}
+SECONDS_RUN=${PATCH_BENCH_SECONDS:-10}
+CONCURRENCY=${PATCH_BENCH_CONCURRENCY:-16}
+WORK=$(mktemp -d)
+"$BUILD_DIR/tests/estate/lookout-estate" --base-port "$BASE" --work-dir "$WORK" >"$WORK/estate.log" 2>&1 &
+ESTATE=$!
+trap 'kill $ESTATE 2>/dev/null; wait $ESTATE 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 50); do
+  (exec 3<>/dev/tcp/127.0.0.1/$((BASE + 80))) 2>/dev/null && break
+  sleep 0.1
+done
+# The everyday mix: WordPress current/outdated/insecure/hidden, Drupal 7 and 10, Joomla,
+# Magento, CKAN, ExpressionEngine and a plain site (offsets 80-90 in cms_sites.cc).
+SITES=()
+for off in $(seq 80 90); do SITES+=(--site "http://127.0.0.1:$((BASE + off))/"); done
+# The agent side on one core, the estate on the other.
+OUT=$(taskset -c 0 "$BUILD_DIR/tests/bench/patch_load" "${SITES[@]}" \
+  --seconds "$SECONDS_RUN" --concurrency "$CONCURRENCY")
+echo "$OUT" >&2
+python3 - "$OUT" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+def out(bench, metric, value):
+    print(json.dumps({"benchmark": bench, "metric": metric, "value": round(value, 1)}))
+out("patch_probe", "probes_per_s", r["probes_per_s"])
+out("patch_probe", "requests_per_s", r["requests_per_s"])
+out("patch_probe", "cpu_us_per_probe", r["cpu_us_per_probe"])
+out("patch_probe", "failures", r["failures"])
+out("patch_detect", "documents_per_s", r["detect_docs_per_s"])
+out("patch_detect", "MB_per_s", r["detect_MB_per_s"])
+PY
