@@ -17,6 +17,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "probes/net/resolver.h"
+#include "probes/net/tcp_connect.h"
 #include "probes/net/tls_context.h"
 #include "probes/net/url.h"
 #include "probes/net/x509_facts.h"
@@ -50,14 +51,7 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-bool is_timeout(const error_code& ec) {
-  return ec == beast::error::timeout || ec == asio::error::timed_out;
-}
-
-std::string endpoint_text(const asio::ip::address& a, uint16_t port) {
-  return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(port)
-                   : a.to_string() + ":" + std::to_string(port);
-}
+bool is_timeout(const error_code& ec) { return net::is_timeout_error(ec); }
 
 // What went wrong before a certificate could be read; becomes an "unreachable" result.
 struct Failure {
@@ -100,6 +94,22 @@ asio::awaitable<Failure> smtp_reply(beast::tcp_stream& tcp, std::string& buffer,
   }
 }
 
+// Sends one SMTP command and reads its reply, which must carry `expect`.
+asio::awaitable<Failure> smtp_command(beast::tcp_stream& tcp, const std::string& verb,
+                                      std::string& buffer, int expect,
+                                      std::vector<std::string>& lines) {
+  std::string line = verb + "\r\n";
+  if (auto [ec, n] = co_await asio::async_write(tcp, asio::buffer(line), kTuple); ec)
+    co_return Failure{is_timeout(ec) ? FailureKind::timeout : FailureKind::connect,
+                      "SMTP " + verb.substr(0, verb.find(' ')) + " failed: " + ec.message()};
+  int code = 0;
+  if (auto f = co_await smtp_reply(tcp, buffer, code, lines)) co_return f;
+  if (code != expect)
+    co_return Failure{FailureKind::protocol, "SMTP " + verb.substr(0, verb.find(' ')) +
+                                                 " answered " + std::to_string(code)};
+  co_return Failure{};
+}
+
 // RFC 3207: greeting 220, EHLO -> 250 with STARTTLS, STARTTLS -> 220, then TLS.
 asio::awaitable<Failure> smtp_starttls(beast::tcp_stream& tcp) {
   std::string buffer;
@@ -108,27 +118,14 @@ asio::awaitable<Failure> smtp_starttls(beast::tcp_stream& tcp) {
   if (auto f = co_await smtp_reply(tcp, buffer, code, lines)) co_return f;
   if (code != 220)
     co_return Failure{FailureKind::protocol, "SMTP greeting " + std::to_string(code) + ", not 220"};
-  std::string ehlo = "EHLO lookout.invalid\r\n";
-  if (auto [ec, n] = co_await asio::async_write(tcp, asio::buffer(ehlo), kTuple); ec)
-    co_return Failure{is_timeout(ec) ? FailureKind::timeout : FailureKind::connect,
-                      "SMTP EHLO failed: " + ec.message()};
-  if (auto f = co_await smtp_reply(tcp, buffer, code, lines)) co_return f;
-  if (code != 250)
-    co_return Failure{FailureKind::protocol, "SMTP EHLO answered " + std::to_string(code)};
+  if (auto f = co_await smtp_command(tcp, "EHLO lookout.invalid", buffer, 250, lines)) co_return f;
   bool offered = false;
   for (auto l : lines) {
     std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::toupper(c); });
     offered = offered || l == "STARTTLS" || l.rfind("STARTTLS ", 0) == 0;
   }
   if (!offered) co_return Failure{FailureKind::protocol, "SMTP server does not offer STARTTLS"};
-  std::string starttls = "STARTTLS\r\n";
-  if (auto [ec, n] = co_await asio::async_write(tcp, asio::buffer(starttls), kTuple); ec)
-    co_return Failure{is_timeout(ec) ? FailureKind::timeout : FailureKind::connect,
-                      "SMTP STARTTLS failed: " + ec.message()};
-  if (auto f = co_await smtp_reply(tcp, buffer, code, lines)) co_return f;
-  if (code != 220)
-    co_return Failure{FailureKind::protocol, "SMTP STARTTLS answered " + std::to_string(code)};
-  co_return Failure{};
+  co_return co_await smtp_command(tcp, "STARTTLS", buffer, 220, lines);
 }
 
 // The outcome of one handshake.
@@ -179,7 +176,9 @@ class TlsProbe : public Probe {
     if (hs.failure) {
       r.status = Status::critical;
       r.failure = hs.failure.kind;
-      r.summary = hs.failure.message + (hs.peer_text.empty() ? "" : " (" + hs.peer_text + ")");
+      r.summary = hs.failure.message;
+      if (!hs.peer_text.empty() && r.summary.find(hs.peer_text) == std::string::npos)
+        r.summary += " (" + hs.peer_text + ")";
       r.facts["findings"] = nlohmann::json::array({std::string(net::to_string(TlsFinding::unreachable))});
       r.facts["days_left"] = nullptr;
       co_return r;
@@ -269,42 +268,19 @@ class TlsProbe : public Probe {
                                        std::optional<asio::ip::address> address) {
     Handshake hs;
     const double timeout_s = std::chrono::duration<double>(ctx.spec.timeout).count();
-    std::vector<asio::ip::address> addresses;
-    auto t = Clock::now();
-    if (address) {
-      addresses.push_back(*address);
-    } else {
-      auto rr = co_await ctx.resolver.resolve(o_.host, net::AddressFamily::any, ctx.deadline);
-      hs.resolve = since(t);
-      if (!rr.ok || rr.addresses.empty()) {
-        hs.failure = rr.timed_out ? Failure{FailureKind::timeout, "DNS lookup of " + o_.host + " timed out"}
-                                  : Failure{FailureKind::dns, "DNS lookup of " + o_.host + " failed: " +
-                                                                  (rr.error.empty() ? "no address" : rr.error)};
-        co_return hs;
-      }
-      addresses = std::move(rr.addresses);
-    }
-
     beast::tcp_stream tcp(ctx.executor);
-    t = Clock::now();
-    error_code cec;
-    for (const auto& a : addresses) {
-      if (tcp.socket().is_open()) tcp.close();
-      tcp.expires_at(ctx.deadline);
-      auto [ec] = co_await tcp.async_connect(asio::ip::tcp::endpoint(a, o_.port), kTuple);
-      hs.peer = a;
-      hs.peer_text = endpoint_text(a, o_.port);
-      cec = ec;
-      if (!ec || is_timeout(ec)) break;
-    }
-    hs.connect = since(t);
-    if (cec) {
-      hs.failure = is_timeout(cec)
-                       ? Failure{FailureKind::timeout, "connect timeout after " + human_duration(timeout_s)}
-                       : Failure{FailureKind::connect, "connect failed: " + cec.message()};
+    net::TcpConnectResult conn =
+        co_await net::tcp_connect(ctx, tcp, o_.host, o_.port, net::AddressFamily::any, address);
+    hs.resolve = conn.resolve;
+    hs.connect = conn.connect;
+    hs.peer = conn.peer;
+    hs.peer_text = conn.peer_text;
+    if (!conn) {
+      hs.failure = Failure{conn.failure, conn.error};
       co_return hs;
     }
 
+    auto t = Clock::now();
     if (o_.starttls == StartTls::smtp) {
       t = Clock::now();
       tcp.expires_at(ctx.deadline);
