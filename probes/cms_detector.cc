@@ -654,6 +654,10 @@ bool same_marker(const Marker& a, const Marker& b) {
 
 }  // namespace
 
+constexpr size_t kMaxMarkersPerDocument = 32;
+constexpr size_t kMaxMarkersCombined = 256;
+static std::vector<Marker> find_markers_uncapped(const Document& doc);
+
 std::string_view to_string(Precision p) {
   switch (p) {
     case Precision::none: return "none";
@@ -676,6 +680,13 @@ std::string product_display_name(std::string_view product) {
 }
 
 std::vector<Marker> find_markers(const Document& doc) {
+  std::vector<Marker> out = find_markers_uncapped(doc);
+  // A page of 20,000 generator tags is an attack on combine_markers (quadratic), not evidence.
+  if (out.size() > kMaxMarkersPerDocument) out.resize(kMaxMarkersPerDocument);
+  return out;
+}
+
+static std::vector<Marker> find_markers_uncapped(const Document& doc) {
   std::vector<Marker> out;
   header_markers(doc, out);
   bool ok = doc.status >= 200 && doc.status < 300;
@@ -709,6 +720,7 @@ Detection combine_markers(const std::vector<Marker>& input, std::string_view onl
   Detection det;
   std::vector<Marker> markers;
   for (const auto& m : input) {
+    if (markers.size() >= kMaxMarkersCombined) break;
     if (!only_product.empty() && !m.product.empty() && m.product != only_product) continue;
     if (std::any_of(markers.begin(), markers.end(), [&](const Marker& x) { return same_marker(x, m); }))
       continue;

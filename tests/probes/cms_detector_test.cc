@@ -279,6 +279,15 @@ TEST(CmsDetectorTest, HostileHtmlIsBoundedAndNeverCrashes) {
   // (not a timing assertion: this only catches the quadratic blow-up, which takes minutes)
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
 
+  // Thousands of contradictory generator tags: bounded work, a bounded marker list.
+  std::string many = "<html><head>";
+  for (int i = 0; i < 20000; ++i)
+    many += "<meta name=\"generator\" content=\"WordPress 1.0." + std::to_string(i) + "\">";
+  auto lots = find_markers(doc("/", many));
+  EXPECT_LE(lots.size(), 32u);
+  Detection many_det = combine_markers(lots);
+  EXPECT_EQ(many_det.product, "wordpress");
+
   // Beyond the HTML cap nothing is parsed.
   std::string enormous = "<html><body>" + std::string(2 << 20, 'x') +
                          "<meta name=\"generator\" content=\"WordPress 6.9.1\"></body></html>";
