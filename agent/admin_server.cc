@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -17,6 +18,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+
+constexpr const char* kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
 
 struct AdminServer::Impl {
   std::string listen;
@@ -36,10 +39,11 @@ struct AdminServer::Impl {
       res.set(http::field::allow, "GET, HEAD");
       res.set(http::field::content_type, "text/plain; charset=utf-8");
       res.body() = "method not allowed\n";
-    } else if (path == "/metrics") {
+    } else if (path == "/metrics") {  // HTTP/1.0 only; 1.1 is streamed in write_metrics
       res.result(http::status::ok);
-      res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-      res.body() = handlers.metrics();
+      res.set(http::field::content_type, kMetricsType);
+      if (handlers.before_metrics) handlers.before_metrics();
+      for (size_t i = 0; i < handlers.metrics_pieces(); ++i) handlers.metrics_piece(i, res.body());
     } else if (path == "/healthz" || path == "/-/healthy") {
       res.result(http::status::ok);
       res.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -71,7 +75,15 @@ struct AdminServer::Impl {
                                                asio::as_tuple(asio::use_awaitable));
       (void)n;
       if (ec) break;
-      auto res = route(parser.get());
+      const auto& req = parser.get();
+      std::string_view target(req.target().data(), req.target().size());
+      if (req.method() == http::verb::get && req.version() >= 11 &&
+          target.substr(0, target.find('?')) == "/metrics") {
+        if (!co_await write_metrics(stream, req)) break;
+        if (!req.keep_alive()) break;
+        continue;
+      }
+      auto res = route(req);
       bool keep = res.keep_alive();
       auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
       (void)wn;
@@ -79,6 +91,37 @@ struct AdminServer::Impl {
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  // Streams the exposition as chunks, one metric family at a time, so memory stays flat
+  // however many series there are.
+  asio::awaitable<bool> write_metrics(beast::tcp_stream& stream,
+                                      const http::request<http::string_body>& req) {
+    constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
+    if (handlers.before_metrics) handlers.before_metrics();
+    http::response<http::empty_body> res{http::status::ok, req.version()};
+    res.set(http::field::server, "lookout");
+    res.set(http::field::content_type, kMetricsType);
+    res.keep_alive(req.keep_alive());
+    res.chunked(true);
+    http::response_serializer<http::empty_body> sr{res};
+    stream.expires_after(std::chrono::seconds(60));
+    auto [hec, hn] = co_await http::async_write_header(stream, sr, tuple);
+    (void)hn;
+    if (hec) co_return false;
+    std::string piece;
+    for (size_t i = 0; i < handlers.metrics_pieces(); ++i) {
+      piece.clear();
+      handlers.metrics_piece(i, piece);
+      if (piece.empty()) continue;
+      stream.expires_after(std::chrono::seconds(60));
+      auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(piece)), tuple);
+      (void)n;
+      if (ec) co_return false;
+    }
+    auto [lec, ln] = co_await asio::async_write(stream, http::make_chunk_last(), tuple);
+    (void)ln;
+    co_return !lec;
   }
 
   asio::awaitable<void> accept_loop() {

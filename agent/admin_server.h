@@ -13,7 +13,10 @@
 namespace lookout::agent {
 
 struct AdminHandlers {
-  std::function<std::string()> metrics;      // exposition text
+  /// The exposition in pieces, written one after another as HTTP chunks.
+  std::function<size_t()> metrics_pieces;
+  std::function<void(size_t, std::string&)> metrics_piece;
+  std::function<void()> before_metrics;      // refresh gauges that are read on scrape
   std::function<std::string()> checks_json;  // JSON text
 };
 

@@ -65,15 +65,16 @@ int run_daemon(const std::string& config_file) {
   AgentMetrics metrics;
   metrics.set_reload(true, now_seconds());
   Engine engine(engine_options(cfg.agent), metrics, store.get());
-  AdminServer admin(cfg.agent.listen, AdminHandlers{
-                                          [&] {
-                                            auto rs = engine.resolver_stats();
-                                            metrics.set_resolver_cache(
-                                                static_cast<double>(rs.cache_hits),
-                                                static_cast<double>(rs.cache_misses));
-                                            return metrics.serialize();
-                                          },
-                                          [&] { return engine.checks_json().dump(); }});
+  AdminHandlers handlers;
+  handlers.metrics_pieces = [&] { return metrics.piece_count(); };
+  handlers.metrics_piece = [&](size_t i, std::string& out) { metrics.write_piece(i, out); };
+  handlers.before_metrics = [&] {
+    auto rs = engine.resolver_stats();
+    metrics.set_resolver_cache(static_cast<double>(rs.cache_hits),
+                               static_cast<double>(rs.cache_misses));
+  };
+  handlers.checks_json = [&] { return engine.checks_json().dump(); };
+  AdminServer admin(cfg.agent.listen, handlers);
   try {
     admin.start();
   } catch (const std::exception& e) {

@@ -341,6 +341,8 @@ void Engine::on_result(const std::shared_ptr<const config::Check>& check, const 
     }
     st.consecutive_failures = r.status == probes::Status::ok ? 0 : st.consecutive_failures + 1;
     st.last = r;
+    st.last->samples.clear();  // exported by AgentMetrics; not needed twice per check
+    st.last->samples.shrink_to_fit();
     st.restored_last.reset();
   }
   metrics_.record_result(spec, r);

@@ -1,6 +1,8 @@
 #include "agent/metrics.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <sstream>
 
 #include <prometheus/text_serializer.h>
@@ -18,15 +20,33 @@ std::string help_for(const std::string& name) {
     if (m.name == name) return std::string(m.help);
   return "Lookout probe metric " + name;
 }
+constexpr const char* kFailures = "lookout_check_failures_total";
 }  // namespace
+
+std::string escape_label_value(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string format_sample_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
 
 AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
   auto& r = *registry_;
   runs_family_ = &BuildCounter().Name("lookout_check_runs_total")
                       .Help("Checks completed, by resulting status").Register(r);
-  failures_family_ = &BuildCounter().Name("lookout_check_failures_total")
-                          .Help("Failed check runs by client, site, check and failure kind")
-                          .Register(r);
   checks_configured_ = &BuildGauge().Name("lookout_checks_configured")
                             .Help("Checks in the loaded config").Register(r).Add({});
   in_flight_ = &BuildGauge().Name("lookout_checks_in_flight")
@@ -51,74 +71,47 @@ AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>(
   reload_time_ = &BuildGauge().Name("lookout_config_last_reload_success_timestamp_seconds")
                       .Help("Timestamp of the last successful configuration reload")
                       .Register(r).Add({});
-  store_queue_ = &BuildGauge().Name("lookout_store_queue_length")
-                      .Help("Results waiting to be written to the state store").Register(r).Add({});
   for (const char* s : {"ok", "warning", "critical", "unknown"}) runs_family_->Add({{"status", s}});
+  std::lock_guard lock(mutex_);
+  for (const char* n : {"probe_success", "probe_duration_seconds", "lookout_check_status"}) name_id(n);
 }
 
-prometheus::Family<prometheus::Gauge>& AgentMetrics::gauge_family(const std::string& name) {
-  auto it = gauge_families_.find(name);
-  if (it != gauge_families_.end()) return *it->second;
-  auto& f = BuildGauge().Name(name).Help(help_for(name)).Register(*registry_);
-  gauge_families_[name] = &f;
-  return f;
+uint16_t AgentMetrics::name_id(const std::string& name) {
+  auto it = name_ids_.find(name);
+  if (it != name_ids_.end()) return it->second;
+  if (names_.size() >= 0xffff) return 0;  // bounded: names come from code, not from targets
+  auto id = static_cast<uint16_t>(names_.size());
+  names_.push_back(name);
+  name_ids_.emplace(name, id);
+  return id;
 }
 
 void AgentMetrics::record_result(const probes::CheckSpec& spec, const probes::Result& result) {
   runs_family_->Add({{"status", std::string(to_string(result.status))}}).Increment();
-  prometheus::Labels base{{"client", spec.client_id}, {"site", spec.site_id},
-                          {"check", spec.check_id}, {"type", spec.type}};
-  if (result.failure != probes::FailureKind::none) {
-    auto labels = base;
-    labels["kind"] = std::string(to_string(result.failure));
-    failures_family_->Add(labels).Increment();
-  }
-  struct Want {
-    std::string name;
-    prometheus::Labels labels;
-    double value;
-  };
-  std::vector<Want> wants;
-  wants.push_back({"probe_success", base, result.status == probes::Status::ok ? 1.0 : 0.0});
-  wants.push_back({"probe_duration_seconds", base, result.duration_seconds});
-  wants.push_back({"lookout_check_status", base, static_cast<double>(result.status)});
-  for (const auto& s : result.samples) {
-    auto labels = base;
-    for (const auto& [k, v] : s.labels) labels[k] = v;
-    wants.push_back({s.name, std::move(labels), s.value});
-  }
-
   std::lock_guard lock(mutex_);
-  auto& current = series_by_check_[spec.key()];
-  std::vector<Series> next;
-  next.reserve(wants.size());
-  for (auto& w : wants) {
-    std::string id = w.name;
-    for (const auto& [k, v] : w.labels) id += "\x1f" + k + "=" + v;
-    auto found = std::find_if(current.begin(), current.end(),
-                              [&](const Series& s) { return s.id == id; });
-    Series s;
-    if (found != current.end()) {
-      s = *found;
-      found->gauge = nullptr;  // kept
-    } else {
-      auto& family = gauge_family(w.name);
-      s = Series{&family, &family.Add(w.labels), id};
-    }
-    s.gauge->Set(w.value);
-    next.push_back(s);
+  auto& cs = checks_[spec.key()];
+  if (cs.labels.empty())
+    cs.labels = "check=\"" + escape_label_value(spec.check_id) + "\",client=\"" +
+                escape_label_value(spec.client_id) + "\",site=\"" +
+                escape_label_value(spec.site_id) + "\",type=\"" + escape_label_value(spec.type) + "\"";
+  if (result.failure != probes::FailureKind::none)
+    cs.failures[static_cast<size_t>(result.failure)]++;
+  cs.samples.clear();
+  cs.samples.reserve(3 + result.samples.size());
+  cs.samples.push_back({0, {}, result.status == probes::Status::ok ? 1.0 : 0.0});
+  cs.samples.push_back({1, {}, result.duration_seconds});
+  cs.samples.push_back({2, {}, static_cast<double>(result.status)});
+  for (const auto& s : result.samples) {
+    Sample out{name_id(s.name), {}, s.value};
+    for (const auto& [k, v] : s.labels) out.extra_labels += "," + k + "=\"" + escape_label_value(v) + "\"";
+    cs.samples.push_back(std::move(out));
   }
-  for (const auto& old : current)
-    if (old.gauge) old.family->Remove(old.gauge);
-  current = std::move(next);
+  cs.samples.shrink_to_fit();
 }
 
 void AgentMetrics::forget_check(const std::string& check_key) {
   std::lock_guard lock(mutex_);
-  auto it = series_by_check_.find(check_key);
-  if (it == series_by_check_.end()) return;
-  for (const auto& s : it->second) s.family->Remove(s.gauge);
-  series_by_check_.erase(it);
+  checks_.erase(check_key);
 }
 
 void AgentMetrics::set_resolver_cache(double hits, double misses) {
@@ -131,10 +124,57 @@ void AgentMetrics::set_reload(bool ok, double timestamp) {
   if (ok) reload_time_->Set(timestamp);
 }
 
+size_t AgentMetrics::piece_count() const {
+  std::lock_guard lock(mutex_);
+  return 2 + names_.size();  // agent metrics, failures counter, one per probe family
+}
+
+void AgentMetrics::write_piece(size_t index, std::string& out) const {
+  if (index == 0) {
+    std::ostringstream s;
+    prometheus::TextSerializer().Serialize(s, registry_->Collect());
+    out += s.str();
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  if (index == 1) {
+    out += std::string("# HELP ") + kFailures +
+           " Failed check runs by client, site, check, type and failure kind\n# TYPE " + kFailures +
+           " counter\n";
+    for (const auto& [key, cs] : checks_)
+      for (size_t k = 1; k < cs.failures.size(); ++k)
+        if (cs.failures[k])
+          out += std::string(kFailures) + "{" + cs.labels + ",kind=\"" +
+                 std::string(to_string(static_cast<probes::FailureKind>(k))) + "\"} " +
+                 std::to_string(cs.failures[k]) + "\n";
+    return;
+  }
+  size_t id = index - 2;
+  if (id >= names_.size()) return;
+  const std::string& name = names_[id];
+  bool header = false;
+  for (const auto& [key, cs] : checks_) {
+    for (const auto& s : cs.samples) {
+      if (s.name != id) continue;
+      if (!header) {
+        out += "# HELP " + name + " " + help_for(name) + "\n# TYPE " + name + " gauge\n";
+        header = true;
+      }
+      out += name;
+      out += '{';
+      out += cs.labels;
+      out += s.extra_labels;
+      out += "} ";
+      out += format_sample_value(s.value);
+      out += '\n';
+    }
+  }
+}
+
 std::string AgentMetrics::serialize() const {
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, registry_->Collect());
-  return out.str();
+  std::string all;
+  for (size_t i = 0; i < piece_count(); ++i) write_piece(i, all);
+  return all;
 }
 
 }  // namespace lookout::agent

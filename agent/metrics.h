@@ -1,13 +1,19 @@
-// agent::AgentMetrics: the Prometheus registry behind /metrics.
-// Probe results map onto long-lived families (blackbox_exporter names where they exist,
-// labelled client/site/check); the agent's own metrics are prefixed lookout_.
+// agent::AgentMetrics: everything behind /metrics.
+// The agent's own metrics live in a prometheus-cpp registry. Per-check probe series (blackbox
+// names where they exist, labelled client/site/check/type) are kept compactly per check and
+// written by hand in the text format: prometheus-cpp spends ~600 bytes per series, which for
+// 100,000 checks x ~10 series would be most of a gigabyte. A scrape is written family by
+// family so a million series never sit in memory as one string.
 // Thread-safe: record_result is called from every worker thread.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <prometheus/counter.h>
@@ -38,26 +44,33 @@ class AgentMetrics {
   void count_deferred_run() { deferred_runs_->Increment(); }
   void set_resolver_cache(double hits, double misses);
   void set_reload(bool ok, double timestamp);
-  void set_store_queue(double n) { store_queue_->Set(n); }
 
-  /// Text exposition format 0.0.4.
+  /// The exposition (text format 0.0.4) in pieces: piece 0 is the agent's own metrics, then one
+  /// piece per probe metric family. `piece_count` may grow between calls; missing pieces are empty.
+  size_t piece_count() const;
+  void write_piece(size_t index, std::string& out) const;
+  /// The whole exposition as one string (tests, small setups).
   std::string serialize() const;
-  prometheus::Registry& registry() { return *registry_; }
 
  private:
-  struct Series {
-    prometheus::Family<prometheus::Gauge>* family;
-    prometheus::Gauge* gauge;
-    std::string id;  // name + labels, to diff against the next result
+  struct Sample {
+    uint16_t name;
+    std::string extra_labels;  // ',key="value"' pairs, escaped
+    double value;
   };
-  prometheus::Family<prometheus::Gauge>& gauge_family(const std::string& name);
+  struct CheckSeries {
+    std::string labels;  // 'check="..",client="..",site="..",type=".."'
+    std::vector<Sample> samples;
+    std::array<uint64_t, 9> failures{};  // by FailureKind
+  };
+  uint16_t name_id(const std::string& name);  // caller holds mutex_
 
   std::shared_ptr<prometheus::Registry> registry_;
-  std::mutex mutex_;
-  std::map<std::string, prometheus::Family<prometheus::Gauge>*> gauge_families_;
-  std::map<std::string, std::vector<Series>> series_by_check_;
+  mutable std::mutex mutex_;
+  std::vector<std::string> names_;  // by id
+  std::unordered_map<std::string, uint16_t> name_ids_;
+  std::map<std::string, CheckSeries> checks_;  // ordered: stable output
   prometheus::Family<prometheus::Counter>* runs_family_;
-  prometheus::Family<prometheus::Counter>* failures_family_;
   prometheus::Gauge* checks_configured_;
   prometheus::Gauge* in_flight_;
   prometheus::Histogram* lag_;
@@ -67,7 +80,11 @@ class AgentMetrics {
   prometheus::Gauge* resolver_misses_;
   prometheus::Gauge* reload_ok_;
   prometheus::Gauge* reload_time_;
-  prometheus::Gauge* store_queue_;
 };
+
+/// Escapes a label value for the text format (backslash, double quote, newline).
+std::string escape_label_value(std::string_view v);
+/// Formats a sample value as Prometheus does: shortest round-trip, NaN, +Inf, -Inf.
+std::string format_sample_value(double v);
 
 }  // namespace lookout::agent
