@@ -1,0 +1,253 @@
+// The HTTP probe against the estate's healthy and hostile sites, run through the same path as
+// `lookout check` (agent::run_one_check): each gives the right verdict, failure kind and a
+// summary naming the cause, within its timeout.
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "agent/oneshot.h"
+#include "tests/estate/estate.h"
+
+namespace lookout::probes {
+namespace {
+
+using agent::OneShotRequest;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+struct CheckRun {
+  Result result;
+  std::chrono::milliseconds elapsed;
+  std::chrono::milliseconds timeout;
+};
+
+class HttpProbeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    estate_ = new estate::Estate(estate::EstateOptions{});
+    estate_->start();
+  }
+  static void TearDownTestSuite() {
+    delete estate_;
+    estate_ = nullptr;
+  }
+
+  static std::string url(const std::string& path) { return estate_->endpoint("http") + path; }
+  static std::string https(const std::string& path) {
+    return estate_->endpoint("https") + path;
+  }
+
+  /// Runs one check the way the CLI does; every run must end within its timeout (+2 s slack
+  /// for a loaded machine: this is about not hanging, not about speed).
+  static CheckRun check(const std::string& target,
+                   std::map<std::string, std::vector<std::string>> options = {},
+                   std::chrono::milliseconds timeout = 5s) {
+    OneShotRequest req;
+    req.type = "http";
+    req.target = target;
+    req.options = std::move(options);
+    req.timeout = timeout;
+    auto start = std::chrono::steady_clock::now();
+    auto outcome = agent::run_one_check(req);
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    EXPECT_TRUE(outcome.valid) << target;
+    EXPECT_TRUE(outcome.errors.empty()) << outcome.errors.to_string();
+    EXPECT_LT(elapsed, timeout + 2s) << target << " took " << elapsed.count() << " ms";
+    return {outcome.result, elapsed, timeout};
+  }
+
+  static estate::Estate* estate_;
+};
+estate::Estate* HttpProbeTest::estate_ = nullptr;
+
+TEST_F(HttpProbeTest, HealthySiteIsOkWithKeyword) {
+  CheckRun r = check(url("/ok"), {{"keyword", {"Welcome to the estate"}}});
+  EXPECT_EQ(r.result.status, Status::ok) << r.result.summary;
+  EXPECT_EQ(r.result.failure, FailureKind::none);
+  EXPECT_THAT(r.result.summary, HasSubstr("HTTP 200 from 127.0.0.1"));
+  EXPECT_EQ(r.result.facts["status_code"], 200);
+  EXPECT_EQ(r.result.facts["keyword_found"], true);
+}
+
+TEST_F(HttpProbeTest, ErrorStatusesAreCritical) {
+  for (int code : {404, 500, 503}) {
+    CheckRun r = check(url("/status/" + std::to_string(code)));
+    EXPECT_EQ(r.result.status, Status::critical) << code;
+    EXPECT_EQ(r.result.failure, FailureKind::http_status) << code;
+    EXPECT_THAT(r.result.summary, HasSubstr("HTTP " + std::to_string(code) + " from 127.0.0.1"));
+    EXPECT_EQ(r.result.facts["status_code"], code);
+  }
+  // ... unless that status is the expected one.
+  CheckRun expected = check(url("/status/503"), {{"expect_status", {"500-503"}}});
+  EXPECT_EQ(expected.result.status, Status::ok) << expected.result.summary;
+}
+
+TEST_F(HttpProbeTest, KeywordMissingOrForbidden) {
+  CheckRun missing = check(url("/nokeyword"), {{"keyword", {"Welcome to the estate"}}});
+  EXPECT_EQ(missing.result.status, Status::critical);
+  EXPECT_EQ(missing.result.failure, FailureKind::assertion);
+  EXPECT_THAT(missing.result.summary, HasSubstr("keyword \"Welcome to the estate\" not found"));
+  EXPECT_EQ(missing.result.facts["keyword_found"], false);
+
+  CheckRun forbidden = check(url("/ok"), {{"keyword_absent", {"Welcome"}}});
+  EXPECT_EQ(forbidden.result.status, Status::critical);
+  EXPECT_EQ(forbidden.result.failure, FailureKind::assertion);
+  EXPECT_THAT(forbidden.result.summary, HasSubstr("\"Welcome\" found"));
+
+  CheckRun absent_ok = check(url("/nokeyword"), {{"keyword_absent", {"Welcome"}}});
+  EXPECT_EQ(absent_ok.result.status, Status::ok) << absent_ok.result.summary;
+}
+
+TEST_F(HttpProbeTest, SentHeadersReachTheServer) {
+  CheckRun r = check(url("/echo"), {{"headers", {"X-Lookout-Test: 42"}},
+                               {"keyword", {"X-Lookout-Test: 42"}}});
+  EXPECT_EQ(r.result.status, Status::ok) << r.result.summary;
+  CheckRun head = check(url("/echo"), {{"method", {"HEAD"}}});
+  EXPECT_EQ(head.result.status, Status::ok) << head.result.summary;
+}
+
+TEST_F(HttpProbeTest, SlowResponseCrossesThresholdsOrTimesOut) {
+  CheckRun warn = check(url("/slow?ms=300"), {{"warn_time", {"100ms"}}, {"crit_time", {"10s"}}});
+  EXPECT_EQ(warn.result.status, Status::warning) << warn.result.summary;
+  EXPECT_THAT(warn.result.summary, HasSubstr("slower than warning threshold"));
+
+  CheckRun crit = check(url("/slow?ms=300"), {{"warn_time", {"50ms"}}, {"crit_time", {"100ms"}}});
+  EXPECT_EQ(crit.result.status, Status::critical) << crit.result.summary;
+  EXPECT_THAT(crit.result.summary, HasSubstr("slower than critical threshold"));
+
+  CheckRun timeout = check(url("/slow?ms=20000"), {}, 700ms);
+  EXPECT_EQ(timeout.result.status, Status::critical);
+  EXPECT_EQ(timeout.result.failure, FailureKind::timeout) << timeout.result.summary;
+  EXPECT_THAT(timeout.result.summary, HasSubstr("no response within"));
+}
+
+TEST_F(HttpProbeTest, HangingServerTimesOut) {
+  CheckRun r = check(url("/hang"), {}, 700ms);
+  EXPECT_EQ(r.result.status, Status::critical);
+  EXPECT_EQ(r.result.failure, FailureKind::timeout) << r.result.summary;
+  EXPECT_THAT(r.result.summary, HasSubstr("no response within"));
+}
+
+TEST_F(HttpProbeTest, BlackholeTimesOut) {
+  CheckRun r = check("http://" + estate_->endpoint("blackhole") + "/", {}, 700ms);
+  EXPECT_EQ(r.result.status, Status::critical);
+  EXPECT_EQ(r.result.failure, FailureKind::timeout) << r.result.summary;
+}
+
+TEST_F(HttpProbeTest, DrippingBodyTimesOutWithBytesCounted) {
+  CheckRun r = check(url("/drip"), {}, 1200ms);
+  EXPECT_EQ(r.result.status, Status::critical);
+  EXPECT_EQ(r.result.failure, FailureKind::timeout) << r.result.summary;
+  EXPECT_THAT(r.result.summary, HasSubstr("body not complete within"));
+  EXPECT_THAT(r.result.summary, HasSubstr("bytes received"));
+}
+
+TEST_F(HttpProbeTest, EndlessBodyStopsAtTheCap) {
+  for (const char* path : {"/endless", "/endless?mode=length"}) {
+    CheckRun r = check(url(path), {{"body_limit", {"65536"}}, {"keyword", {"Welcome"}}});
+    EXPECT_EQ(r.result.status, Status::critical) << path;
+    EXPECT_EQ(r.result.failure, FailureKind::assertion) << r.result.summary;
+    EXPECT_THAT(r.result.summary, HasSubstr("not found in the first 65536 bytes"));
+    EXPECT_EQ(r.result.facts["body_bytes"], 65536) << path;
+    EXPECT_EQ(r.result.facts["body_truncated"], true) << path;
+  }
+  // Without a keyword the truncated page is still a healthy 200 (default cap: 1 MiB).
+  CheckRun plain = check(url("/endless"));
+  EXPECT_EQ(plain.result.status, Status::ok) << plain.result.summary;
+  EXPECT_EQ(plain.result.facts["body_bytes"], 1 << 20);
+}
+
+TEST_F(HttpProbeTest, HugeHeaderIsAProtocolFailure) {
+  CheckRun r = check(url("/bigheader"));
+  EXPECT_EQ(r.result.status, Status::critical);
+  EXPECT_EQ(r.result.failure, FailureKind::protocol) << r.result.summary;
+  EXPECT_THAT(r.result.summary, HasSubstr("header larger than"));
+}
+
+TEST_F(HttpProbeTest, GarbageAndClosedConnectionAreProtocolFailures) {
+  CheckRun garbage = check(url("/garbage"));
+  EXPECT_EQ(garbage.result.status, Status::critical);
+  EXPECT_EQ(garbage.result.failure, FailureKind::protocol) << garbage.result.summary;
+  EXPECT_THAT(garbage.result.summary, HasSubstr("not an HTTP response"));
+
+  CheckRun closed = check(url("/close"));
+  EXPECT_EQ(closed.result.status, Status::critical);
+  EXPECT_EQ(closed.result.failure, FailureKind::protocol) << closed.result.summary;
+  EXPECT_THAT(closed.result.summary, HasSubstr("connection closed"));
+}
+
+TEST_F(HttpProbeTest, RedirectsFollowedLimitedAndLoopsDetected) {
+  CheckRun chain = check(url("/redirect/3"), {{"keyword", {"Welcome to the estate"}}});
+  EXPECT_EQ(chain.result.status, Status::ok) << chain.result.summary;
+  ASSERT_TRUE(chain.result.facts.contains("redirects"));
+  EXPECT_EQ(chain.result.facts["redirects"].size(), 4u);
+  EXPECT_EQ(chain.result.facts["url"], url("/ok"));
+
+  CheckRun absolute = check(url("/redirect/2?absolute=1"));
+  EXPECT_EQ(absolute.result.status, Status::ok) << absolute.result.summary;
+
+  CheckRun too_many = check(url("/redirect/10"), {{"max_redirects", {"5"}}});
+  EXPECT_EQ(too_many.result.status, Status::critical);
+  EXPECT_EQ(too_many.result.failure, FailureKind::protocol) << too_many.result.summary;
+  EXPECT_THAT(too_many.result.summary, HasSubstr("more than 5 redirects"));
+
+  CheckRun loop = check(url("/loop/a"), {{"max_redirects", {"10"}}});
+  EXPECT_EQ(loop.result.status, Status::critical);
+  EXPECT_EQ(loop.result.failure, FailureKind::protocol) << loop.result.summary;
+  EXPECT_THAT(loop.result.summary, HasSubstr("redirect loop"));
+  EXPECT_THAT(loop.result.summary, HasSubstr("/loop/b"));
+}
+
+// --max-redirects is documented as "0 = none": the 3xx itself is then the response, so a check
+// that a URL redirects (expect 301/302) can be written. Today the probe reports "more than 0
+// redirects" instead; disabled until the lead decides which meaning is right.
+TEST_F(HttpProbeTest, DISABLED_ZeroMaxRedirectsReturnsTheRedirectItself) {
+  CheckRun none =
+      check(url("/redirect/1"), {{"max_redirects", {"0"}}, {"expect_status", {"302"}}});
+  EXPECT_EQ(none.result.status, Status::ok) << none.result.summary;
+  EXPECT_EQ(none.result.facts["status_code"], 302);
+}
+
+TEST_F(HttpProbeTest, HttpsVerifiesWithTheEstateCa) {
+  std::string ca = estate_->endpoint("ca_file");
+  CheckRun ok = check(https("/ok"), {{"ca_file", {ca}}, {"keyword", {"Welcome to the estate"}}});
+  EXPECT_EQ(ok.result.status, Status::ok) << ok.result.summary;
+  EXPECT_GT(ok.result.phase("tls"), 0);
+  EXPECT_THAT(ok.result.facts["tls_version"].get<std::string>(), HasSubstr("TLS"));
+
+  CheckRun untrusted = check(https("/ok"));
+  EXPECT_EQ(untrusted.result.status, Status::critical);
+  EXPECT_EQ(untrusted.result.failure, FailureKind::tls) << untrusted.result.summary;
+  EXPECT_THAT(untrusted.result.summary, HasSubstr("certificate verify failed"));
+
+  CheckRun insecure = check(https("/ok"), {{"insecure", {"true"}}});
+  EXPECT_EQ(insecure.result.status, Status::ok) << insecure.result.summary;
+
+  // Hostile paths behave the same over TLS.
+  CheckRun hang = check(https("/hang"), {{"ca_file", {ca}}}, 700ms);
+  EXPECT_EQ(hang.result.failure, FailureKind::timeout) << hang.result.summary;
+  CheckRun garbage = check(https("/garbage"), {{"ca_file", {ca}}});
+  EXPECT_EQ(garbage.result.failure, FailureKind::protocol) << garbage.result.summary;
+}
+
+TEST_F(HttpProbeTest, HttpsByHostNameMatchesTheCertificate) {
+  std::string ca = estate_->endpoint("ca_file");
+  std::string port = https("").substr(https("").rfind(':') + 1);
+  CheckRun by_name = check("https://localhost:" + port + "/ok", {{"ca_file", {ca}}});
+  // localhost may resolve to ::1 first where the estate does not listen; the probe reports
+  // that as connect trouble, which is not what this test is about.
+  if (by_name.result.failure == FailureKind::connect || by_name.result.failure == FailureKind::dns)
+    GTEST_SKIP() << by_name.result.summary;
+  EXPECT_EQ(by_name.result.status, Status::ok) << by_name.result.summary;
+
+  CheckRun wrong_sni = check(https("/ok"), {{"ca_file", {ca}}, {"sni", {"www.example.com"}}});
+  EXPECT_EQ(wrong_sni.result.failure, FailureKind::tls) << wrong_sni.result.summary;
+}
+
+}  // namespace
+}  // namespace lookout::probes
