@@ -18,6 +18,7 @@
 //   tls_intermediate_expiring  warning "expiring": the intermediate has 10 days left
 //   tls_legacy_only            speaks TLS 1.0 only: critical "legacy_protocol"
 //   tls_ocsp_stapled           ok, staples a "good" OCSP response signed by the intermediate
+//   tls_absurd                 no CN, 500 SANs, negative serial, valid 1950-9999: ok, no crash
 //   tls_garbage                sends non-TLS bytes: critical, failure tls
 //   tls_stall                  accepts and never answers: timeout
 //   smtp_starttls              SMTP (220, EHLO -> 250-STARTTLS, STARTTLS -> 220), then TLS
@@ -397,6 +398,23 @@ void start_tls_endpoints(Estate& estate) {
     auto response = ocsp_good_response(valid, certs.intermediate_ca());
     staple(*ctx, response.get());
     eps->add(estate, "tls_ocsp_stapled", Kind::tls, std::move(ctx), response);
+  }
+  {
+    CertSpec s = spec_for(80);
+    s.common_name.reset();
+    s.organization = "Absurd Fields Ltd";
+    for (int i = 0; i < 498; ++i) s.dns_names.push_back("san" + std::to_string(i) + ".example");
+    s.serial_hex = "-1F";
+    Certificate absurd = certs.issue(s);
+    // Dates system_clock cannot hold: set them directly and sign again.
+    X509* x = absurd.cert.get();
+    ASN1_TIME* t = ASN1_TIME_new();
+    if (!t || !ASN1_TIME_set_string_X509(t, "500101000000Z") || !X509_set1_notBefore(x, t) ||
+        !ASN1_TIME_set_string_X509(t, "99991231235959Z") || !X509_set1_notAfter(x, t) ||
+        !X509_sign(x, certs.intermediate_ca().key.get(), EVP_sha256()))
+      throw std::runtime_error("estate: cannot make the absurd certificate");
+    ASN1_TIME_free(t);
+    eps->add(estate, "tls_absurd", Kind::tls, server_context(absurd));
   }
   eps->add(estate, "tls_garbage", Kind::garbage);
   eps->add(estate, "tls_stall", Kind::stall);

@@ -295,6 +295,24 @@ TEST(TlsProbe, OcspStapling) {
   EXPECT_FALSE(probe("tls_valid").result.facts.contains("ocsp_status"));
 }
 
+TEST(TlsProbe, AbsurdCertificateFields) {
+  const auto& r = probe("tls_absurd").result;
+  EXPECT_EQ(r.status, Status::ok) << r.summary;
+  EXPECT_EQ(findings(r), json::array());
+  EXPECT_NEAR(days_left(r), 1825, 0.1);  // the earliest is now the intermediate's
+  EXPECT_GT(r.facts["leaf_days_left"].get<double>(), 2'800'000);
+  const auto& leaf = r.facts["leaf"];
+  EXPECT_EQ(leaf["subject"], "O=Absurd Fields Ltd");
+  EXPECT_EQ(leaf["common_name"], "");
+  EXPECT_EQ(leaf["san_count"], 501);
+  EXPECT_EQ(leaf["sans"].size(), 100u);
+  EXPECT_EQ(leaf["serial"], "-1f");
+  EXPECT_EQ(leaf["not_before"], "1950-01-01T00:00:00Z");
+  EXPECT_EQ(leaf["not_after"], "9999-12-31T23:59:59Z");
+  EXPECT_NE(r.summary.find("O=Absurd Fields Ltd"), std::string::npos) << r.summary;
+  EXPECT_NO_THROW(r.to_json().dump());
+}
+
 TEST(TlsProbe, GarbagePeer) {
   const auto& r = probe("tls_garbage").result;
   EXPECT_EQ(r.status, Status::critical);
