@@ -272,4 +272,13 @@ CertSpec leaf_spec(const std::string& host) {
   return spec;
 }
 
+CertSpec loopback_leaf_spec(const std::string& listen_address) {
+  CertSpec spec = leaf_spec("localhost");
+  spec.ip_addresses = {"127.0.0.1", "::1"};
+  if (listen_address != "127.0.0.1" && listen_address != "::1" && listen_address != "0.0.0.0" &&
+      listen_address != "::" && !listen_address.empty())
+    spec.ip_addresses.push_back(listen_address);
+  return spec;
+}
+
 }  // namespace lookout::estate

@@ -131,5 +131,8 @@ class CertFactory {
 
 /// A convenience spec: a leaf for `host` (CN + DNS SAN, or IP SAN when host is an address).
 CertSpec leaf_spec(const std::string& host);
+/// A leaf valid for the estate's sites: CN/SAN "localhost", IP SANs 127.0.0.1 and ::1, plus
+/// `listen_address` when it is another specific address.
+CertSpec loopback_leaf_spec(const std::string& listen_address);
 
 }  // namespace lookout::estate

@@ -2,7 +2,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <stdexcept>
+
+#include <boost/asio/post.hpp>
 
 #include "tests/estate/cert_factory.h"
 
@@ -23,6 +26,24 @@ CertFactory& Estate::certs() {
   std::lock_guard lock(mutex_);
   if (!certs_) certs_ = std::make_unique<CertFactory>(options_.work_dir);
   return *certs_;
+}
+
+void Estate::close_on_stop(boost::asio::any_io_executor executor, std::function<void()> close) {
+  on_stop([executor, close = std::move(close)] {
+    auto done = std::make_shared<std::promise<void>>();
+    auto finished = done->get_future();
+    boost::asio::post(executor, [close, done] {
+      close();
+      done->set_value();
+    });
+    // Bounded: stop() must not hang if the io_context is no longer running.
+    finished.wait_for(std::chrono::seconds(2));
+  });
+}
+
+std::string Estate::host_port(uint16_t port) const {
+  const std::string& a = options_.address;
+  return (a.find(':') != std::string::npos ? "[" + a + "]" : a) + ":" + std::to_string(port);
 }
 
 void Estate::start() {

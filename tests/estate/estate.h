@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address_v4.hpp>
 
@@ -59,6 +60,11 @@ class Estate {
   void keep(std::shared_ptr<void> component) { components_.push_back(std::move(component)); }
   /// Runs at stop() before the io_context stops (close acceptors, kill child processes).
   void on_stop(std::function<void()> fn) { stop_hooks_.push_back(std::move(fn)); }
+  /// At stop(): runs `close` on `executor` (the component's strand, so it may touch the
+  /// component's sockets) and waits for it, at most 2 s.
+  void close_on_stop(boost::asio::any_io_executor executor, std::function<void()> close);
+  /// "ADDRESS:PORT" for this estate's listen address ("[::1]:PORT" for IPv6).
+  std::string host_port(uint16_t port) const;
   const std::string& work_dir() const { return options_.work_dir; }
   /// The estate's one CA (cert_factory.h): every component issues its certificates here so
   /// work_dir/ca.pem (endpoint "ca_file") verifies all of them. Use from start_xxx only.

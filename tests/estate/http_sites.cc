@@ -12,7 +12,6 @@
 #include <deque>
 #include <exception>
 #include <functional>
-#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,7 +20,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -98,11 +96,6 @@ const std::string& endless_block() {
   return b;
 }
 
-std::string format_host_port(const std::string& address, uint16_t port) {
-  bool v6 = address.find(':') != std::string::npos;
-  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
-}
-
 /// Value of `key` in a query string, or "" when absent.
 std::string query_param(std::string_view target, std::string_view key) {
   auto u = boost::urls::parse_origin_form(target);
@@ -143,11 +136,9 @@ class HttpSites : public std::enable_shared_from_this<HttpSites> {
     listen(http_, tcp::endpoint(address, estate.port(0)));
     listen(https_, tcp::endpoint(address, estate.port(1)));
     listen(blackhole_, tcp::endpoint(address, estate.port(2)));
-    const std::string& a = estate.options().address;
-    estate.add_endpoint("http", "http://" + format_host_port(a, http_.local_endpoint().port()));
-    estate.add_endpoint("https",
-                        "https://" + format_host_port(a, https_.local_endpoint().port()));
-    estate.add_endpoint("blackhole", format_host_port(a, blackhole_.local_endpoint().port()));
+    estate.add_endpoint("http", "http://" + estate.host_port(http_.local_endpoint().port()));
+    estate.add_endpoint("https", "https://" + estate.host_port(https_.local_endpoint().port()));
+    estate.add_endpoint("blackhole", estate.host_port(blackhole_.local_endpoint().port()));
     spawn(accept_loop(http_, false));
     spawn(accept_loop(https_, true));
     spawn(blackhole_loop());
@@ -486,11 +477,7 @@ void start_http_sites(Estate& estate) {
   // A leaf for localhost / 127.0.0.1 (and the bind address) from the estate intermediate CA;
   // the server sends leaf + intermediate, clients trust work_dir/ca.pem.
   CertFactory& certs = estate.certs();
-  CertSpec spec = leaf_spec("localhost");
-  spec.ip_addresses = {"127.0.0.1", "::1"};
-  const std::string& address = estate.options().address;
-  if (address != "127.0.0.1" && address != "::1" && address != "0.0.0.0" && address != "::")
-    spec.ip_addresses.push_back(address);
+  CertSpec spec = loopback_leaf_spec(estate.options().address);
   Certificate leaf = certs.issue(spec, Signer::intermediate);
   certs.write(leaf, "https-localhost");
   estate.add_endpoint("ca_file", certs.ca_file());
@@ -503,15 +490,7 @@ void start_http_sites(Estate& estate) {
   auto sites = std::make_shared<HttpSites>(estate, std::move(tls));
   sites->start(estate);
   estate.keep(sites);
-  estate.on_stop([sites] {
-    auto done = std::make_shared<std::promise<void>>();
-    auto fut = done->get_future();
-    asio::post(sites->strand(), [sites, done] {
-      sites->close_all();
-      done->set_value();
-    });
-    fut.wait_for(2s);  // the io_context may already be gone; never block stop() for long
-  });
+  estate.close_on_stop(sites->strand(), [sites] { sites->close_all(); });
 }
 
 }  // namespace lookout::estate
