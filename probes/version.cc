@@ -138,7 +138,8 @@ std::optional<Version> Version::parse(std::string_view text, std::string* error)
       return std::nullopt;
     }
   }
-  if (v.wildcard_ && v.stage_ != Stage::release && v.stage_ != Stage::dev) {
+  if (v.wildcard_ && ((v.stage_ != Stage::release && v.stage_ != Stage::dev) ||
+                      v.stage_number_ != 0 || v.build_ != 0)) {
     fail(error, "a .x branch can only be a dev snapshot");
     return std::nullopt;
   }

@@ -39,7 +39,7 @@ TEST(VersionTest, RejectsNonsense) {
   std::string why;
   for (const char* bad : {"", "   ", "latest", "999999999999.1", "6..1", "6.", "-1", "x.1",
                           "1.2.3.4.5.6", "6.7-gold", "6.7.1 beta", "1.0-rc1-x",
-                          "0.71-gold", "\xff\xfe", "7.x-p1"}) {
+                          "0.71-gold", "\xff\xfe", "7.x-p1", "7.x-dev1"}) {
     EXPECT_FALSE(Version::parse(bad, &why)) << bad;
     EXPECT_FALSE(why.empty()) << bad;
   }
