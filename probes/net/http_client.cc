@@ -269,7 +269,7 @@ asio::awaitable<FetchChain> http_fetch_follow(ProbeContext& ctx, HttpRequest req
                     (r.status == 301 || r.status == 302 || r.status == 303 || r.status == 307 ||
                      r.status == 308) &&
                     r.header("Location");
-    if (!redirect) {
+    if (!redirect || max_redirects == 0) {  // 0: not following; the 3xx is the answer
       chain.response = std::move(r);
       break;
     }
