@@ -2,6 +2,8 @@
 // endpoint per certificate fault, hostile peers, SMTP STARTTLS, and the option parsing.
 #include "probes/tls_probe.h"
 
+#include <cstdio>
+#include <sys/wait.h>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -381,6 +383,55 @@ TEST(TlsProbe, TargetsAndOptions) {
   auto inverted = run_tls("x.example", "{warn_days: 5, crit_days: 10}");
   EXPECT_FALSE(inverted.built);
   EXPECT_TRUE(run_tls("", "", 1s, "").errors.find("target") != std::string::npos);
+}
+
+// `lookout check --type tls` end to end: flags, Nagios exit code, --json with facts on top.
+struct Cli {
+  int exit_code = -1;
+  std::string out;
+};
+Cli lookout_check(const std::string& args) {
+  Cli c;
+  std::string cmd = std::string(LOOKOUT_BINARY) + " check --type tls " + args + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return c;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) c.out.append(buf, n);
+  int st = pclose(p);
+  c.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return c;
+}
+
+TEST(TlsProbe, OneShotCli) {
+  const std::string ca = " --ca-file " + tls_estate().endpoint("ca_file");
+  auto ok = lookout_check(tls_estate().endpoint("tls_valid") + ca);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("valid for 80"), std::string::npos) << ok.out;
+
+  auto warn = lookout_check(tls_estate().endpoint("tls_valid") + ca + " --warn-days 90 --crit-days 10");
+  EXPECT_EQ(warn.exit_code, 1) << warn.out;
+
+  auto expired = lookout_check(tls_estate().endpoint("tls_expired") + ca + " --json");
+  EXPECT_EQ(expired.exit_code, 2) << expired.out;
+  auto j = json::parse(expired.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << expired.out;
+  EXPECT_EQ(j["check_status"], "critical");
+  EXPECT_EQ(j["findings"], json::array({"expired"}));
+  EXPECT_NEAR(j["days_left"].get<double>(), -10, 0.1);
+
+  auto sni = lookout_check(tls_estate().endpoint("tls_wrong_host") + ca + " --sni wrong.example");
+  EXPECT_EQ(sni.exit_code, 0) << sni.out;
+  auto smtp = lookout_check(tls_estate().endpoint("smtp_starttls") + ca + " --starttls smtp");
+  EXPECT_EQ(smtp.exit_code, 0) << smtp.out;
+  auto legacy = lookout_check(tls_estate().endpoint("tls_legacy_tls10") + ca +
+                              " --legacy-protocols --json");
+  EXPECT_EQ(legacy.exit_code, 2) << legacy.out;
+  EXPECT_EQ(json::parse(legacy.out, nullptr, false).value("findings", json()),
+            json::array({"legacy_protocol"}));
+  auto stall = lookout_check(tls_estate().endpoint("tls_stall") + ca + " --timeout 500ms");
+  EXPECT_EQ(stall.exit_code, 2) << stall.out;
+  EXPECT_NE(stall.out.find("timeout"), std::string::npos) << stall.out;
 }
 
 TEST(TlsProbe, CliFlagsMapToOptions) {
