@@ -40,7 +40,7 @@ int run_daemon(const std::string& config_file) {
     return 2;
   }
   config::Config cfg = std::move(*loaded.config);
-  loaded = {};
+  loaded.config.reset();
   malloc_trim(0);  // the YAML tree of a large config is gone: give its pages back
 
   // Signals are taken synchronously by this thread; workers never see them.
@@ -104,7 +104,7 @@ int run_daemon(const std::string& config_file) {
           next.config->agent.workers != cfg.agent.workers)
         spdlog::warn("reload: listen, state_file and workers changes need a restart; ignored");
       cfg = std::move(*next.config);
-      next = {};
+      next.config.reset();
       engine.apply(cfg);
       malloc_trim(0);
       metrics.set_reload(true, now_seconds());

@@ -3,11 +3,16 @@
 namespace lookout::config {
 
 std::string ConfigError::to_string() const {
-  std::string s = file;
-  if (line > 0) s += ":" + std::to_string(line) + ":" + std::to_string(column);
-  s += ": ";
-  if (!path.empty()) s += path + ": ";
-  s += message;
+  std::string s;
+  s.reserve(file.size() + path.size() + message.size() + 32);
+  s.append(file);
+  if (line > 0) {
+    s.append(":").append(std::to_string(line));
+    s.append(":").append(std::to_string(column));
+  }
+  s.append(": ");
+  if (!path.empty()) s.append(path).append(": ");
+  s.append(message);
   return s;
 }
 
