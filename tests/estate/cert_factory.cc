@@ -99,6 +99,35 @@ void write_file(const std::string& path, const std::string& text) {
   if (!out) throw std::runtime_error("cert factory: cannot write " + path);
 }
 
+/// A root CA written by an earlier run, if both files parse, match, and the root is valid for
+/// at least another 30 days.
+std::optional<Certificate> load_root(const std::string& cert_path, const std::string& key_path) {
+  if (!std::filesystem::exists(cert_path) || !std::filesystem::exists(key_path)) return {};
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  std::string cert_text = read(cert_path), key_text = read(key_path);
+  BIO* cb = BIO_new_mem_buf(cert_text.data(), static_cast<int>(cert_text.size()));
+  BIO* kb = BIO_new_mem_buf(key_text.data(), static_cast<int>(key_text.size()));
+  std::shared_ptr<X509> cert(cb ? PEM_read_bio_X509(cb, nullptr, nullptr, nullptr) : nullptr,
+                             X509Free{});
+  std::shared_ptr<EVP_PKEY> key(
+      kb ? PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr) : nullptr, EvpPkeyFree{});
+  BIO_free(cb);
+  BIO_free(kb);
+  ERR_clear_error();
+  if (!cert || !key || X509_check_private_key(cert.get(), key.get()) != 1) return {};
+  time_t soon = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
+                                                      std::chrono::days(30));
+  if (X509_cmp_time(X509_get0_notAfter(cert.get()), &soon) <= 0) return {};
+  if (X509_check_ca(cert.get()) == 0) return {};
+  Certificate root;
+  root.cert = std::move(cert);
+  root.key = std::move(key);
+  return root;
+}
+
 }  // namespace
 
 Certificate make_certificate(const CertSpec& spec, const Certificate* issuer) {
@@ -193,15 +222,24 @@ CertFactory::CertFactory(std::string dir) : dir_(std::move(dir)) {
 }
 
 const Certificate& CertFactory::root_ca() {
-  if (!root_) {
-    CertSpec spec;
-    spec.common_name = "Lookout Estate Root CA";
-    spec.is_ca = true;
-    spec.key_type = KeyType::rsa;
-    spec.not_before = std::chrono::system_clock::now() - std::chrono::days(1);
-    spec.not_after = std::chrono::system_clock::now() + std::chrono::days(3650);
-    root_ = make_certificate(spec, nullptr);
+  if (root_) return *root_;
+  namespace fs = std::filesystem;
+  const std::string cert_path = (fs::path(dir_) / "ca.pem").string();
+  const std::string key_path = (fs::path(dir_) / "ca.key").string();
+  if (auto reused = load_root(cert_path, key_path)) {
+    root_ = std::move(*reused);
+    return *root_;
   }
+  CertSpec spec;
+  spec.common_name = "Lookout Estate Root CA";
+  spec.is_ca = true;
+  spec.key_type = KeyType::rsa;
+  spec.not_before = std::chrono::system_clock::now() - std::chrono::days(1);
+  spec.not_after = std::chrono::system_clock::now() + std::chrono::days(3650);
+  root_ = make_certificate(spec, nullptr);
+  write_file(key_path, root_->key_pem());
+  fs::permissions(key_path, fs::perms::owner_read | fs::perms::owner_write);
+  write_file(cert_path, root_->cert_pem());
   return *root_;
 }
 
@@ -252,12 +290,8 @@ CertFiles CertFactory::write(const Certificate& cert, const std::string& name) c
 }
 
 std::string CertFactory::ca_file() {
-  if (ca_file_.empty()) {
-    std::string p = (std::filesystem::path(dir_) / "ca.pem").string();
-    write_file(p, root_ca().cert_pem());
-    ca_file_ = p;
-  }
-  return ca_file_;
+  root_ca();  // writes dir/ca.pem
+  return (std::filesystem::path(dir_) / "ca.pem").string();
 }
 
 CertSpec leaf_spec(const std::string& host) {

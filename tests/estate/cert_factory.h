@@ -108,7 +108,9 @@ class CertFactory {
   /// `dir` receives the PEM files; created if missing.
   explicit CertFactory(std::string dir);
 
-  /// "Lookout Estate Root CA" (RSA 2048, 10 years), made on first use.
+  /// "Lookout Estate Root CA" (RSA 2048, 10 years), made on first use. When dir already holds
+  /// ca.pem and ca.key from an earlier run (and the root is still valid), that root is reused,
+  /// so a long-running agent keeps trusting an estate that restarted with the same work dir.
   const Certificate& root_ca();
   /// "Lookout Estate Intermediate CA", signed by root_ca(), made on first use.
   const Certificate& intermediate_ca();
@@ -118,7 +120,7 @@ class CertFactory {
   /// Writes dir/<name>.crt, .key, -chain.pem, -fullchain.pem (and the root as the CA file)
   /// and returns the paths.
   CertFiles write(const Certificate& cert, const std::string& name) const;
-  /// dir/ca.pem holding the root CA certificate; written on first call.
+  /// dir/ca.pem holding the root CA certificate (its key is in dir/ca.key).
   std::string ca_file();
   const std::string& dir() const { return dir_; }
 
@@ -126,7 +128,6 @@ class CertFactory {
   std::string dir_;
   std::optional<Certificate> root_;
   std::optional<Certificate> intermediate_;
-  std::string ca_file_;
 };
 
 /// A convenience spec: a leaf for `host` (CN + DNS SAN, or IP SAN when host is an address).

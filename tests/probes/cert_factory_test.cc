@@ -245,5 +245,24 @@ TEST_F(CertFactoryTest, WritesPemFilesThatParseBack) {
   EXPECT_EQ(read_file(ca_file), certs_.root_ca().cert_pem());
 }
 
+TEST_F(CertFactoryTest, RootIsReusedFromTheWorkDirectory) {
+  const Certificate& first_root = certs_.root_ca();
+  CertFactory again(dir_);
+  EXPECT_EQ(X509_cmp(again.root_ca().cert.get(), first_root.cert.get()), 0);
+  // A leaf from the second factory verifies with the first one's CA file.
+  Certificate leaf = again.issue(leaf_spec("localhost"));
+  auto ca = parse_pem(read_file(certs_.ca_file()));
+  ASSERT_TRUE(ca);
+  EXPECT_EQ(verify(leaf.cert.get(), leaf.chain, ca.get()), X509_V_OK);
+
+  // A damaged CA file is replaced by a new root rather than failing.
+  std::ofstream(dir_ + "/ca.pem", std::ios::trunc) << "not a certificate";
+  CertFactory fresh(dir_);
+  EXPECT_NE(X509_cmp(fresh.root_ca().cert.get(), first_root.cert.get()), 0);
+  auto rewritten = parse_pem(read_file(fresh.ca_file()));
+  ASSERT_TRUE(rewritten);
+  EXPECT_EQ(X509_cmp(rewritten.get(), fresh.root_ca().cert.get()), 0);
+}
+
 }  // namespace
 }  // namespace lookout::estate
