@@ -256,7 +256,7 @@ Result evaluate_dns_answer(const DnsCheck& c, const net::DnsAnswer& answer, doub
       records.push_back({{"name", rec.name},
                          {"type", net::dns_type_name(rec.type)},
                          {"ttl", rec.ttl},
-                         {"value", rec.value()}});
+                         {"value", net::dns_printable(rec.value())}});
       if (rec.type != c.type) continue;
       values.push_back(rec.value());
       if (first || rec.ttl < min_ttl) min_ttl = rec.ttl;
@@ -269,8 +269,11 @@ Result evaluate_dns_answer(const DnsCheck& c, const net::DnsAnswer& answer, doub
     r.add_sample("probe_dns_authority_rrs", static_cast<double>(m.authority.size()));
     r.add_sample("probe_dns_additional_rrs", static_cast<double>(m.additional.size()));
   }
-  r.facts["answers"] = values;
-  std::string got = what + ": " + list_for_summary(values);
+  // Raw values for matching; printable ones (valid JSON text) for facts and the summary.
+  std::vector<std::string> shown;
+  for (const auto& v : values) shown.push_back(net::dns_printable(v));
+  r.facts["answers"] = shown;
+  std::string got = what + ": " + list_for_summary(shown);
 
   if (c.expect_rcode == net::dns_rcode::kNoError) {
     if (values.empty() && (c.mx_present || !c.allow_empty))

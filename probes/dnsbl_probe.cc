@@ -309,10 +309,10 @@ std::string dnsbl_txt_reason(const net::DnsAnswer& answer) {
     text += rec->value();
     if (text.size() > kMaxTxtChars) break;
   }
-  // Printable ASCII only: the text is the list's, and it ends up in logs and tickets.
-  for (auto& ch : text)
-    if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) > 0x7e) ch = '?';
+  // Printable ASCII only: the text is the list's, and it ends up in JSON, logs and tickets.
   if (text.size() > kMaxTxtChars) text = text.substr(0, kMaxTxtChars) + "...";
+  text = net::dns_printable(text);
+  if (text.size() > kMaxTxtChars + 3) text = text.substr(0, kMaxTxtChars) + "...";
   return text;
 }
 

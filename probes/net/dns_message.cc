@@ -300,6 +300,24 @@ std::optional<int> dns_rcode_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::string dns_printable(std::string_view data) {
+  std::string out;
+  out.reserve(data.size());
+  for (char ch : data) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c < 0x20 || c > 0x7e) {
+      char buf[5] = {'\\', static_cast<char>('0' + c / 100), static_cast<char>('0' + c / 10 % 10),
+                     static_cast<char>('0' + c % 10), 0};
+      out += buf;
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
+
 std::string canonical_dns_name(std::string_view name) {
   std::string out(name);
   if (!out.empty() && out.back() == '.') out.pop_back();

@@ -91,6 +91,10 @@ struct DnsMessage {
 std::optional<DnsMessage> parse_dns_message(std::span<const uint8_t> data,
                                             std::string* error = nullptr);
 
+/// Record data as safe text for facts, summaries and logs (valid ASCII, so JSON can carry it):
+/// bytes outside printable ASCII become \DDD, as dig prints them; a backslash becomes "\\".
+std::string dns_printable(std::string_view data);
+
 /// Lower-cases and strips one trailing dot: the canonical form names are compared in.
 std::string canonical_dns_name(std::string_view name);
 

@@ -185,6 +185,11 @@ TEST(DnsMessage, EscapesOddLabelBytes) {
   EXPECT_EQ(msg->questions[0].name, "a\\046\\001");
 }
 
+TEST(DnsMessage, PrintableEscapesBytesJsonCannotCarry) {
+  EXPECT_EQ(dns_printable("v=spf1 -all"), "v=spf1 -all");
+  EXPECT_EQ(dns_printable(std::string("a\xff\x00" "b\\", 5)), "a\\255\\000b\\\\");
+}
+
 TEST(DnsMessage, WriterRejectsBadNames) {
   DnsWriter w({});
   w.question(std::string(64, 'a') + ".test", dns_type::kA);

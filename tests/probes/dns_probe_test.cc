@@ -246,6 +246,21 @@ TEST(DnsProbe, EvaluateWithoutNetwork) {
   net::DnsAnswer garbage;
   garbage.raw = {1, 2, 3};
   EXPECT_EQ(evaluate_dns_answer(c, garbage, 0.1).failure, FailureKind::protocol);
+
+  // A TXT record with bytes that are not UTF-8 must still give JSON that serialises.
+  net::DnsWriter::Header h;
+  h.qr = true;
+  net::DnsWriter w(h);
+  w.question("x.test", net::dns_type::kTxt);
+  w.txt("x.test", 60, {std::string("v=spf1 \xff\xfe\x00 -all", 15)});
+  net::DnsAnswer binary;
+  binary.raw = w.finish();
+  c.type = net::dns_type::kTxt;
+  c.txt_contains = {"v=spf1"};
+  Result r = evaluate_dns_answer(c, binary, 0.01);
+  EXPECT_EQ(r.status, Status::ok) << r.summary;
+  EXPECT_NO_THROW((void)r.to_json().dump());
+  EXPECT_EQ(r.facts["answers"][0], "v=spf1 \\255\\254\\000 -all");
 }
 
 }  // namespace
