@@ -2,6 +2,7 @@
 
 #include <date/tz.h>
 
+#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -390,10 +391,11 @@ void build_config(const YAML::Node& root, Config& cfg, Errors& errors) {
                    } else if (key == "holidays") {
                      static const std::regex re("^\\d{4}-\\d{2}-\\d{2}$");
                      for (const auto& h : read_string_list(v, path, errors)) {
-                       date::year_month_day ymd{};
-                       std::istringstream in(h);
-                       in >> date::parse("%F", ymd);
-                       if (!std::regex_match(h, re) || in.fail() || !ymd.ok())
+                       int y = 0;
+                       unsigned mo = 0, d = 0;
+                       bool parsed = std::regex_match(h, re) &&
+                                     std::sscanf(h.c_str(), "%d-%u-%u", &y, &mo, &d) == 3;
+                       if (!parsed || !date::year_month_day(date::year(y), date::month(mo), date::day(d)).ok())
                          errors.add(v, path, "bad date '" + h + "' (expected YYYY-MM-DD)");
                        else
                          client.hours.holidays.push_back(h);
