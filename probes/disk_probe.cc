@@ -140,8 +140,8 @@ struct StatJob {
 std::mutex g_blocked_mutex;
 std::set<std::string> g_blocked_paths;
 
-asio::awaitable<std::vector<FilesystemReading>> read_local_all(ProbeContext& ctx,
-                                                               const std::vector<std::string>& paths) {
+/// Starts one statvfs thread per path (plain function: no try/catch inside a coroutine).
+std::vector<std::shared_ptr<StatJob>> start_stat_jobs(const std::vector<std::string>& paths) {
   std::vector<std::shared_ptr<StatJob>> jobs;
   for (const auto& path : paths) {
     auto job = std::make_shared<StatJob>();
@@ -175,7 +175,12 @@ asio::awaitable<std::vector<FilesystemReading>> read_local_all(ProbeContext& ctx
       job->reading.error = std::string("cannot start a thread for statvfs: ") + e.what();
     }
   }
+  return jobs;
+}
 
+asio::awaitable<std::vector<FilesystemReading>> read_local_all(ProbeContext& ctx,
+                                                               const std::vector<std::string>& paths) {
+  std::vector<std::shared_ptr<StatJob>> jobs = start_stat_jobs(paths);
   asio::steady_timer timer(ctx.executor);
   auto delay = std::chrono::microseconds(200);
   for (;;) {
@@ -186,7 +191,7 @@ asio::awaitable<std::vector<FilesystemReading>> read_local_all(ProbeContext& ctx
     }
     if (all || ctx.remaining() == std::chrono::steady_clock::duration::zero()) break;
     timer.expires_after(std::min<std::chrono::steady_clock::duration>(delay, ctx.remaining()));
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));  // expired or cancelled: look again
     delay = std::min<std::chrono::microseconds>(delay * 2, std::chrono::milliseconds(50));
   }
 
@@ -231,16 +236,25 @@ class DiskProbe : public Probe {
  private:
   asio::awaitable<Result> run_remote(ProbeContext& ctx) {
     NodeFilesystemScrape scrape(o_.size_limit);
+    net::HttpResponse resp = co_await net::http_fetch(ctx, scrape_request(scrape));
+    co_return judge_scrape(scrape, resp, ctx);
+  }
+
+  /// The GET of /metrics; every body chunk goes straight into the parser, nothing is buffered.
+  net::HttpRequest scrape_request(NodeFilesystemScrape& scrape) const {
     net::HttpRequest req;
     req.url = o_.url;
-    req.body_limit = 0;  // nothing is buffered: every chunk goes straight into the parser
+    req.body_limit = 0;
     req.ca_file = o_.ca_file;
     req.verify_tls = o_.verify_tls;
     req.headers.emplace_back("Accept", "text/plain;version=0.0.4;q=1,*/*;q=0.1");
     req.on_body = [&scrape](std::string_view piece) { return scrape.feed(piece); };
-    net::HttpResponse resp = co_await net::http_fetch(ctx, std::move(req));
-    const std::string url = o_.url.to_string();
+    return req;
+  }
 
+  Result judge_scrape(NodeFilesystemScrape& scrape, const net::HttpResponse& resp,
+                      ProbeContext& ctx) const {
+    const std::string url = o_.url.to_string();
     auto fail = [&](FailureKind kind, std::string summary) {
       Result r = make_result(Status::unknown, kind, std::move(summary));
       r.facts["source"] = "node_exporter";
@@ -284,7 +298,7 @@ class DiskProbe : public Probe {
     if (o_.url.is_https()) r.set_phase("tls", resp.tls);
     r.set_phase("processing", resp.processing);
     r.set_phase("transfer", resp.transfer);
-    co_return r;
+    return r;
   }
 
   DiskOptions o_;
@@ -525,7 +539,11 @@ Result evaluate_disk(const DiskOptions& o, const std::vector<FilesystemReading>&
     return std::find(o.mounts.begin(), o.mounts.end(), mount) != o.mounts.end();
   };
 
-  for (const auto& fs : readings) {
+  for (const auto& raw : readings) {
+    // Paths are bytes, not text: keep facts, summaries and metric labels valid UTF-8.
+    FilesystemReading fs = raw;
+    for (std::string* t : {&fs.mount, &fs.mounted_on, &fs.fstype, &fs.device, &fs.error})
+      if (!is_valid_utf8(*t)) *t = to_valid_utf8(*t);
     // Local paths were asked for one by one; remote mounts are filtered.
     bool explicit_mount = !o.remote || wanted(fs.mount);
     if (o.remote && !o.mounts.empty() && !explicit_mount) continue;
@@ -642,7 +660,8 @@ Result evaluate_disk(const DiskOptions& o, const std::vector<FilesystemReading>&
 
   // Mounts asked for by name that the exporter does not have.
   if (o.remote)
-    for (const auto& want : o.mounts)
+    for (const auto& asked : o.mounts) {
+      const std::string want = to_valid_utf8(asked);
       if (!seen.count(want) &&
           std::none_of(mounts.begin(), mounts.end(),
                        [&](const nlohmann::json& m) { return m["mount"] == want; })) {
@@ -654,6 +673,7 @@ Result evaluate_disk(const DiskOptions& o, const std::vector<FilesystemReading>&
         problems.push_back({Status::unknown, want + " not found"});
         r.status = worst(r.status, Status::unknown);
       }
+    }
 
   // Summary: the problems, worst first; otherwise the fullest filesystem.
   auto rank = [](Status s) { return s == Status::critical ? 0 : s == Status::warning ? 1 : 2; };

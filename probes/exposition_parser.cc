@@ -78,7 +78,7 @@ std::string printable(std::string_view s, size_t max = 40) {
   std::string out;
   for (char c : s.substr(0, max)) {
     unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
+    if (u < 0x20 || u >= 0x7f) {  // messages stay printable ASCII (and valid UTF-8)
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", u);
       out += buf;
@@ -102,6 +102,55 @@ std::string_view ExpositionSample::label(std::string_view n) const {
 
 std::string ExpositionError::to_string() const {
   return line ? "line " + std::to_string(line) + ": " + message : message;
+}
+
+namespace {
+/// Length of the well-formed UTF-8 sequence starting at s[i], 0 when ill-formed (RFC 3629).
+size_t utf8_sequence(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+  if (c == 0xe0) lo = 0xa0;            // overlong
+  if (c == 0xed) hi = 0x9f;            // surrogates
+  if (c == 0xf0) lo = 0x90;            // overlong
+  if (c == 0xf4) hi = 0x8f;            // > U+10FFFF
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k)
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+  return n;
+}
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = utf8_sequence(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string to_valid_utf8(std::string_view s) {
+  if (is_valid_utf8(s)) return std::string(s);
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    size_t n = utf8_sequence(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    } else {
+      out.append(s, i, n);
+      i += n;
+    }
+  }
+  return out;
 }
 
 std::string format_bytes_iec(double bytes) {
@@ -296,6 +345,10 @@ bool ExpositionParser::parse_comment(std::string_view line) {
     meta.type = *t;
     meta.text = rest;
   } else if (meta.kind == ExpositionMetadata::Kind::help) {
+    if (!is_valid_utf8(rest)) {
+      bad_line(line_no_, "invalid UTF-8 in # HELP");
+      return false;
+    }
     if (rest.find('\\') == std::string_view::npos) {
       meta.text = rest;
     } else {
@@ -328,10 +381,15 @@ static bool parse_quoted(const char*& p, const char* end, std::string& scratch,
                          std::string_view& out, const char*& error) {
   ++p;
   const char* b = p;
-  while (p < end && *p != '"' && *p != '\\') ++p;
+  unsigned char high = 0;  // any byte >= 0x80 seen: then the value needs a UTF-8 check
+  while (p < end && *p != '"' && *p != '\\') high |= static_cast<unsigned char>(*p++);
   if (p < end && *p == '"') {
     out = {b, static_cast<size_t>(p - b)};
     ++p;
+    if ((high & 0x80) && !is_valid_utf8(out)) {
+      error = "invalid UTF-8 in label value";
+      return false;
+    }
     return true;
   }
   if (p == end) {
@@ -346,6 +404,10 @@ static bool parse_quoted(const char*& p, const char* end, std::string& scratch,
     if (c == '"') {
       out = {scratch.data() + start, scratch.size() - start};
       ++p;
+      if (!is_valid_utf8(out)) {
+        error = "invalid UTF-8 in label value";
+        return false;
+      }
       return true;
     }
     if (c == '\\') {

@@ -135,6 +135,11 @@ class ExpositionParser {
   std::vector<ExpositionError> errors_;
 };
 
+/// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points > U+10FFFF).
+bool is_valid_utf8(std::string_view s);
+/// `s` with every ill-formed byte replaced by U+FFFD, for text that must be valid (JSON, labels).
+std::string to_valid_utf8(std::string_view s);
+
 /// Formats a byte count for messages: "16 MiB", "1.5 GiB", "512 B".
 std::string format_bytes_iec(double bytes);
 

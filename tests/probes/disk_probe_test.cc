@@ -472,6 +472,22 @@ TEST(DiskProbeTest, ReadsLocalPathsWithStatvfs) {
   EXPECT_NE(r.summary.find("/ "), std::string::npos);
 }
 
+TEST(DiskProbeTest, NonUtf8PathsStayValidInFactsAndLabels) {
+  // A directory name that is not UTF-8 (paths are bytes): the result must still serialise.
+  auto dir = std::filesystem::temp_directory_path() /
+             ("lookout-disk-\xff-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  Runner run;
+  auto r = run.run(dir.string());
+  std::filesystem::remove(dir);
+  EXPECT_NE(r.status, Status::unknown) << r.summary;
+  std::string json;
+  EXPECT_NO_THROW(json = r.to_json().dump());
+  EXPECT_NE(json.find("lookout-disk-\xef\xbf\xbd-"), std::string::npos) << json;
+  ASSERT_FALSE(r.samples.empty());
+  EXPECT_TRUE(is_valid_utf8(r.samples[0].labels[0].second));
+}
+
 TEST(DiskProbeTest, MissingLocalPathIsUnknown) {
   Runner run;
   auto r = run.run("/nonexistent/lookout-disk-test");

@@ -313,6 +313,35 @@ TEST(ExpositionParserTest, SampleLabelLookupTreatsAbsentAsEmpty) {
   EXPECT_EQ(got_missing, "");
 }
 
+TEST(ExpositionParserTest, RejectsInvalidUtf8LikePrometheus) {
+  Collected c;
+  c.parser.feed(
+      "a{path=\"/srv/\xff\"} 1\n"
+      "b{path=\"/srv/caf\xc3\xa9\"} 2\n"
+      "c{path=\"esc\\\\\xed\xa0\x80\"} 3\n"  // a surrogate after an escape
+      "# HELP d broken \xc3\n"
+      "e 4\xe0\n");
+  EXPECT_FALSE(c.parser.finish());
+  ASSERT_EQ(c.samples.size(), 1u);
+  EXPECT_EQ(c.samples[0].name, "b");
+  ASSERT_EQ(c.parser.errors().size(), 4u);
+  EXPECT_EQ(c.parser.errors()[0].to_string(), "line 1: invalid UTF-8 in label value (label path)");
+  EXPECT_EQ(c.parser.errors()[1].to_string(), "line 3: invalid UTF-8 in label value (label path)");
+  EXPECT_EQ(c.parser.errors()[2].to_string(), "line 4: invalid UTF-8 in # HELP");
+  // Messages quote the input escaped, so they are always safe to put into JSON.
+  EXPECT_EQ(c.parser.errors()[3].to_string(), "line 5: bad value '4\\xe0'");
+}
+
+TEST(ExpositionParserTest, ValidatesAndRepairsUtf8) {
+  EXPECT_TRUE(is_valid_utf8("plain"));
+  EXPECT_TRUE(is_valid_utf8("K\xc3\xb6ln \xe2\x82\xac \xf0\x9f\x92\xbe"));
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xe2\x82"));           // cut short
+  EXPECT_EQ(to_valid_utf8("/mnt/\xff\xc3\xa9"), "/mnt/\xef\xbf\xbd\xc3\xa9");
+}
+
 TEST(ExpositionParserTest, FormatsByteCounts) {
   EXPECT_EQ(format_bytes_iec(512), "512 B");
   EXPECT_EQ(format_bytes_iec(16 << 20), "16 MiB");
