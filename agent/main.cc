@@ -2,12 +2,14 @@
 //   lookout run -c FILE          the daemon
 //   lookout validate -c FILE     print every config problem, exit 0 / 2
 //   lookout check [--type T] TARGET [flags]   one check, Nagios exit codes, --json
+//   lookout catalog update [...]             refresh the CMS release catalogue
 #include <iostream>
 #include <map>
 #include <set>
 
 #include <CLI/CLI.hpp>
 
+#include "agent/cli_catalog.h"
 #include "agent/daemon.h"
 #include "agent/oneshot.h"
 #include "config/duration.h"
@@ -68,8 +70,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::function<void(CLI::App&)> extra;  // e.g. `catalog`, added by later parts
-  (void)extra;
+  agent::add_catalog_command(app);  // `lookout catalog update`
 
   try {
     app.parse(argc, argv);
