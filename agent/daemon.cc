@@ -73,7 +73,7 @@ int run_daemon(const std::string& config_file) {
     metrics.set_resolver_cache(static_cast<double>(rs.cache_hits),
                                static_cast<double>(rs.cache_misses));
   };
-  handlers.checks_json = [&] { return engine.checks_json().dump(); };
+  handlers.checks_json = [&] { return engine.checks_json_text(); };
   AdminServer admin(cfg.agent.listen, handlers);
   try {
     admin.start();

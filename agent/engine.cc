@@ -251,7 +251,7 @@ void Engine::start(const config::Config& config,
       cs.status = st.status;
       cs.since = st.since;
       cs.consecutive_failures = st.consecutive_failures;
-      if (!st.last_result.is_null()) cs.restored_last = st.last_result;
+      if (!st.last_result.is_null()) cs.last_json = st.last_result.dump();
       states_[key] = std::move(cs);
     }
   }
@@ -334,16 +334,14 @@ void Engine::on_result(const std::shared_ptr<const config::Check>& check, const 
     if (it == states_.end() || it->second.check != check) return;  // removed or replaced
     CheckState& st = it->second;
     if (st.status != r.status) {
-      if (st.last || st.restored_last)
+      if (!st.last_json.empty())
         spdlog::info("{}: {} -> {}: {}", key, to_string(st.status), to_string(r.status), r.summary);
       st.status = r.status;
       st.since = r.started;
     }
     st.consecutive_failures = r.status == probes::Status::ok ? 0 : st.consecutive_failures + 1;
-    st.last = r;
-    st.last->samples.clear();  // exported by AgentMetrics; not needed twice per check
-    st.last->samples.shrink_to_fit();
-    st.restored_last.reset();
+    st.last_json = r.to_json().dump();
+    st.last_json.shrink_to_fit();
   }
   metrics_.record_result(spec, r);
   if (store_) store_->record_result(key, r);
@@ -359,33 +357,46 @@ probes::net::ResolverStats Engine::resolver_stats() const {
   return total;
 }
 
-nlohmann::json Engine::checks_json() const {
-  nlohmann::json out = nlohmann::json::array();
+namespace {
+// One check's API object without its last result (appended as text by the callers).
+nlohmann::json check_head(const std::string& key, const config::Check& check, probes::Status status,
+                          std::chrono::system_clock::time_point since, int failures) {
+  const auto& spec = check.spec;
+  nlohmann::json j{{"key", key},
+                   {"client", spec.client_id},
+                   {"site", spec.site_id},
+                   {"check", spec.check_id},
+                   {"type", spec.type},
+                   {"target", spec.target},
+                   {"interval_seconds", spec.interval.count() / 1000.0},
+                   {"status", to_string(status)},
+                   {"consecutive_failures", failures}};
+  j["since"] = since.time_since_epoch().count() == 0
+                   ? nlohmann::json(nullptr)
+                   : nlohmann::json(std::chrono::duration<double>(since.time_since_epoch()).count());
+  return j;
+}
+}  // namespace
+
+std::string Engine::checks_json_text() const {
+  std::string out = "[";
   std::lock_guard lock(state_mutex_);
+  bool first = true;
   for (const auto& [key, st] : states_) {
     if (!st.check) continue;
-    const auto& spec = st.check->spec;
-    nlohmann::json j{{"key", key},
-                     {"client", spec.client_id},
-                     {"site", spec.site_id},
-                     {"check", spec.check_id},
-                     {"type", spec.type},
-                     {"target", spec.target},
-                     {"interval_seconds", spec.interval.count() / 1000.0},
-                     {"status", to_string(st.status)},
-                     {"consecutive_failures", st.consecutive_failures}};
-    j["since"] = st.since.time_since_epoch().count() == 0
-                     ? nlohmann::json(nullptr)
-                     : nlohmann::json(std::chrono::duration<double>(st.since.time_since_epoch()).count());
-    if (st.last)
-      j["last_result"] = st.last->to_json();
-    else if (st.restored_last)
-      j["last_result"] = *st.restored_last;
-    else
-      j["last_result"] = nullptr;
-    out.push_back(std::move(j));
+    std::string head = check_head(key, *st.check, st.status, st.since, st.consecutive_failures).dump();
+    head.pop_back();  // reopen the object to splice the stored result text in
+    if (!first) out += ',';
+    first = false;
+    out += head;
+    out += ",\"last_result\":";
+    out += st.last_json.empty() ? "null" : st.last_json;
+    out += '}';
   }
+  out += ']';
   return out;
 }
+
+nlohmann::json Engine::checks_json() const { return nlohmann::json::parse(checks_json_text()); }
 
 }  // namespace lookout::agent

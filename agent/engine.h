@@ -56,6 +56,8 @@ class Engine {
 
   /// Current state of every check with its last result (for /api/v1/checks).
   nlohmann::json checks_json() const;
+  /// The same, written as text directly (the admin API path: no tree for 100k checks).
+  std::string checks_json_text() const;
   int in_flight() const { return in_flight_.load(); }
   /// DNS cache hits and misses summed over the workers.
   probes::net::ResolverStats resolver_stats() const;
@@ -68,8 +70,8 @@ class Engine {
     probes::Status status = probes::Status::unknown;
     std::chrono::system_clock::time_point since{};
     int consecutive_failures = 0;
-    std::optional<probes::Result> last;
-    std::optional<nlohmann::json> restored_last;
+    std::string last_json;  // Result::to_json() text of the last run ("" = none yet); text
+                            // because 100,000 JSON trees would cost far more memory
   };
 
   bool try_acquire(const std::string& host);

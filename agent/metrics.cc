@@ -86,6 +86,16 @@ uint16_t AgentMetrics::name_id(const std::string& name) {
   return id;
 }
 
+uint32_t AgentMetrics::def_id(uint16_t name, std::string extra_labels) {
+  std::string key = std::to_string(name) + extra_labels;
+  auto it = def_ids_.find(key);
+  if (it != def_ids_.end()) return it->second;
+  auto id = static_cast<uint32_t>(defs_.size());
+  defs_.push_back(SeriesDef{name, std::move(extra_labels)});
+  def_ids_.emplace(std::move(key), id);
+  return id;
+}
+
 void AgentMetrics::record_result(const probes::CheckSpec& spec, const probes::Result& result) {
   runs_family_->Add({{"status", std::string(to_string(result.status))}}).Increment();
   std::lock_guard lock(mutex_);
@@ -98,13 +108,13 @@ void AgentMetrics::record_result(const probes::CheckSpec& spec, const probes::Re
     cs.failures[static_cast<size_t>(result.failure)]++;
   cs.samples.clear();
   cs.samples.reserve(3 + result.samples.size());
-  cs.samples.push_back({0, {}, result.status == probes::Status::ok ? 1.0 : 0.0});
-  cs.samples.push_back({1, {}, result.duration_seconds});
-  cs.samples.push_back({2, {}, static_cast<double>(result.status)});
+  cs.samples.push_back({def_id(0, {}), result.status == probes::Status::ok ? 1.0 : 0.0});
+  cs.samples.push_back({def_id(1, {}), result.duration_seconds});
+  cs.samples.push_back({def_id(2, {}), static_cast<double>(result.status)});
   for (const auto& s : result.samples) {
-    Sample out{name_id(s.name), {}, s.value};
-    for (const auto& [k, v] : s.labels) out.extra_labels += "," + k + "=\"" + escape_label_value(v) + "\"";
-    cs.samples.push_back(std::move(out));
+    std::string extra;
+    for (const auto& [k, v] : s.labels) extra += "," + k + "=\"" + escape_label_value(v) + "\"";
+    cs.samples.push_back({def_id(name_id(s.name), std::move(extra)), s.value});
   }
   cs.samples.shrink_to_fit();
 }
@@ -155,7 +165,8 @@ void AgentMetrics::write_piece(size_t index, std::string& out) const {
   bool header = false;
   for (const auto& [key, cs] : checks_) {
     for (const auto& s : cs.samples) {
-      if (s.name != id) continue;
+      const SeriesDef& def = defs_[s.def];
+      if (def.name != id) continue;
       if (!header) {
         out += "# HELP " + name + " " + help_for(name) + "\n# TYPE " + name + " gauge\n";
         header = true;
@@ -163,7 +174,7 @@ void AgentMetrics::write_piece(size_t index, std::string& out) const {
       out += name;
       out += '{';
       out += cs.labels;
-      out += s.extra_labels;
+      out += def.extra_labels;
       out += "} ";
       out += format_sample_value(s.value);
       out += '\n';

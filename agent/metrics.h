@@ -53,9 +53,13 @@ class AgentMetrics {
   std::string serialize() const;
 
  private:
-  struct Sample {
+  /// A series shape: metric name and its extra labels, interned (bounded by config).
+  struct SeriesDef {
     uint16_t name;
     std::string extra_labels;  // ',key="value"' pairs, escaped
+  };
+  struct Sample {
+    uint32_t def;  // index into defs_
     double value;
   };
   struct CheckSeries {
@@ -64,11 +68,14 @@ class AgentMetrics {
     std::array<uint64_t, 9> failures{};  // by FailureKind
   };
   uint16_t name_id(const std::string& name);  // caller holds mutex_
+  uint32_t def_id(uint16_t name, std::string extra_labels);  // caller holds mutex_
 
   std::shared_ptr<prometheus::Registry> registry_;
   mutable std::mutex mutex_;
   std::vector<std::string> names_;  // by id
   std::unordered_map<std::string, uint16_t> name_ids_;
+  std::vector<SeriesDef> defs_;
+  std::unordered_map<std::string, uint32_t> def_ids_;  // name id + labels -> def
   std::map<std::string, CheckSeries> checks_;  // ordered: stable output
   prometheus::Family<prometheus::Counter>* runs_family_;
   prometheus::Gauge* checks_configured_;
