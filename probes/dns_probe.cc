@@ -42,7 +42,7 @@ bool split_mx(const std::string& v, std::optional<unsigned>& pref, std::string& 
   if (space == std::string::npos) {
     pref.reset();
     host = net::canonical_dns_name(v);
-    return !host.empty();
+    return !v.empty();
   }
   unsigned p = 0;
   for (size_t i = 0; i < space; ++i) {
@@ -51,8 +51,10 @@ bool split_mx(const std::string& v, std::optional<unsigned>& pref, std::string& 
   }
   if (space == 0 || p > 65535) return false;
   pref = p;
-  host = net::canonical_dns_name(v.substr(v.find_first_not_of(' ', space)));
-  return !host.empty();
+  size_t start = v.find_first_not_of(' ', space);
+  if (start == std::string::npos) return false;
+  host = net::canonical_dns_name(v.substr(start));  // "." (null MX, RFC 7505) becomes ""
+  return true;
 }
 
 class DnsProbe final : public Probe {

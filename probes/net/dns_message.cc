@@ -333,9 +333,9 @@ std::string DnsRecord::value() const {
     case dns_type::kCname:
     case dns_type::kNs:
     case dns_type::kPtr:
-      return target;
-    case dns_type::kMx:
-      return std::to_string(preference) + " " + target;
+      return target.empty() ? "." : target;
+    case dns_type::kMx:  // "0 ." is a null MX (RFC 7505): the domain accepts no mail
+      return std::to_string(preference) + " " + (target.empty() ? "." : target);
     case dns_type::kTxt: {
       std::string s;
       for (const auto& part : txt) s += part;

@@ -14,4 +14,4 @@ fi
 cmake --build "$BUILD_DIR" --target dnsbl_bench >&2
 # Both cores: the client threads and the DNS server share them, as the figure requires.
 taskset -c 0,1 "$BUILD_DIR/tests/bench/dnsbl_bench" --ips "${IPS:-10000}" --lists "${LISTS:-10}" \
-  --threads "${THREADS:-2}" --concurrency "${CONCURRENCY:-100}" --timeout "${LIST_TIMEOUT:-2s}"
+  --threads "${THREADS:-2}" --concurrency "${CONCURRENCY:-25}" --timeout "${LIST_TIMEOUT:-2s}"

@@ -7,6 +7,7 @@
 //
 // Prints human lines on stderr and one JSON line per figure on stdout:
 //   {"benchmark":"dnsbl_sweep","metric":"wall_seconds","value":...}
+#include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
@@ -40,7 +41,7 @@ struct Options {
   size_t ips = 10'000;
   size_t lists = 10;
   int threads = 2;
-  size_t concurrency = 100;  // probe runs in flight per thread (x lists queries)
+  size_t concurrency = 25;  // probe runs in flight per thread (x lists queries)
   std::chrono::milliseconds timeout{2000};
 };
 
@@ -58,6 +59,13 @@ struct Tally {
     cpu_seconds += o.cpu_seconds;
   }
 };
+
+double process_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 double thread_cpu_seconds() {
   timespec ts{};
@@ -163,6 +171,7 @@ int main(int argc, char** argv) {
   std::atomic<size_t> next{0};
   std::vector<Tally> tallies(static_cast<size_t>(o.threads));
   auto t0 = Clock::now();
+  double cpu0 = process_cpu_seconds();
   std::vector<std::thread> workers;
   for (int t = 0; t < o.threads; ++t)
     workers.emplace_back([&, t] {
@@ -170,6 +179,7 @@ int main(int argc, char** argv) {
     });
   for (auto& w : workers) w.join();
   double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  double process_cpu = process_cpu_seconds() - cpu0;
   estate.io().stop();
   server.join();
 
@@ -184,6 +194,8 @@ int main(int argc, char** argv) {
             << "\n"
             << "  wall " << wall << " s, " << static_cast<double>(queries) / wall
             << " queries/s, client CPU " << total.cpu_seconds * 1e6 / static_cast<double>(queries)
+            << " us/query, DNS server CPU "
+            << (process_cpu - total.cpu_seconds) * 1e6 / static_cast<double>(queries)
             << " us/query\n"
             << "  verdicts: " << total.listed << " listed, " << total.not_listed << " not listed, "
             << total.errors << " errors (timeouts), " << lost << " lost, " << total.wrong
@@ -196,6 +208,8 @@ int main(int argc, char** argv) {
   fig("wall_seconds", wall);
   fig("queries_per_second", static_cast<double>(queries) / wall);
   fig("client_cpu_us_per_query", total.cpu_seconds * 1e6 / static_cast<double>(queries));
+  fig("server_cpu_us_per_query",
+      (process_cpu - total.cpu_seconds) * 1e6 / static_cast<double>(queries));
   fig("timeouts", static_cast<double>(total.errors));
   fig("lost", static_cast<double>(lost));
   fig("wrong_verdicts", static_cast<double>(total.wrong));

@@ -232,6 +232,8 @@ TEST(DnsProbe, ValueMatching) {
   EXPECT_TRUE(dns_value_matches(kNs, "NS1.Example.com.", "ns1.example.com"));
   EXPECT_TRUE(dns_value_matches(kMx, "mail.example.com", "10 mail.example.com"));
   EXPECT_FALSE(dns_value_matches(kMx, "20 mail.example.com", "10 mail.example.com"));
+  EXPECT_TRUE(dns_value_matches(kMx, "0 .", "0 ."));  // null MX (RFC 7505)
+  EXPECT_FALSE(dns_value_matches(kMx, "10 ", "10 mail.example.com"));
   EXPECT_TRUE(dns_value_matches(kTxt, "v=spf1 -all", "v=spf1 -all"));
   EXPECT_FALSE(dns_value_matches(kTxt, "v=spf1", "v=spf1 -all"));
 }
