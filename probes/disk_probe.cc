@@ -48,10 +48,12 @@ std::string fmt_pct(double pct) {
 
 std::string fmt_days(double days) {
   char buf[48];
+  if (days * 24 < 1)
+    return "less than an hour";
   if (days < 1)
-    std::snprintf(buf, sizeof buf, "%.0f hours", std::max(0.0, days * 24));
+    std::snprintf(buf, sizeof buf, "~%.0f hours", days * 24);
   else
-    std::snprintf(buf, sizeof buf, "%.1f days", days);
+    std::snprintf(buf, sizeof buf, "~%.1f days", days);
   return buf;
 }
 
@@ -632,8 +634,8 @@ Result evaluate_disk(const DiskOptions& o, const std::vector<FilesystemReading>&
           flag(Status::warning, "inodes " + fmt_pct(*inodes_used_pct) + " used");
       }
       if (days) {
-        if (*days <= o.crit_days_to_full) flag(Status::critical, "full in ~" + fmt_days(*days));
-        else if (*days <= o.warn_days_to_full) flag(Status::warning, "full in ~" + fmt_days(*days));
+        if (*days <= o.crit_days_to_full) flag(Status::critical, "full in " + fmt_days(*days));
+        else if (*days <= o.warn_days_to_full) flag(Status::warning, "full in " + fmt_days(*days));
       }
     }
     m["status"] = to_string(st);
