@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP(S) probe throughput (issue 2): the agent's HTTP probe (tests/bench/http_load: the same
+# HTTP(S) probe throughput (issue 2): the agent's HTTP probe (tests/bench/probe_load: the same
 # probe + run_check + Beast client, a fresh connection per probe) against a local nginx, next to
 # wrk with Connection: close (the practical ceiling) and prometheus-blackbox-exporter driven
 # through /probe at the same concurrency. CPU per probe comes from getrusage (agent) and
@@ -9,8 +9,8 @@ cd "$(dirname "$0")/../.."
 BUILD_DIR=${BUILD_DIR:-build}
 CONC=${CONC:-32}
 SECS=${SECS:-10}
-cmake --build "$BUILD_DIR" --target http_load >&2
-LOAD="$BUILD_DIR/tests/bench/http_load"
+cmake --build "$BUILD_DIR" --target probe_load >&2
+LOAD="$BUILD_DIR/tests/bench/probe_load"
 W=$(mktemp -d /tmp/lookout-bench-http-XXXXXX)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 HP=$(free_port); SP=$(free_port); BP=$(free_port)
@@ -70,7 +70,7 @@ run_case() {  # scheme url
   rps=$(echo "$wrk_out" | awk '/Requests\/sec/ {print $2}')
   # the agent's probe, one worker thread like wrk
   local agent
-  agent=$("$LOAD" --url "$url" --ca-file "$W/cert.pem" --concurrency "$CONC" --threads 1 --seconds "$SECS")
+  agent=$("$LOAD" --type http --target "$url" --option "ca_file=$W/cert.pem" --concurrency "$CONC" --threads 1 --seconds "$SECS")
   # blackbox_exporter through /probe at the same concurrency
   local t0 t1 bb_out bb_rps bb_n
   t0=$(ticks "$BB")

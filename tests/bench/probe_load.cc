@@ -1,7 +1,9 @@
-// http_load: drives the real HTTP probe (the agent's code path: probe + run_check + resolver +
-// Beast client, a fresh connection per probe) at a fixed concurrency for a fixed time and prints
-// one JSON object: probes, failures, probes_per_s, cpu_us_per_probe (this process's user+sys
-// CPU from getrusage divided by probes). Used by scripts/bench.d/10-http.sh.
+// probe_load: drives one real probe (the agent's code path: probe + run_check + resolver + the
+// shared network layer; a fresh connection per run) at a fixed concurrency for a fixed time and
+// prints one JSON object: probes, failures, probes_per_s, cpu_us_per_probe (this process's
+// user+sys CPU from getrusage divided by probes). Options use the config's keys:
+//   probe_load --type tls --target 127.0.0.1:8443 --option ca_file=/x/ca.pem
+// Used by scripts/bench.d/10-http.sh and 35-tls.sh.
 #include <sys/resource.h>
 
 #include <atomic>
@@ -25,12 +27,14 @@ using namespace lookout;
 namespace asio = boost::asio;
 
 int main(int argc, char** argv) {
-  CLI::App app{"HTTP probe load harness"};
-  std::string url, ca_file;
+  CLI::App app{"probe load harness"};
+  std::string type = "http", target;
+  std::vector<std::string> option_args;
   int concurrency = 32, threads = 1;
   double seconds = 10;
-  app.add_option("--url", url)->required();
-  app.add_option("--ca-file", ca_file);
+  app.add_option("--type", type);
+  app.add_option("--target", target)->required();
+  app.add_option("--option", option_args, "key=value, as in the config (repeatable)");
   app.add_option("--concurrency", concurrency);
   app.add_option("--threads", threads);
   app.add_option("--seconds", seconds);
@@ -39,17 +43,31 @@ int main(int argc, char** argv) {
   probes::CheckSpec spec;
   spec.client_id = "bench";
   spec.site_id = "bench";
-  spec.check_id = "http";
-  spec.type = "http";
-  spec.site_url = url;
+  spec.check_id = type;
+  spec.type = type;
+  spec.target = target;
+  if (type == "http") spec.site_url = target;
   spec.timeout = std::chrono::seconds(10);
   YAML::Node opts(YAML::NodeType::Map);
-  if (!ca_file.empty()) opts["ca_file"] = ca_file;
+  for (const auto& kv : option_args) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos) {
+      std::cerr << "--option wants key=value, got '" << kv << "'\n";
+      return 2;
+    }
+    opts[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
   config::OptionMap options;
   options.add_layer(opts, "");
   config::Errors errors("<bench>");
-  auto probe = probes::find_probe_kind("http")->build(spec, options, errors);
-  if (!probe) {
+  const probes::ProbeKind* kind = probes::find_probe_kind(type);
+  if (!kind) {
+    std::cerr << "unknown type " << type << "\n";
+    return 2;
+  }
+  auto probe = kind->build(spec, options, errors);
+  options.report_unknown(errors);
+  if (!probe || !errors.empty()) {
     std::cerr << errors.to_string();
     return 2;
   }
