@@ -95,6 +95,11 @@ std::optional<std::string> read_string(const YAML::Node& map, const char* key,
 void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> known,
                 const std::string& path, config::Errors& errors, bool& ok) {
   for (const auto& kv : map) {
+    if (!kv.first.IsScalar() || kv.first.Scalar().empty()) {
+      errors.add(kv.first, path, "missing or empty key (is this valid JSON?)");
+      ok = false;
+      continue;
+    }
     std::string k = kv.first.Scalar();
     if (std::find(known.begin(), known.end(), k) == known.end()) {
       errors.add(kv.first, path.empty() ? k : path + "." + k, "unknown key");
@@ -247,6 +252,28 @@ std::string catalog_file_text(const ProductCatalog& pc) { return ordered_json_of
 std::optional<ProductCatalog> Catalog::parse_product(const std::string& text,
                                                      const std::string& file,
                                                      config::Errors& errors) {
+  // Strict JSON first (the format is JSON); yaml-cpp then gives every value its line:column.
+  try {
+    auto strict = nlohmann::json::parse(text);
+    (void)strict;
+  } catch (const nlohmann::json::parse_error& e) {
+    YAML::Mark mark;
+    mark.pos = static_cast<int>(e.byte);
+    mark.line = 0;
+    mark.column = 0;
+    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++mark.line;
+        mark.column = 0;
+      } else {
+        ++mark.column;
+      }
+    }
+    std::string what = e.what();
+    if (size_t at = what.find("syntax error"); at != std::string::npos) what = what.substr(at);
+    errors.add_at(mark, "", "invalid JSON: " + what);
+    return std::nullopt;
+  }
   YAML::Node root;
   try {
     root = YAML::Load(text);

@@ -104,7 +104,7 @@ TEST(CatalogLoadTest, SyntaxErrorNamesFileLineAndColumn) {
   std::vector<std::string> errors;
   Catalog c = Catalog::load(kData + "/invalid/syntax-error.json", errors);
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_THAT(errors[0], HasSubstr("syntax-error.json:5:"));
+  EXPECT_THAT(errors[0], HasSubstr("syntax-error.json:5:41: invalid JSON"));
   EXPECT_EQ(c.find("wordpress"), nullptr);
 }
 
