@@ -204,9 +204,8 @@ TEST_F(HttpProbeTest, RedirectsFollowedLimitedAndLoopsDetected) {
 }
 
 // --max-redirects is documented as "0 = none": the 3xx itself is then the response, so a check
-// that a URL redirects (expect 301/302) can be written. Today the probe reports "more than 0
-// redirects" instead; disabled until the lead decides which meaning is right.
-TEST_F(HttpProbeTest, DISABLED_ZeroMaxRedirectsReturnsTheRedirectItself) {
+// that a URL redirects (expect 301/302) can be written.
+TEST_F(HttpProbeTest, ZeroMaxRedirectsReturnsTheRedirectItself) {
   CheckRun none =
       check(url("/redirect/1"), {{"max_redirects", {"0"}}, {"expect_status", {"302"}}});
   EXPECT_EQ(none.result.status, Status::ok) << none.result.summary;
