@@ -109,6 +109,22 @@ std::string normalise_dns_server(const std::string& text, std::string& error) {
                      : ip->to_string() + ":" + std::to_string(port);
 }
 
+std::vector<std::string> read_dns_servers(config::OptionMap& opts, const std::string& key,
+                                          config::Errors& errors) {
+  std::vector<std::string> out;
+  if (auto s = opts.get_string_list(key, errors)) {
+    for (const auto& item : *s) {
+      std::string err;
+      auto norm = normalise_dns_server(item, err);
+      if (norm.empty())
+        opts.error(key, err, errors);
+      else
+        out.push_back(norm);
+    }
+  }
+  return out;
+}
+
 namespace {
 
 ProbePtr build_dns(CheckSpec& spec, config::OptionMap& opts, config::Errors& errors) {
@@ -148,16 +164,7 @@ ProbePtr build_dns(CheckSpec& spec, config::OptionMap& opts, config::Errors& err
     opts.error("mx_present", "mx_present needs record: MX", errors);
   if (!c.txt_contains.empty() && c.type != type::kTxt)
     opts.error("txt_contains", "txt_contains needs record: TXT", errors);
-  if (auto s = opts.get_string_list("servers", errors)) {
-    for (const auto& item : *s) {
-      std::string err;
-      auto norm = normalise_dns_server(item, err);
-      if (norm.empty())
-        opts.error("servers", err, errors);
-      else
-        c.servers.push_back(norm);
-    }
-  }
+  c.servers = read_dns_servers(opts, "servers", errors);
   if (auto rc = opts.get_string("expect_rcode", errors)) {
     auto code = net::dns_rcode_from_name(*rc);
     if (!code)

@@ -195,16 +195,7 @@ ProbePtr build_dnsbl(CheckSpec& spec, config::OptionMap& opts, config::Errors& e
   c.ip_lists = ip_lists ? *ip_lists : default_ip_lists();
   auto domain_lists = read_dnsbl_lists(opts, "domain_lists", true, errors);
   c.domain_lists = domain_lists ? *domain_lists : default_domain_lists();
-  if (auto s = opts.get_string_list("servers", errors)) {
-    for (const auto& item : *s) {
-      std::string err;
-      auto norm = normalise_dns_server(item, err);
-      if (norm.empty())
-        opts.error("servers", err, errors);
-      else
-        c.servers.push_back(norm);
-    }
-  }
+  c.servers = read_dns_servers(opts, "servers", errors);
   if (auto d = opts.get_duration("list_timeout", errors)) {
     if (d->count() <= 0)
       opts.error("list_timeout", "must be positive", errors);

@@ -3,83 +3,21 @@
 // malformed, cut-off, truncated -> TCP, huge TXT).
 #include "probes/dns_probe.h"
 
-#include <thread>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-#include "probes/history.h"
 #include "probes/net/dns_message.h"
-#include "probes/net/tls_context.h"
-#include "tests/estate/estate.h"
+#include "tests/probes/dns_test_support.h"
 
 namespace lookout::probes {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Only the estate's DNS server, on its own thread (the rest of the estate is not needed).
-class DnsEstate {
- public:
-  DnsEstate() : estate_(estate::EstateOptions{}) {
-    estate::start_dns_server(estate_);
-    thread_ = std::thread([this] { estate_.io().run(); });
-  }
-  ~DnsEstate() {
-    estate_.io().stop();
-    thread_.join();
-  }
-  std::string server() const { return estate_.endpoint("dns"); }
+using testing::dns_estate;
 
- private:
-  estate::Estate estate_;
-  std::thread thread_;
-};
-
-DnsEstate& dns_estate() {
-  static DnsEstate e;
-  return e;
-}
-
-struct Run {
-  bool built = false;
-  std::string errors;
-  Result result;
-};
-
-Run run_dns(const std::string& target, const std::string& options_yaml,
-            std::chrono::milliseconds timeout = 3s) {
-  Run out;
-  CheckSpec spec;
-  spec.type = "dns";
-  spec.target = target;
-  spec.timeout = timeout;
-  config::OptionMap options;
-  options.add_layer(YAML::Load(options_yaml.empty() ? "{}" : options_yaml), "checks[0]");
-  config::Errors errors("test.yaml");
-  auto probe = dns_probe_kind().build(spec, options, errors);
-  options.report_unknown(errors);
-  out.errors = errors.to_string();
-  if (!probe || !errors.empty()) return out;
-  out.built = true;
-
-  boost::asio::io_context io;
-  net::ResolverOptions ropts;
-  ropts.servers = {dns_estate().server()};
-  ropts.query_timeout = 500ms;
-  net::Resolver resolver(io.get_executor(), ropts);
-  net::TlsContexts tls;
-  MemoryHistory history;
-  ProbeContext ctx{io.get_executor(), resolver, tls, spec, std::chrono::steady_clock::now() + timeout,
-                   &history};
-  boost::asio::co_spawn(io, probe->run(ctx), [&](std::exception_ptr e, Result r) {
-    if (e) std::rethrow_exception(e);
-    out.result = std::move(r);
-    io.stop();  // the resolver keeps watching its sockets: stop once the probe is done
-  });
-  io.run();
-  return out;
+testing::ProbeRun run_dns(const std::string& target, const std::string& options_yaml,
+                          std::chrono::milliseconds timeout = 3s) {
+  return testing::run_probe(dns_probe_kind(), target, options_yaml, timeout, 500ms);
 }
 
 TEST(DnsProbe, ARecordOk) {
