@@ -1,7 +1,7 @@
 // The estate's node_exporter-style hosts, each on its own port serving /metrics like the real
 // node_exporter (text format 0.0.4, filesystem families as in collector/filesystem_linux.go):
 //   node_exporter_full       /var/www 96 % used, pseudo filesystems to skip, a stuck NFS mount
-//   node_exporter_filling    /var/lib/mysql loses 4 MiB/s (full in about 7 hours: days to
+//   node_exporter_filling    /var/lib/mysql loses 1 MiB/s (full in about 28 hours: days to
 //                            full is projectable from two scrapes a fraction of a second apart)
 //   node_exporter_malformed  the full host with a bad value on line 12
 //   node_exporter_huge       a valid but 100 MiB exposition, streamed
@@ -53,7 +53,7 @@ constexpr double kGiB = 1024.0 * 1024 * 1024;
 constexpr double kMiB = 1024.0 * 1024;
 constexpr size_t kHugeBytes = 100u << 20;
 constexpr double kFillingStartFree = 100 * kGiB;
-constexpr double kFillingBytesPerSecond = 4 * kMiB;
+constexpr double kFillingBytesPerSecond = 1 * kMiB;
 
 struct Fs {
   std::string device, mountpoint, fstype;
