@@ -349,8 +349,10 @@ ProbePtr build_disk(CheckSpec& spec, config::OptionMap& opts, config::Errors& er
 
   if (auto m = opts.get_string_list("mounts", errors)) {
     o.mounts = *m;
-    for (const auto& mount : o.mounts)
+    for (auto& mount : o.mounts) {
       if (!mount.starts_with("/")) opts.error("mounts", "mount '" + mount + "' is not an absolute path", errors);
+      while (mount.size() > 1 && mount.back() == '/') mount.pop_back();  // "/var/www/" = "/var/www"
+    }
   }
   if (auto f = opts.get_string_list("ignore_fstypes", errors)) o.ignore_fstypes = *f;
   auto pct = [&](const char* key, double& out) {

@@ -503,7 +503,7 @@ TEST_F(EstateFixture, OneShotJsonListsEachMount) {
   req.target = endpoint("node_exporter_full");
   req.options["warn_pct"] = {"50"};
   req.options["crit_pct"] = {"99"};
-  req.options["mounts"] = {"/", "/var/www"};
+  req.options["mounts"] = {"/", "/var/www/"};  // a trailing slash names the same mount
   auto out = agent::run_one_check(req);
   ASSERT_TRUE(out.valid) << out.errors.to_string();
   EXPECT_EQ(out.result.status, Status::warning) << out.result.summary;
