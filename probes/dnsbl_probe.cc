@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
+#include <unordered_map>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -30,6 +32,64 @@ struct Job {
   const DnsblList* list = nullptr;
 };
 
+// How long a list's answer may be reused: the A records' smallest TTL, or for a negative answer
+// the SOA's negative TTL (RFC 2308: min(SOA TTL, SOA minimum)); 0 = not at all (errors).
+std::chrono::seconds answer_ttl(const net::DnsAnswer& answer) {
+  auto outcome = net::read_dns_answer(answer);
+  if (outcome.kind != net::DnsOutcome::reply) return std::chrono::seconds(0);
+  const auto& m = *outcome.message;
+  if (m.rcode != net::dns_rcode::kNoError && m.rcode != net::dns_rcode::kNxDomain)
+    return std::chrono::seconds(0);
+  auto a = m.answers_of(net::dns_type::kA);
+  if (m.rcode == net::dns_rcode::kNoError && !a.empty()) {
+    uint32_t ttl = a[0]->ttl;
+    for (const auto* r : a) ttl = std::min(ttl, r->ttl);
+    return std::chrono::seconds(ttl);
+  }
+  for (const auto& r : m.authority)
+    if (r.type == net::dns_type::kSoa) return std::chrono::seconds(std::min(r.ttl, r.soa.minimum));
+  return std::chrono::seconds(0);
+}
+
+// List answers per worker thread (each has its own resolver), so that sites sharing an address
+// (shared hosting) or a domain cost one query per list per TTL: lists have query budgets.
+class AnswerCache {
+ public:
+  struct Item {
+    net::DnsAnswer a;
+    std::optional<std::string> txt;
+    Clock::time_point expires;
+  };
+  static constexpr size_t kMaxItems = 100'000;
+
+  Item* get(const std::string& key) {
+    auto it = items_.find(key);
+    if (it == items_.end()) return nullptr;
+    if (it->second.expires <= Clock::now()) {
+      items_.erase(it);
+      return nullptr;
+    }
+    return &it->second;
+  }
+  void put(const std::string& key, const net::DnsAnswer& a, std::chrono::seconds ttl) {
+    if (ttl.count() <= 0) return;
+    if (items_.size() >= kMaxItems) {
+      auto now = Clock::now();
+      std::erase_if(items_, [&](const auto& kv) { return kv.second.expires <= now; });
+      if (items_.size() >= kMaxItems) items_.clear();
+    }
+    items_[key] = Item{a, std::nullopt, Clock::now() + ttl};
+  }
+
+ private:
+  std::unordered_map<std::string, Item> items_;
+};
+
+AnswerCache& thread_answer_cache() {
+  thread_local AnswerCache cache;
+  return cache;
+}
+
 // Shared by the run and its query workers; workers hold it so it outlives an abandoned run.
 struct Sweep {
   explicit Sweep(asio::any_io_executor ex) : done(ex) {}
@@ -44,6 +104,9 @@ struct Sweep {
   std::chrono::milliseconds list_timeout{0};
   Clock::time_point deadline;
   bool fetch_txt = true;
+  std::chrono::seconds cache_ttl{0};
+  std::string cache_scope;  // which resolver answered: part of the cache key
+  size_t cache_hits = 0;
 };
 
 asio::awaitable<void> sweep_worker(std::shared_ptr<Sweep> s, net::Resolver& resolver) {
@@ -51,13 +114,29 @@ asio::awaitable<void> sweep_worker(std::shared_ptr<Sweep> s, net::Resolver& reso
     size_t i = s->next++;
     const Job& job = s->jobs[i];
     auto timeout = job.list->timeout.value_or(s->list_timeout);
-    auto deadline = std::min(s->deadline, Clock::now() + timeout);
-    auto answer = co_await resolver.query(job.qname, net::dns_type::kA, deadline, s->servers);
+    std::string key = s->cache_scope + "|" + job.qname;
+    auto& cache = thread_answer_cache();
+    net::DnsAnswer answer;
+    std::optional<std::string> txt;
+    if (auto* hit = s->cache_ttl.count() > 0 ? cache.get(key) : nullptr) {
+      answer = hit->a;
+      txt = hit->txt;
+      ++s->cache_hits;
+    } else {
+      auto deadline = std::min(s->deadline, Clock::now() + timeout);
+      answer = co_await resolver.query(job.qname, net::dns_type::kA, deadline, s->servers);
+      if (s->cache_ttl.count() > 0) cache.put(key, answer, std::min(s->cache_ttl, answer_ttl(answer)));
+    }
     DnsblEntry e = classify_dnsbl_answer(*job.list, job.target, answer);
     if (e.result == Meaning::listed && s->fetch_txt) {
-      auto txt_deadline = std::min(s->deadline, Clock::now() + timeout);
-      auto txt = co_await resolver.query(job.qname, net::dns_type::kTxt, txt_deadline, s->servers);
-      e.txt = dnsbl_txt_reason(txt);
+      if (!txt) {
+        auto txt_deadline = std::min(s->deadline, Clock::now() + timeout);
+        auto reply = co_await resolver.query(job.qname, net::dns_type::kTxt, txt_deadline,
+                                             s->servers);
+        txt = dnsbl_txt_reason(reply);
+        if (auto* item = cache.get(key)) item->txt = txt;
+      }
+      e.txt = *txt;
     }
     s->entries[i] = std::move(e);
   }
@@ -108,6 +187,9 @@ class DnsblProbe final : public Probe {
     sweep->list_timeout = c_.list_timeout;
     sweep->deadline = ctx.deadline;
     sweep->fetch_txt = c_.fetch_txt;
+    sweep->cache_ttl = c_.cache_ttl;
+    for (const auto& srv : c_.servers.empty() ? ctx.resolver.options().servers : c_.servers)
+      sweep->cache_scope += srv + ",";
     for (const auto& ip : addresses) {
       bool v6 = ip.is_v6() && !ip.to_v6().is_v4_mapped();
       if (v6 && !c_.check_ipv6) continue;
@@ -142,6 +224,7 @@ class DnsblProbe final : public Probe {
         sweep->entries[i].reason = "query not completed";
       }
     Result r = dnsbl_verdict(sweep->entries, c_, addresses, domains, resolve_error);
+    r.facts["cache_hits"] = sweep->cache_hits;
     r.set_phase("resolve", resolve_seconds);
     r.duration_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     r.set_phase("lookup", r.duration_seconds - resolve_seconds);
@@ -203,6 +286,8 @@ ProbePtr build_dnsbl(CheckSpec& spec, config::OptionMap& opts, config::Errors& e
       c.list_timeout = *d;
   }
   if (auto v = opts.get_bool("fetch_txt", errors)) c.fetch_txt = *v;
+  if (auto d = opts.get_duration("cache_ttl", errors))
+    c.cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(*d);
   if (auto v = opts.get_bool("check_ipv6", errors)) c.check_ipv6 = *v;
   if (auto n = opts.get_int("max_parallel", errors, 1, 10'000))
     c.max_parallel = static_cast<size_t>(*n);

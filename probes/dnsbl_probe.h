@@ -31,6 +31,8 @@ struct DnsblCheck {
   bool fetch_txt = true;
   bool check_ipv6 = true;
   size_t max_parallel = 64;  // queries in flight per run
+  /// Answers are reused for their TTL (negative: the SOA's), at most this long; 0 = never.
+  std::chrono::seconds cache_ttl{300};
 };
 
 /// One (address or domain, list) verdict: the `entries` facts.

@@ -356,6 +356,26 @@ TEST(DnsblProbe, DedicatedServers) {
   EXPECT_EQ(dead.result.status, Status::unknown) << dead.result.summary;
 }
 
+TEST(DnsblProbe, AnswersAreReusedForTheirTtl) {
+  // The estate answers with TTL 60 (listings) and an SOA minimum of 60 (NXDOMAIN).
+  const std::string opts = "{lists: [bl5.estate.test, bl6.estate.test]}";
+  run_dnsbl("192.0.2.4", opts);
+  auto again = run_dnsbl("192.0.2.4", opts);
+  EXPECT_EQ(again.result.facts["cache_hits"], 2);  // one listing, one NXDOMAIN
+  EXPECT_EQ(again.result.status, Status::critical);
+  const json* e = entry(again.result, "192.0.2.4", "bl5.estate.test");
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["codes"], json::array({"127.0.0.4"}));
+  EXPECT_NE((*e)["txt"].get<std::string>().find("Listed by bl5.estate.test"), std::string::npos);
+
+  auto uncached = run_dnsbl("192.0.2.4", "{lists: [bl5.estate.test], cache_ttl: 0s}");
+  EXPECT_EQ(uncached.result.facts["cache_hits"], 0);
+  // Errors are never reused: a list that failed is asked again next time.
+  const std::string silent = "{lists: [silent.bl.estate.test], list_timeout: 200ms}";
+  run_dnsbl("192.0.2.4", silent);
+  EXPECT_EQ(run_dnsbl("192.0.2.4", silent).result.facts["cache_hits"], 0);
+}
+
 TEST(DnsblProbe, OptionErrors) {
   EXPECT_FALSE(run_dnsbl("127.0.0.2", "{extra_ips: [not-an-ip]}").built);
   EXPECT_FALSE(run_dnsbl("127.0.0.2", "{domains: [192.0.2.1]}").built);
