@@ -20,6 +20,8 @@ namespace {
 constexpr size_t kBodyLimit = 2 << 20;
 // rdap.org and some registries redirect to the authoritative server.
 constexpr int kMaxRedirects = 3;
+// Bootstrap files are read at config load; a path like /dev/zero must not eat the memory.
+constexpr int64_t kMaxBootstrapBytes = 16 << 20;
 // EPP statuses (RFC 8056 names) that mean the domain is not usable now, whatever its date.
 constexpr std::string_view kBadStatuses[] = {"client hold", "server hold", "redemption period",
                                              "pending delete", "pending restore"};
@@ -169,8 +171,13 @@ std::shared_ptr<const rdap::Bootstrap> load_bootstrap(const std::string& path, s
   static std::mutex mutex;
   static std::map<std::string, std::pair<int64_t, std::shared_ptr<const rdap::Bootstrap>>> cache;
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    error = "cannot read bootstrap file '" + path + "'";
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    error = "cannot read bootstrap file '" + path + "' (not a regular file)";
+    return nullptr;
+  }
+  if (st.st_size > kMaxBootstrapBytes) {  // IANA's dns.json is ~100 KiB
+    error = "bootstrap file '" + path + "' is larger than " +
+            std::to_string(kMaxBootstrapBytes >> 20) + " MiB";
     return nullptr;
   }
   int64_t stamp = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec +

@@ -125,6 +125,11 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
   }  // no zone at all: read as UTC, as some registries write it
   if (pos != s.size()) return std::nullopt;
   auto t = sys_days(ymd) + hours(h) + minutes(mi) + seconds(std::min(sec, 59)) - offset;
+  // system_clock counts nanoseconds in 64 bits (years 1678..2261): a date outside that, such as
+  // a registry's "9999-12-31" for "never", cannot be represented and is treated as absent.
+  constexpr int64_t kLimit = duration_cast<seconds>(system_clock::duration::max()).count() - 1;
+  int64_t count = t.time_since_epoch().count();
+  if (count > kLimit || count < -kLimit) return std::nullopt;
   return time_point_cast<system_clock::duration>(t + frac);
 }
 

@@ -218,6 +218,10 @@ TEST_F(DomainProbeTest, ConfigErrors) {
   EXPECT_FALSE(missing.probe);
   EXPECT_NE(missing.errors.to_string().find("/nonexistent/dns.json"), std::string::npos);
 
+  auto device = build("a.test", {{"bootstrap_file", "/dev/zero"}});  // never read endlessly
+  EXPECT_FALSE(device.probe);
+  EXPECT_NE(device.errors.to_string().find("not a regular file"), std::string::npos);
+
   auto unknown_key = build("a.test", {{"rdap_url", "https://rdap.test/"}, {"warn_dayz", "5"}});
   EXPECT_FALSE(unknown_key.errors.empty());
 }
