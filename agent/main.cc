@@ -76,8 +76,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
-    // Usage errors of `check` are UNKNOWN for Nagios.
-    return rc == 0 ? 0 : (app.got_subcommand(check) ? 3 : 2);
+    if (rc == 0) return 0;
+    if (app.got_subcommand("catalog")) return rc;  // its callback chose the code
+    // Usage errors of `check` are UNKNOWN for Nagios; of validate/run, exit 2.
+    return app.got_subcommand(check) ? 3 : 2;
   }
 
   if (*validate) return cmd_validate(config_file);

@@ -13,7 +13,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "probes/net/tcp_connect.h"
 #include "probes/net/tls_context.h"
+#include "probes/net/x509_facts.h"
 
 namespace lookout::probes::net {
 namespace asio = boost::asio;
@@ -30,24 +32,6 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-std::string endpoint_text(const asio::ip::address& a, uint16_t port) {
-  return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(port)
-                   : a.to_string() + ":" + std::to_string(port);
-}
-
-std::string tls_version_name(const SSL* ssl) {
-  switch (SSL_version(ssl)) {
-    case TLS1_3_VERSION: return "TLS 1.3";
-    case TLS1_2_VERSION: return "TLS 1.2";
-    case TLS1_1_VERSION: return "TLS 1.1";
-    case TLS1_VERSION: return "TLS 1.0";
-    default: return "unknown";
-  }
-}
-
-bool is_timeout(const error_code& ec) {
-  return ec == beast::error::timeout || ec == asio::error::timed_out;
-}
 
 // Sends the request and reads the response on a connected (and handshaken) stream.
 template <typename Stream>
@@ -71,8 +55,8 @@ asio::awaitable<void> exchange(Stream& stream, const HttpRequest& req, HttpRespo
   auto [wec, wn] = co_await http::async_write(stream, request, kTuple);
   (void)wn;
   if (wec) {
-    resp.failure = is_timeout(wec) ? FailureKind::timeout : FailureKind::connect;
-    resp.error = is_timeout(wec) ? "timeout sending the request after " +
+    resp.failure = is_timeout_error(wec) ? FailureKind::timeout : FailureKind::connect;
+    resp.error = is_timeout_error(wec) ? "timeout sending the request after " +
                                        human_duration(std::chrono::duration<double>(ctx.spec.timeout).count())
                                  : "sending the request failed: " + wec.message();
     co_return;
@@ -88,7 +72,7 @@ asio::awaitable<void> exchange(Stream& stream, const HttpRequest& req, HttpRespo
   (void)hn;
   resp.processing = since(t);
   if (hec) {
-    if (is_timeout(hec)) {
+    if (is_timeout_error(hec)) {
       resp.failure = FailureKind::timeout;
       resp.error = "no response within " +
                    human_duration(std::chrono::duration<double>(ctx.spec.timeout).count());
@@ -134,7 +118,7 @@ asio::awaitable<void> exchange(Stream& stream, const HttpRequest& req, HttpRespo
       }
     }
     if (bec) {
-      if (is_timeout(bec)) {
+      if (is_timeout_error(bec)) {
         resp.failure = FailureKind::timeout;
         resp.error = "body not complete within " +
                      human_duration(std::chrono::duration<double>(ctx.spec.timeout).count()) +
@@ -166,42 +150,16 @@ asio::awaitable<HttpResponse> http_fetch(ProbeContext& ctx, HttpRequest req) {
   HttpResponse resp;
   const double timeout_s = std::chrono::duration<double>(ctx.spec.timeout).count();
 
-  // 1. resolve
-  std::vector<asio::ip::address> addresses;
-  auto t = Clock::now();
-  if (req.address) {
-    addresses.push_back(*req.address);
-  } else {
-    auto rr = co_await ctx.resolver.resolve(req.url.host, req.family, ctx.deadline);
-    resp.resolve = since(t);
-    if (!rr.ok) {
-      resp.failure = rr.timed_out ? FailureKind::timeout : FailureKind::dns;
-      resp.error = rr.timed_out ? "DNS lookup of " + req.url.host + " timed out"
-                                : "DNS lookup of " + req.url.host + " failed: " + rr.error;
-      co_return resp;
-    }
-    addresses = std::move(rr.addresses);
-  }
-
-  // 2. connect: addresses in order, until one accepts or the deadline passes
+  // 1-2. resolve and connect (addresses in order until one accepts)
   beast::tcp_stream tcp(ctx.executor);
-  t = Clock::now();
-  error_code cec;
-  for (const auto& a : addresses) {
-    if (tcp.socket().is_open()) tcp.close();
-    tcp.expires_at(ctx.deadline);
-    auto [ec] = co_await tcp.async_connect(asio::ip::tcp::endpoint(a, req.url.port), kTuple);
-    resp.peer = a;
-    resp.peer_text = endpoint_text(a, req.url.port);
-    cec = ec;
-    if (!ec || is_timeout(ec)) break;
-  }
-  resp.connect = since(t);
-  if (cec) {
-    resp.failure = is_timeout(cec) ? FailureKind::timeout : FailureKind::connect;
-    resp.error = is_timeout(cec) ? "connect timeout after " + human_duration(timeout_s) + " to " +
-                                       resp.peer_text
-                                 : "connect to " + resp.peer_text + " failed: " + cec.message();
+  auto conn = co_await tcp_connect(ctx, tcp, req.url.host, req.url.port, req.family, req.address);
+  resp.resolve = conn.resolve;
+  resp.connect = conn.connect;
+  resp.peer = conn.peer;
+  resp.peer_text = conn.peer_text;
+  if (!conn) {
+    resp.failure = conn.failure;
+    resp.error = conn.error;
     co_return resp;
   }
 
@@ -222,13 +180,13 @@ asio::awaitable<HttpResponse> http_fetch(ProbeContext& ctx, HttpRequest req) {
     else
       SSL_set1_host(ssl, sni.c_str());
   }
-  t = Clock::now();
+  auto t = Clock::now();
   beast::get_lowest_layer(tls).expires_at(ctx.deadline);
   auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::client, kTuple);
   resp.tls = since(t);
   resp.used_tls = true;
   if (hec) {
-    if (is_timeout(hec)) {
+    if (is_timeout_error(hec)) {
       resp.failure = FailureKind::timeout;
       resp.error = "TLS handshake timeout after " + human_duration(timeout_s) + " with " +
                    resp.peer_text;
@@ -243,7 +201,7 @@ asio::awaitable<HttpResponse> http_fetch(ProbeContext& ctx, HttpRequest req) {
     }
     co_return resp;
   }
-  resp.tls_version = tls_version_name(ssl);
+  resp.tls_version = tls_version_label(SSL_version(ssl));
   if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl))
     if (const char* n = SSL_CIPHER_standard_name(c)) resp.tls_cipher = n;
   co_await exchange(tls, req, resp, ctx);
