@@ -7,6 +7,8 @@
 #include <mutex>
 #include <sstream>
 
+#include <boost/algorithm/string/predicate.hpp>
+
 #include "probes/net/http_client.h"
 #include "probes/net/x509_facts.h"
 #include "probes/rdap.h"
@@ -117,10 +119,7 @@ class DomainProbe : public Probe {
     std::string bad_status;
     for (const auto& s : d.status)
       for (auto b : kBadStatuses)
-        if (s.size() == b.size() && std::equal(s.begin(), s.end(), b.begin(), [](char x, char y) {
-              return std::tolower(static_cast<unsigned char>(x)) == y;
-            }))
-          bad_status = s;
+        if (boost::algorithm::iequals(s, b)) bad_status = s;
 
     if (!d.expires) {
       r.facts["days_left"] = nullptr;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <boost/algorithm/string/case_conv.hpp>
+#include <boost/algorithm/string/predicate.hpp>
 #include <nlohmann/json.hpp>
 
 namespace lookout::probes::rdap {
@@ -10,15 +12,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using boost::algorithm::iequals;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && lower(a) == lower(b);
-}
+std::string lower(std::string_view s) { return boost::algorithm::to_lower_copy(std::string(s)); }
 
 const json* member(const json& obj, const char* name) {
   if (!obj.is_object()) return nullptr;
