@@ -32,31 +32,23 @@ struct Job {
   const DnsblList* list = nullptr;
 };
 
-// How long a list's answer may be reused: the A records' smallest TTL, or for a negative answer
-// the SOA's negative TTL (RFC 2308: min(SOA TTL, SOA minimum)); 0 = not at all (errors).
-std::chrono::seconds answer_ttl(const net::DnsAnswer& answer) {
-  auto outcome = net::read_dns_answer(answer);
-  if (outcome.kind != net::DnsOutcome::reply) return std::chrono::seconds(0);
-  const auto& m = *outcome.message;
-  if (m.rcode != net::dns_rcode::kNoError && m.rcode != net::dns_rcode::kNxDomain)
-    return std::chrono::seconds(0);
-  auto a = m.answers_of(net::dns_type::kA);
-  if (m.rcode == net::dns_rcode::kNoError && !a.empty()) {
-    uint32_t ttl = a[0]->ttl;
-    for (const auto* r : a) ttl = std::min(ttl, r->ttl);
-    return std::chrono::seconds(ttl);
-  }
-  for (const auto& r : m.authority)
-    if (r.type == net::dns_type::kSoa) return std::chrono::seconds(std::min(r.ttl, r.soa.minimum));
-  return std::chrono::seconds(0);
-}
+// What a list said, before its code table is applied: small, so it can be cached.
+struct ListReply {
+  enum Kind : uint8_t { negative, answered, failed } kind = negative;
+  std::vector<boost::asio::ip::address_v4> codes;  // for `answered`, at most 32
+  std::string error;                               // for `failed`
+  std::chrono::seconds ttl{0};                     // how long it may be reused (0: never)
+};
+ListReply read_list_reply(const net::DnsAnswer& answer);
+DnsblEntry classify_reply(const DnsblList& list, const std::string& target,
+                          const ListReply& reply);
 
 // List answers per worker thread (each has its own resolver), so that sites sharing an address
 // (shared hosting) or a domain cost one query per list per TTL: lists have query budgets.
 class AnswerCache {
  public:
   struct Item {
-    net::DnsAnswer a;
+    ListReply reply;
     std::optional<std::string> txt;
     Clock::time_point expires;
   };
@@ -71,14 +63,15 @@ class AnswerCache {
     }
     return &it->second;
   }
-  void put(const std::string& key, const net::DnsAnswer& a, std::chrono::seconds ttl) {
-    if (ttl.count() <= 0) return;
+  void put(std::string key, const ListReply& reply, std::chrono::seconds max_ttl) {
+    auto ttl = std::min(max_ttl, reply.ttl);
+    if (reply.kind == ListReply::failed || ttl.count() <= 0) return;
     if (items_.size() >= kMaxItems) {
       auto now = Clock::now();
       std::erase_if(items_, [&](const auto& kv) { return kv.second.expires <= now; });
       if (items_.size() >= kMaxItems) items_.clear();
     }
-    items_[key] = Item{a, std::nullopt, Clock::now() + ttl};
+    items_.insert_or_assign(std::move(key), Item{reply, std::nullopt, Clock::now() + ttl});
   }
 
  private:
@@ -116,18 +109,19 @@ asio::awaitable<void> sweep_worker(std::shared_ptr<Sweep> s, net::Resolver& reso
     auto timeout = job.list->timeout.value_or(s->list_timeout);
     std::string key = s->cache_scope + "|" + job.qname;
     auto& cache = thread_answer_cache();
-    net::DnsAnswer answer;
+    ListReply reply;
     std::optional<std::string> txt;
     if (auto* hit = s->cache_ttl.count() > 0 ? cache.get(key) : nullptr) {
-      answer = hit->a;
+      reply = hit->reply;
       txt = hit->txt;
       ++s->cache_hits;
     } else {
       auto deadline = std::min(s->deadline, Clock::now() + timeout);
-      answer = co_await resolver.query(job.qname, net::dns_type::kA, deadline, s->servers);
-      if (s->cache_ttl.count() > 0) cache.put(key, answer, std::min(s->cache_ttl, answer_ttl(answer)));
+      reply = read_list_reply(
+          co_await resolver.query(job.qname, net::dns_type::kA, deadline, s->servers));
+      if (s->cache_ttl.count() > 0) cache.put(key, reply, s->cache_ttl);
     }
-    DnsblEntry e = classify_dnsbl_answer(*job.list, job.target, answer);
+    DnsblEntry e = classify_reply(*job.list, job.target, reply);
     if (e.result == Meaning::listed && s->fetch_txt) {
       if (!txt) {
         auto txt_deadline = std::min(s->deadline, Clock::now() + timeout);
@@ -320,45 +314,73 @@ std::vector<std::string> default_dnsbl_domains(const std::string& target) {
 
 DnsblEntry classify_dnsbl_answer(const DnsblList& list, const std::string& target,
                                  const net::DnsAnswer& answer) {
+  return classify_reply(list, target, read_list_reply(answer));
+}
+
+namespace {
+
+ListReply read_list_reply(const net::DnsAnswer& answer) {
+  ListReply r;
+  auto outcome = net::read_dns_answer(answer);
+  auto failed = [&](std::string why) {
+    r.kind = ListReply::failed;
+    r.error = std::move(why);
+    return r;
+  };
+  switch (outcome.kind) {
+    case net::DnsOutcome::timeout: return failed("no answer from the list within its timeout");
+    case net::DnsOutcome::malformed: return failed(outcome.error);
+    case net::DnsOutcome::failed:
+      if (outcome.rcode == net::dns_rcode::kNxDomain) return r;  // negative, no TTL known
+      return failed(outcome.rcode >= 0 ? net::dns_rcode_name(outcome.rcode) + " from the resolver"
+                                       : outcome.error);
+    case net::DnsOutcome::reply: break;
+  }
+  const auto& m = *outcome.message;
+  if (m.rcode != net::dns_rcode::kNoError && m.rcode != net::dns_rcode::kNxDomain)
+    return failed(net::dns_rcode_name(m.rcode) + " from the resolver");
+  auto records = m.answers_of(net::dns_type::kA);
+  if (m.rcode == net::dns_rcode::kNoError && !records.empty()) {
+    r.kind = ListReply::answered;
+    uint32_t ttl = records[0]->ttl;
+    for (const auto* rec : records) {
+      ttl = std::min(ttl, rec->ttl);
+      // A hostile answer must not grow the facts unbounded.
+      if (r.codes.size() < 32) r.codes.push_back(rec->address->to_v4());
+    }
+    r.ttl = std::chrono::seconds(ttl);
+    return r;
+  }
+  // NXDOMAIN, or NOERROR without an A record: not listed (RFC 5782); the negative TTL is the
+  // SOA's (RFC 2308: min(SOA TTL, SOA minimum)).
+  for (const auto& rec : m.authority)
+    if (rec.type == net::dns_type::kSoa) {
+      r.ttl = std::chrono::seconds(std::min(rec.ttl, rec.soa.minimum));
+      break;
+    }
+  return r;
+}
+
+DnsblEntry classify_reply(const DnsblList& list, const std::string& target,
+                          const ListReply& reply) {
   DnsblEntry e;
   e.target = target;
   e.list = list.zone;
   e.severity = list.severity;
-  auto outcome = net::read_dns_answer(answer);
-  auto error = [&](std::string why) {
+  if (reply.kind == ListReply::failed) {
     e.result = Meaning::error;
-    e.reason = std::move(why);
-    return e;
-  };
-  switch (outcome.kind) {
-    case net::DnsOutcome::timeout: return error("no answer from the list within its timeout");
-    case net::DnsOutcome::malformed: return error(outcome.error);
-    case net::DnsOutcome::failed:
-      if (outcome.rcode == net::dns_rcode::kNxDomain) {
-        e.result = Meaning::not_listed;
-        return e;
-      }
-      return error(outcome.rcode >= 0 ? net::dns_rcode_name(outcome.rcode) + " from the resolver"
-                                      : outcome.error);
-    case net::DnsOutcome::reply: break;
-  }
-  if (outcome.rcode == net::dns_rcode::kNxDomain) {
-    e.result = Meaning::not_listed;
+    e.reason = reply.error;
     return e;
   }
-  if (outcome.rcode != net::dns_rcode::kNoError)
-    return error(net::dns_rcode_name(outcome.rcode) + " from the resolver");
-  auto records = outcome.message->answers_of(net::dns_type::kA);
-  if (records.empty()) {  // NOERROR without an A record: not listed (RFC 5782)
+  if (reply.kind == ListReply::negative) {
     e.result = Meaning::not_listed;
     return e;
   }
   std::vector<std::string> listed_reasons, error_reasons;
   bool not_listed_only = true;
-  for (const auto* rec : records) {
-    if (e.codes.size() >= 32) break;  // a hostile answer must not grow the facts unbounded
-    e.codes.push_back(rec->address->to_string());
-    auto v = classify_dnsbl_code(list, *rec->address);
+  for (const auto& code : reply.codes) {
+    e.codes.push_back(code.to_string());
+    auto v = classify_dnsbl_code(list, code);
     auto& bucket = v.meaning == Meaning::error ? error_reasons : listed_reasons;
     if (v.meaning != Meaning::not_listed) {
       not_listed_only = false;
@@ -366,15 +388,15 @@ DnsblEntry classify_dnsbl_answer(const DnsblList& list, const std::string& targe
         bucket.push_back(v.reason);
     }
   }
-  if (!error_reasons.empty()) return error(join(error_reasons, "; "));
-  if (not_listed_only) {
-    e.result = Meaning::not_listed;
-    return e;
-  }
-  e.result = Meaning::listed;
-  e.reason = join(listed_reasons, "; ");
+  e.result = !error_reasons.empty() ? Meaning::error
+             : not_listed_only      ? Meaning::not_listed
+                                    : Meaning::listed;
+  if (e.result != Meaning::not_listed)
+    e.reason = join(e.result == Meaning::error ? error_reasons : listed_reasons, "; ");
   return e;
 }
+
+}  // namespace
 
 std::string dnsbl_txt_reason(const net::DnsAnswer& answer) {
   auto outcome = net::read_dns_answer(answer);

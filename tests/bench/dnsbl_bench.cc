@@ -4,6 +4,7 @@
 // ends as listed / not_listed (checked against the estate's data) or as an error verdict.
 //
 //   dnsbl_bench [--ips N] [--lists N] [--threads N] [--concurrency N] [--timeout D]
+//               [--cache-ttl D]   (the probe's answer cache; every query here is distinct)
 //
 // Prints human lines on stderr and one JSON line per figure on stdout:
 //   {"benchmark":"dnsbl_sweep","metric":"wall_seconds","value":...}
@@ -43,6 +44,7 @@ struct Options {
   int threads = 2;
   size_t concurrency = 25;  // probe runs in flight per thread (x lists queries)
   std::chrono::milliseconds timeout{2000};
+  std::chrono::milliseconds cache_ttl{300'000};  // the probe's default
 };
 
 struct Tally {
@@ -91,7 +93,8 @@ std::vector<probes::ProbePtr> build_probes(const Options& o) {
     config::OptionMap opts;
     opts.add_layer(YAML::Load("{lists: " + lists + ", domain_lists: [], fetch_txt: false," +
                               " list_timeout: " + config::format_duration(o.timeout) +
-                              ", max_parallel: 16}"),
+                              ", max_parallel: 16, cache_ttl: " +
+                              config::format_duration(o.cache_ttl) + "}"),
                    "bench");
     config::Errors errors;
     auto p = probes::dnsbl_probe_kind().build(spec, opts, errors);
@@ -157,6 +160,7 @@ int main(int argc, char** argv) {
     else if (a == "--threads") o.threads = std::stoi(v);
     else if (a == "--concurrency") o.concurrency = std::stoul(v);
     else if (a == "--timeout") o.timeout = config::parse_duration(v).value_or(o.timeout);
+    else if (a == "--cache-ttl") o.cache_ttl = config::parse_duration(v).value_or(o.cache_ttl);
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;
