@@ -60,8 +60,8 @@ SysClock::time_point next_on_grid(SysClock::time_point after, milliseconds inter
 // One thread, one io_context, one resolver; owns the schedule of its checks.
 class Engine::Worker {
  public:
-  Worker(Engine& engine, int index)
-      : engine_(engine), index_(index), guard_(io_.get_executor()), wake_(io_),
+  Worker(Engine& engine)
+      : engine_(engine), guard_(io_.get_executor()), wake_(io_),
         resolver_(io_.get_executor(), engine.options_.resolver) {}
 
   void start() {
@@ -216,7 +216,6 @@ class Engine::Worker {
   }
 
   Engine& engine_;
-  int index_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
   asio::steady_timer wake_;
@@ -233,7 +232,7 @@ Engine::Engine(EngineOptions options, AgentMetrics& metrics, StateStore* store)
     : options_(std::move(options)), metrics_(metrics), store_(store) {
   int n = options_.workers > 0 ? options_.workers
                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+  for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(*this));
 }
 
 Engine::~Engine() { stop(milliseconds(0)); }

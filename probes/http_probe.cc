@@ -293,20 +293,8 @@ ProbePtr build_http(CheckSpec& spec, config::OptionMap& opts, config::Errors& er
     else opts.error("ip_version", "expected 4, 6 or any", errors);
   }
   if (auto v = opts.get_bool("all_addresses", errors)) o.all_addresses = *v;
-  bool explicit_target = !spec.target.empty() && spec.target != spec.site_url;
-  if (spec.target.empty()) spec.target = spec.site_url;
-  if (spec.target.empty()) {
-    opts.error("target", "an http check needs a URL (site url or target)", errors);
-    return nullptr;
-  }
-  std::string err;
-  auto url = net::parse_url(spec.target, &err);
-  if (!url) {
-    // A bad site URL is reported once by the config loader, at the site.
-    if (explicit_target || spec.site_url.empty())
-      opts.error("target", "bad URL '" + spec.target + "': " + err, errors);
-    return nullptr;
-  }
+  auto url = url_target(spec, opts, errors, "http");
+  if (!url) return nullptr;
   o.url = *url;
   if (errors.size() != before) return nullptr;
   return std::make_shared<HttpProbe>(std::move(o));

@@ -312,19 +312,8 @@ ProbePtr build_patch(CheckSpec& spec, config::OptionMap& opts, config::Errors& e
   if (auto v = opts.get_bool("verify_tls", errors)) o.verify_tls = *v;
   if (auto v = opts.get_bool("insecure", errors)) o.verify_tls = o.verify_tls && !*v;
 
-  bool explicit_target = !spec.target.empty() && spec.target != spec.site_url;
-  if (spec.target.empty()) spec.target = spec.site_url;
-  if (spec.target.empty()) {
-    opts.error("target", "a patch check needs the site's URL (site url or target)", errors);
-    return nullptr;
-  }
-  std::string err;
-  auto url = net::parse_url(spec.target, &err);
-  if (!url) {
-    if (explicit_target || spec.site_url.empty())
-      opts.error("target", "bad URL '" + spec.target + "': " + err, errors);
-    return nullptr;
-  }
+  auto url = url_target(spec, opts, errors, "patch");
+  if (!url) return nullptr;
   o.url = *url;
 
   std::vector<std::string> load_errors;

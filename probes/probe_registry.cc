@@ -24,6 +24,21 @@ const std::vector<ProbeKind>& probe_kinds() {
   return kinds;
 }
 
+std::optional<net::Url> url_target(CheckSpec& spec, config::OptionMap& options,
+                                   config::Errors& errors, const std::string& type) {
+  bool explicit_target = !spec.target.empty() && spec.target != spec.site_url;
+  if (spec.target.empty()) spec.target = spec.site_url;
+  if (spec.target.empty()) {
+    options.error("target", "a " + type + " check needs a URL (site url or target)", errors);
+    return std::nullopt;
+  }
+  std::string err;
+  auto url = net::parse_url(spec.target, &err);
+  if (!url && (explicit_target || spec.site_url.empty()))
+    options.error("target", "bad URL '" + spec.target + "': " + err, errors);
+  return url;
+}
+
 const ProbeKind* find_probe_kind(std::string_view name) {
   for (const auto& k : probe_kinds())
     if (k.name == name) return &k;

@@ -2,12 +2,14 @@
 // Adding a probe = one file pair + one line in probe_registry.cc.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/errors.h"
 #include "config/options.h"
+#include "probes/net/url.h"
 #include "probes/probe.h"
 
 namespace lookout::probes {
@@ -33,6 +35,12 @@ struct ProbeKind {
 };
 
 const std::vector<ProbeKind>& probe_kinds();
+
+/// For probes that fetch the site over HTTP(S): defaults spec.target to the site URL and parses
+/// it. A bad site URL is reported once by the config loader (at the site), so it is only
+/// reported here when the check set its own target. nullopt when there is no usable URL.
+std::optional<net::Url> url_target(CheckSpec& spec, config::OptionMap& options,
+                                   config::Errors& errors, const std::string& type);
 const ProbeKind* find_probe_kind(std::string_view name);
 
 }  // namespace lookout::probes

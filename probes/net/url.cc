@@ -1,6 +1,7 @@
 #include "probes/net/url.h"
 
 #include <algorithm>
+#include <algorithm>
 #include <cctype>
 
 #include <boost/url/parse.hpp>
@@ -42,15 +43,19 @@ std::optional<Url> from_view(boost::urls::url_view u, std::string* error) {
       return fail("unsupported host");
   }
   if (u.has_port()) {
-    if (u.port().empty()) return fail("empty port");
-    auto p = u.port_number();
-    if (p == 0) return fail("bad port");
-    out.port = p;
+    std::string_view port = u.port();
+    if (port.empty() || port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return fail("bad port");
+    unsigned long p = std::stoul(std::string(port));
+    if (p == 0 || p > 65535) return fail("bad port");
+    out.port = static_cast<uint16_t>(p);
   } else {
     out.port = out.is_https() ? 443 : 80;
   }
   std::string target(u.encoded_path());
   if (target.empty()) target = "/";
+  if (target.front() != '/') return fail("bad path");  // e.g. junk between host and path
   if (u.has_query()) target += "?" + std::string(u.encoded_query());
   out.target = target;
   return out;
@@ -72,7 +77,7 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
     if (error) *error = "URL longer than 8192 bytes";
     return std::nullopt;
   }
-  auto r = boost::urls::parse_absolute_uri(text);
+  auto r = boost::urls::parse_uri(text);  // a #fragment is allowed and dropped
   if (!r) {
     if (error) *error = "not a valid absolute URL";
     return std::nullopt;

@@ -15,6 +15,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/free_port.h"
+
 #include "tests/estate/estate.h"
 #include "tests/support/http_get.h"
 
@@ -22,13 +24,9 @@ namespace fs = std::filesystem;
 using lookout::testing::http_get;
 using namespace std::chrono_literals;
 
-namespace {
+using lookout::testing::free_port;
 
-unsigned short free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
+namespace {
 
 class DaemonTest : public ::testing::Test {
  protected:

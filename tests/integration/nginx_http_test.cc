@@ -15,6 +15,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/free_port.h"
+
 #include "agent/oneshot.h"
 #include "tests/estate/cert_factory.h"
 
@@ -25,13 +27,9 @@ using lookout::probes::FailureKind;
 using lookout::probes::Status;
 using namespace std::chrono_literals;
 
-namespace {
+using lookout::testing::free_port;
 
-unsigned short free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
+namespace {
 
 class NginxHttpTest : public ::testing::Test {
  protected:
