@@ -250,7 +250,7 @@ void Engine::start(const config::Config& config,
       cs.status = st.status;
       cs.since = st.since;
       cs.consecutive_failures = st.consecutive_failures;
-      if (!st.last_result.is_null()) cs.last_json = st.last_result.dump();
+      if (!st.last_result.is_null()) cs.last_json = st.last_result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       states_[key] = std::move(cs);
     }
   }
@@ -339,7 +339,7 @@ void Engine::on_result(const std::shared_ptr<const config::Check>& check, const 
       st.since = r.started;
     }
     st.consecutive_failures = r.status == probes::Status::ok ? 0 : st.consecutive_failures + 1;
-    st.last_json = r.to_json().dump();
+    st.last_json = r.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     st.last_json.shrink_to_fit();
   }
   metrics_.record_result(spec, r);
@@ -383,7 +383,8 @@ std::string Engine::checks_json_text() const {
   bool first = true;
   for (const auto& [key, st] : states_) {
     if (!st.check) continue;
-    std::string head = check_head(key, *st.check, st.status, st.since, st.consecutive_failures).dump();
+    std::string head = check_head(key, *st.check, st.status, st.since, st.consecutive_failures)
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     head.pop_back();  // reopen the object to splice the stored result text in
     if (!first) out += ',';
     first = false;

@@ -124,7 +124,8 @@ int main(int argc, char** argv) {
       return 3;
     }
     if (json)
-      std::cout << agent::oneshot_json(outcome.result, type, target).dump() << "\n";
+      std::cout << agent::oneshot_json(outcome.result, type, target)
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     else
       std::cout << agent::nagios_line(outcome.result, type) << "\n";
     return static_cast<int>(outcome.result.status);

@@ -48,7 +48,13 @@ class Channel : public std::enable_shared_from_this<Channel> {
       : ex_(ex), timer_(ex) {
     std::call_once(g_ares_init, [] { ares_library_init(ARES_LIB_INIT_ALL); });
     ares_options o{};
-    int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+    // NOCHECKRESP: hand SERVFAIL/REFUSED replies to the caller (the dns probe reports the
+    // rcode) instead of treating them as an unreachable server. A large receive buffer keeps
+    // bursts of DNSBL answers from being dropped by the kernel.
+    int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS |
+               ARES_OPT_SOCK_RCVBUF;
+    o.flags = ARES_FLAG_NOCHECKRESP;
+    o.socket_receive_buffer_size = 4 << 20;
     o.sock_state_cb = &Channel::on_sock_state;
     o.sock_state_cb_data = this;
     o.timeout = static_cast<int>(opts.query_timeout.count());
