@@ -242,9 +242,10 @@ const ResolverOptions& Resolver::options() const { return impl_->opts; }
 
 namespace {
 
+// A call does not own its channel: the channel belongs to the resolver, and destroying it
+// (ares_destroy) completes every pending call with ARES_EDESTRUCTION, which frees the call.
 struct GaiCall {
   std::shared_ptr<Pending<ResolveResult>> pending;
-  std::shared_ptr<Channel> channel;  // keeps the channel alive until c-ares answers
 };
 
 void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* res) {
@@ -279,7 +280,6 @@ void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* res) {
 
 struct QueryCall {
   std::shared_ptr<Pending<DnsAnswer>> pending;
-  std::shared_ptr<Channel> channel;
 };
 
 void on_query(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
@@ -343,7 +343,7 @@ asio::awaitable<ResolveResult> Resolver::resolve(std::string host, AddressFamily
         hints.ai_family = family == AddressFamily::v4 ? AF_INET
                           : family == AddressFamily::v6 ? AF_INET6 : AF_UNSPEC;
         hints.ai_flags = ARES_AI_NOSORT;
-        auto* call = new GaiCall{pending, channel};
+        auto* call = new GaiCall{pending};
         ares_getaddrinfo(channel->get(), host.c_str(), nullptr, &hints, &on_addrinfo, call);
         channel->rearm_timer();
       },
@@ -388,7 +388,7 @@ asio::awaitable<DnsAnswer> Resolver::query(std::string name, int type, Clock::ti
           pending->finish(std::move(a));
         });
         ares_query(channel->get(), name.c_str(), ns_c_in, type, &on_query,
-                   new QueryCall{pending, channel});
+                   new QueryCall{pending});
         channel->rearm_timer();
       },
       asio::use_awaitable);
