@@ -477,11 +477,21 @@ void build_config(const YAML::Node& root, Config& cfg, Errors& errors) {
 
 LoadResult load_config_text(const std::string& text, const std::string& file) {
   LoadResult result{std::nullopt, Errors(file)};
+  // The document tree is built on a short-lived thread so that glibc puts it in that thread's
+  // malloc arena: once the tree is freed the arena is empty and can be returned whole, instead
+  // of leaving the long-lived config objects scattered between freed tree nodes.
   YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    result.errors.add_at(e.mark, "", "YAML syntax error: " + e.msg);
+  std::optional<YAML::Exception> syntax_error;
+  std::thread parser([&] {
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+      syntax_error = e;
+    }
+  });
+  parser.join();
+  if (syntax_error) {
+    result.errors.add_at(syntax_error->mark, "", "YAML syntax error: " + syntax_error->msg);
     return result;
   }
   Config cfg;
