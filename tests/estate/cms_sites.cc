@@ -46,6 +46,7 @@
 #include <boost/beast/http.hpp>
 
 #include "tests/estate/estate.h"
+#include "tests/estate/http_listeners.h"
 
 namespace lookout::estate {
 namespace {
@@ -56,9 +57,7 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kMaxConnections = 2048;
-constexpr auto kIoTimeout = 30s;
 constexpr uint16_t kFirstOffset = 80;
 
 struct Reply {
@@ -419,127 +418,28 @@ std::vector<Site> all_sites() {
   return sites;
 }
 
-class CmsSites : public std::enable_shared_from_this<CmsSites> {
- public:
-  explicit CmsSites(Estate& estate) : strand_(asio::make_strand(estate.io())) {}
-
-  void start(Estate& estate) {
-    auto address = asio::ip::make_address(estate.options().address);
-    uint16_t offset = kFirstOffset;
-    for (auto& site : all_sites()) {
-      auto served = std::make_shared<Served>();
-      for (const auto& [path, reply] : site.pages) served->pages[path] = render(reply, site);
-      served->not_found =
-          render(Reply{404, "text/html; charset=UTF-8", {},
-                       simple_page("Page not found", "", "<h1>Not Found</h1>")},
-                 site);
-      auto acc = std::make_unique<tcp::acceptor>(strand_);
-      tcp::endpoint ep(address, estate.port(offset++));
-      acc->open(ep.protocol());
-      acc->set_option(asio::socket_base::reuse_address(true));
-      acc->bind(ep);
-      acc->listen(asio::socket_base::max_listen_connections);
-      std::string host = estate.options().address.find(':') != std::string::npos
-                             ? "[" + estate.options().address + "]"
-                             : estate.options().address;
-      estate.add_endpoint(site.name,
-                          "http://" + host + ":" + std::to_string(acc->local_endpoint().port()));
-      acceptors_.push_back(std::move(acc));
-      spawn(accept_loop(*acceptors_.back(), served));
-    }
-  }
-
-  void close_all() {
-    stopping_ = true;
-    beast::error_code ec;
-    for (auto& a : acceptors_) a->close(ec);
-    auto open = std::move(open_);
-    open_.clear();
-    for (auto& [id, sock] : open) {
-      sock->shutdown(tcp::socket::shutdown_both, ec);
-      sock->close(ec);
-    }
-  }
-
-  asio::strand<asio::io_context::executor_type>& strand() { return strand_; }
-
- private:
-  struct Served {
-    std::map<std::string, std::string, std::less<>> pages;  // path -> whole response
-    std::string not_found;
-  };
-
-  void spawn(asio::awaitable<void> task) {
-    asio::co_spawn(strand_, std::move(task), [](std::exception_ptr) {});
-  }
-
-  asio::awaitable<void> accept_loop(tcp::acceptor& acc, std::shared_ptr<Served> served) {
-    auto self = shared_from_this();
-    while (!stopping_) {
-      auto [ec, sock] = co_await acc.async_accept(kUseTuple);
-      if (stopping_ || !acc.is_open()) co_return;
-      if (ec) {
-        asio::steady_timer t(strand_, 50ms);  // e.g. EMFILE: do not spin
-        co_await t.async_wait(kUseTuple);
-        continue;
-      }
-      if (open_.size() >= kMaxConnections) {
-        sock.close(ec);
-        continue;
-      }
-      spawn(session(std::move(sock), served));
-    }
-  }
-
-  asio::awaitable<void> session(tcp::socket sock, std::shared_ptr<Served> served) {
-    auto self = shared_from_this();
-    beast::tcp_stream stream(std::move(sock));
-    uint64_t id = ++next_id_;
-    open_.emplace(id, &stream.socket());
-    struct Unregister {
-      CmsSites& s;
-      uint64_t id;
-      ~Unregister() { s.open_.erase(id); }
-    } unregister{*this, id};
-
-    beast::flat_buffer buffer(4096);
-    http::request_parser<http::empty_body> parser;
-    parser.header_limit(16 << 10);
-    stream.expires_after(kIoTimeout);
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
-    if (ec || stopping_) co_return;
-    std::string_view target = parser.get().target();
-    std::string_view path = target.substr(0, target.find('?'));
-    auto it = served->pages.find(path);
-    const std::string& bytes = it == served->pages.end() ? served->not_found : it->second;
-    stream.expires_after(kIoTimeout);
-    auto [wec, w] = co_await asio::async_write(stream, asio::buffer(bytes), kUseTuple);
-    beast::error_code ignored;
-    if (!wec) stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  }
-
-  asio::strand<asio::io_context::executor_type> strand_;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
-  std::unordered_map<uint64_t, tcp::socket*> open_;
-  uint64_t next_id_ = 0;
-  bool stopping_ = false;
-};
-
 }  // namespace
 
 void start_cms_sites(Estate& estate) {
-  auto sites = std::make_shared<CmsSites>(estate);
-  sites->start(estate);
-  estate.keep(sites);
-  estate.on_stop([sites] {
-    auto done = std::make_shared<std::promise<void>>();
-    auto fut = done->get_future();
-    asio::post(sites->strand(), [sites, done] {
-      sites->close_all();
-      done->set_value();
-    });
-    fut.wait_for(std::chrono::seconds(2));  // the io_context may already be gone
-  });
+  auto listeners = HttpListeners::create(estate, kMaxConnections);
+  uint16_t offset = kFirstOffset;
+  for (auto& site : all_sites()) {
+    // Every response is rendered once up front; a request only picks one.
+    auto pages = std::make_shared<std::map<std::string, std::string, std::less<>>>();
+    for (const auto& [path, reply] : site.pages) (*pages)[path] = render(reply, site);
+    auto not_found = std::make_shared<std::string>(
+        render(Reply{404, "text/html; charset=UTF-8", {},
+                     simple_page("Page not found", "", "<h1>Not Found</h1>")},
+               site));
+    std::weak_ptr<HttpListeners> weak = listeners;
+    std::string url = listeners->listen(
+        offset++, [weak, pages, not_found](beast::tcp_stream& stream,
+                                           std::string_view path) -> asio::awaitable<void> {
+          auto it = pages->find(path);
+          if (auto l = weak.lock()) co_await l->write(stream, it == pages->end() ? *not_found : it->second);
+        });
+    estate.add_endpoint(site.name, url);
+  }
 }
 
 }  // namespace lookout::estate

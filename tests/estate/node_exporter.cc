@@ -36,6 +36,7 @@
 #include <boost/beast/http.hpp>
 
 #include "tests/estate/estate.h"
+#include "tests/estate/http_listeners.h"
 
 namespace lookout::estate {
 namespace {
@@ -46,9 +47,7 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kMaxConnections = 1024;
-constexpr auto kIoTimeout = 30s;
 constexpr double kGiB = 1024.0 * 1024 * 1024;
 constexpr double kMiB = 1024.0 * 1024;
 constexpr size_t kHugeBytes = 100u << 20;
@@ -211,11 +210,6 @@ std::string render_payload(size_t n) {
   return out;
 }
 
-std::string format_host_port(const std::string& address, uint16_t port) {
-  bool v6 = address.find(':') != std::string::npos;
-  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
-}
-
 std::string response_head(size_t content_length) {
   return "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
          "Content-Length: " + std::to_string(content_length) + "\r\nConnection: close\r\n\r\n";
@@ -229,145 +223,45 @@ std::string simple_response(std::string_view status, std::string_view type, std:
 
 enum class Kind { full, filling, malformed, huge };
 
-class NodeExporters : public std::enable_shared_from_this<NodeExporters> {
- public:
-  explicit NodeExporters(Estate& estate)
-      : strand_(asio::make_strand(estate.io())), started_(std::chrono::steady_clock::now()) {}
+/// 100 MiB of valid exposition, one shared 64 KiB block at a time; stops when the client
+/// hangs up (a probe with a size limit does that early).
+asio::awaitable<void> stream_huge(HttpListeners& l, beast::tcp_stream& stream) {
+  static const std::string block = [] {
+    std::string p = render_payload(48);
+    p.resize(std::min(p.size(), size_t(64) << 10));
+    p.resize(p.rfind('\n') + 1);  // whole lines only
+    return p;
+  }();
+  size_t blocks = (kHugeBytes + block.size() - 1) / block.size();
+  if (!co_await l.write(stream, response_head(blocks * block.size()))) co_return;
+  for (size_t i = 0; i < blocks; ++i)
+    if (!co_await l.write(stream, block)) co_return;
+}
 
-  void start(Estate& estate) {
-    static const std::pair<const char*, Kind> kHosts[] = {
-        {"node_exporter_full", Kind::full},
-        {"node_exporter_filling", Kind::filling},
-        {"node_exporter_malformed", Kind::malformed},
-        {"node_exporter_huge", Kind::huge}};
-    auto address = asio::ip::make_address(estate.options().address);
-    uint16_t offset = 70;
-    for (const auto& [name, kind] : kHosts) {
-      auto acc = std::make_unique<tcp::acceptor>(strand_);
-      tcp::endpoint ep(address, estate.port(offset++));
-      acc->open(ep.protocol());
-      acc->set_option(asio::socket_base::reuse_address(true));
-      acc->bind(ep);
-      acc->listen(asio::socket_base::max_listen_connections);
-      estate.add_endpoint(name, "http://" +
-                                    format_host_port(estate.options().address,
-                                                     acc->local_endpoint().port()) +
-                                    "/metrics");
-      acceptors_.push_back(std::move(acc));
-      spawn(accept_loop(*acceptors_.back(), kind));
-    }
-  }
-
-  void close_all() {
-    stopping_ = true;
-    beast::error_code ec;
-    for (auto& a : acceptors_) a->close(ec);
-    auto open = std::move(open_);
-    open_.clear();
-    for (auto& [id, sock] : open) {
-      sock->shutdown(tcp::socket::shutdown_both, ec);
-      sock->close(ec);
-    }
-  }
-
-  asio::strand<asio::io_context::executor_type>& strand() { return strand_; }
-
- private:
-  void spawn(asio::awaitable<void> task) {
-    asio::co_spawn(strand_, std::move(task), [](std::exception_ptr) {});
-  }
-
-  asio::awaitable<void> accept_loop(tcp::acceptor& acc, Kind kind) {
-    auto self = shared_from_this();
-    while (!stopping_) {
-      auto [ec, sock] = co_await acc.async_accept(kUseTuple);
-      if (stopping_ || !acc.is_open()) co_return;
-      if (ec) {
-        asio::steady_timer t(strand_, 50ms);  // e.g. EMFILE: do not spin
-        co_await t.async_wait(kUseTuple);
-        continue;
-      }
-      if (open_.size() >= kMaxConnections) {
-        sock.close(ec);
-        continue;
-      }
-      spawn(session(std::move(sock), kind));
-    }
-  }
-
-  asio::awaitable<void> session(tcp::socket sock, Kind kind) {
-    auto self = shared_from_this();
-    beast::tcp_stream stream(std::move(sock));
-    uint64_t id = ++next_id_;
-    open_.emplace(id, &stream.socket());
-    struct Unregister {
-      NodeExporters& n;
-      uint64_t id;
-      ~Unregister() { n.open_.erase(id); }
-    } unregister{*this, id};
-
-    beast::flat_buffer buffer(4096);
-    http::request_parser<http::empty_body> parser;
-    parser.header_limit(16 << 10);
-    stream.expires_after(kIoTimeout);
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
-    if (ec || stopping_) co_return;
-    std::string_view target = parser.get().target();
-    std::string_view path = target.substr(0, target.find('?'));
-
-    if (path == "/") {
-      co_await write(stream, simple_response("200 OK", "text/html; charset=utf-8",
+asio::awaitable<void> answer(HttpListeners& l, beast::tcp_stream& stream, std::string_view path,
+                             Kind kind, std::chrono::steady_clock::time_point started) {
+  if (path == "/") {
+    co_await l.write(stream, simple_response("200 OK", "text/html; charset=utf-8",
                                              "<html><head><title>Node Exporter</title></head><body>"
                                              "<h1>Node Exporter</h1><p><a href=\"/metrics\">Metrics</a>"
                                              "</p></body></html>\n"));
-    } else if (path != "/metrics") {
-      co_await write(stream, simple_response("404 Not Found", "text/plain; charset=utf-8",
+  } else if (path != "/metrics") {
+    co_await l.write(stream, simple_response("404 Not Found", "text/plain; charset=utf-8",
                                              "404 page not found\n"));
-    } else if (kind == Kind::huge) {
-      co_await stream_huge(stream);
-    } else {
-      std::string body;
-      switch (kind) {
-        case Kind::full: body = node_exporter_full_exposition(); break;
-        case Kind::malformed: body = node_exporter_malformed_exposition(); break;
-        default:
-          body = filling_exposition(
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
-      }
-      co_await write(stream, response_head(body.size()) + body);
+  } else if (kind == Kind::huge) {
+    co_await stream_huge(l, stream);
+  } else {
+    std::string body;
+    switch (kind) {
+      case Kind::full: body = node_exporter_full_exposition(); break;
+      case Kind::malformed: body = node_exporter_malformed_exposition(); break;
+      default:
+        body = filling_exposition(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     }
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    co_await l.write(stream, response_head(body.size()) + body);
   }
-
-  asio::awaitable<bool> write(beast::tcp_stream& stream, std::string_view bytes) {
-    stream.expires_after(kIoTimeout);
-    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(bytes), kUseTuple);
-    co_return !ec && !stopping_;
-  }
-
-  /// 100 MiB of valid exposition, one shared 64 KiB block at a time; stops when the client
-  /// hangs up (a probe with a size limit does that early).
-  asio::awaitable<void> stream_huge(beast::tcp_stream& stream) {
-    static const std::string block = [] {
-      std::string p = render_payload(48);
-      p.resize(std::min(p.size(), size_t(64) << 10));
-      p.resize(p.rfind('\n') + 1);  // whole lines only
-      return p;
-    }();
-    size_t blocks = (kHugeBytes + block.size() - 1) / block.size();
-    if (!co_await write(stream, response_head(blocks * block.size()))) co_return;
-    for (size_t i = 0; i < blocks; ++i)
-      if (!co_await write(stream, block)) co_return;
-  }
-
-  asio::strand<asio::io_context::executor_type> strand_;
-  std::chrono::steady_clock::time_point started_;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
-  std::unordered_map<uint64_t, tcp::socket*> open_;
-  uint64_t next_id_ = 0;
-  bool stopping_ = false;
-};
+}
 
 }  // namespace
 
@@ -410,18 +304,24 @@ std::string node_exporter_payload(size_t min_bytes) {
 }
 
 void start_node_exporter(Estate& estate) {
-  auto hosts = std::make_shared<NodeExporters>(estate);
-  hosts->start(estate);
-  estate.keep(hosts);
-  estate.on_stop([hosts] {
-    auto done = std::make_shared<std::promise<void>>();
-    auto fut = done->get_future();
-    asio::post(hosts->strand(), [hosts, done] {
-      hosts->close_all();
-      done->set_value();
-    });
-    fut.wait_for(2s);  // the io_context may already be gone; never block stop() for long
-  });
+  static const std::pair<const char*, Kind> kHosts[] = {
+      {"node_exporter_full", Kind::full},
+      {"node_exporter_filling", Kind::filling},
+      {"node_exporter_malformed", Kind::malformed},
+      {"node_exporter_huge", Kind::huge}};
+  auto listeners = HttpListeners::create(estate, kMaxConnections);
+  auto started = std::chrono::steady_clock::now();
+  std::weak_ptr<HttpListeners> weak = listeners;
+  uint16_t offset = 70;
+  for (const auto& [name, kind] : kHosts) {
+    Kind k = kind;
+    std::string url = listeners->listen(
+        offset++, [weak, k, started](beast::tcp_stream& stream,
+                                     std::string_view path) -> asio::awaitable<void> {
+          if (auto l = weak.lock()) co_await answer(*l, stream, path, k, started);
+        });
+    estate.add_endpoint(name, url + "/metrics");
+  }
 }
 
 }  // namespace lookout::estate
