@@ -30,7 +30,6 @@ OneShotOutcome run_one_check(const OneShotRequest& request) {
   spec.check_id = request.type;
   spec.type = request.type;
   spec.target = request.target;
-  if (request.type == "http") spec.site_url = request.target;
   spec.timeout = request.timeout;
   spec.interval = std::max<std::chrono::milliseconds>(request.timeout, std::chrono::seconds(60));
 

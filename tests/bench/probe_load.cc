@@ -46,7 +46,6 @@ int main(int argc, char** argv) {
   spec.check_id = type;
   spec.type = type;
   spec.target = target;
-  if (type == "http") spec.site_url = target;
   spec.timeout = std::chrono::seconds(10);
   YAML::Node opts(YAML::NodeType::Map);
   for (const auto& kv : option_args) {
