@@ -1,7 +1,6 @@
 #include "probes/net/url.h"
 
 #include <algorithm>
-#include <algorithm>
 #include <cctype>
 
 #include <boost/url/parse.hpp>
@@ -38,6 +37,11 @@ std::optional<Url> from_view(boost::urls::url_view u, std::string* error) {
     case boost::urls::host_type::name:
       out.host = lower(std::string(u.host_name()));
       if (out.host.size() > 253) return fail("host name too long");
+      // DNS names only (IDNs come as punycode): a space or UTF-8 here is junk, not a host
+      if (!std::all_of(out.host.begin(), out.host.end(), [](unsigned char c) {
+            return std::isalnum(c) || c == '-' || c == '.' || c == '_';
+          }))
+        return fail("bad host name");
       break;
     default:
       return fail("unsupported host");
@@ -56,6 +60,13 @@ std::optional<Url> from_view(boost::urls::url_view u, std::string* error) {
   std::string target(u.encoded_path());
   if (target.empty()) target = "/";
   if (target.front() != '/') return fail("bad path");  // e.g. junk between host and path
+  // RFC 3986 5.2.4: ".." above the root goes away ("/../g" -> "/g"); Boost.URL 1.81 keeps it
+  // after resolve(), and servers answer "/../g" with 400.
+  for (;;) {
+    if (target.starts_with("/../")) target.erase(0, 3);
+    else if (target == "/..") target = "/";
+    else break;
+  }
   if (u.has_query()) target += "?" + std::string(u.encoded_query());
   out.target = target;
   return out;
@@ -89,7 +100,24 @@ std::optional<Url> resolve_location(const Url& base, std::string_view location,
                                     std::string* error) {
   const std::string base_text = base.to_string();  // the view below points into it
   auto base_url = boost::urls::parse_absolute_uri(base_text);
-  auto ref = boost::urls::parse_uri_reference(location);
+  // Servers send raw spaces and UTF-8 in Location; encode them as browsers and curl do.
+  while (!location.empty() && (location.front() == ' ' || location.front() == '\t'))
+    location.remove_prefix(1);
+  while (!location.empty() && (location.back() == ' ' || location.back() == '\t'))
+    location.remove_suffix(1);
+  std::string encoded;
+  for (unsigned char c : location) {
+    if (c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' ||
+        c == '`' || c == '{' || c == '|' || c == '}') {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      encoded += '%';
+      encoded += kHex[c >> 4];
+      encoded += kHex[c & 15];
+    } else {
+      encoded += static_cast<char>(c);
+    }
+  }
+  auto ref = boost::urls::parse_uri_reference(encoded);
   if (!base_url || !ref) {
     if (error) *error = "bad Location header";
     return std::nullopt;

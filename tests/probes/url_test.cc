@@ -59,3 +59,34 @@ TEST(UrlTest, SplitsHostAndPort) {
   EXPECT_FALSE(split_host_port("host:0", host, port, 53));
   EXPECT_FALSE(split_host_port("host:abc", host, port, 53));
 }
+
+// RFC 3986 5.4.2: ".." above the root is dropped ("../../../g" -> "/g"); Boost.URL 1.81 kept it,
+// and nginx answered the resulting "/../x" with 400.
+TEST(UrlTest, DotSegmentsAboveTheRootAreRemoved) {
+  auto base = parse_url("http://a/b/c/d;p?q");
+  ASSERT_TRUE(base);
+  EXPECT_EQ(resolve_location(*base, "../../../g")->to_string(), "http://a/g");
+  EXPECT_EQ(resolve_location(*base, "../../../../g")->to_string(), "http://a/g");
+  EXPECT_EQ(resolve_location(*base, "/../g")->to_string(), "http://a/g");
+  EXPECT_EQ(resolve_location(*base, "/./g")->to_string(), "http://a/g");
+  EXPECT_EQ(resolve_location(*base, "../..")->to_string(), "http://a/");
+  EXPECT_EQ(resolve_location(*base, "../../..")->to_string(), "http://a/");
+  EXPECT_EQ(resolve_location(*parse_url("https://x.test/rel"), "../index.html")->to_string(),
+            "https://x.test/index.html");
+  EXPECT_EQ(resolve_location(*base, "/..?x=1")->to_string(), "http://a/?x=1");
+}
+
+// Servers send raw spaces and UTF-8 in Location; browsers and curl percent-encode them.
+TEST(UrlTest, LocationWithSpacesOrUtf8IsEncodedNotRejected) {
+  auto base = parse_url("http://a/b");
+  ASSERT_TRUE(base);
+  auto spaced = resolve_location(*base, "/new page?q=a b");
+  ASSERT_TRUE(spaced);
+  EXPECT_EQ(spaced->to_string(), "http://a/new%20page?q=a%20b");
+  auto utf8 = resolve_location(*base, "/caf\xc3\xa9");
+  ASSERT_TRUE(utf8);
+  EXPECT_EQ(utf8->target, "/caf%C3%A9");
+  EXPECT_EQ(resolve_location(*base, "  /trimmed  ")->target, "/trimmed");
+  EXPECT_EQ(resolve_location(*base, "/already%20encoded")->target, "/already%20encoded");
+  EXPECT_FALSE(resolve_location(*base, "http://bad host/"));
+}
