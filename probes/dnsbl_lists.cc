@@ -29,7 +29,8 @@ std::vector<DnsblCode> generic_codes() {
   return {code(ip4(127, 0, 0, 1), Meaning::error,
                "answered 127.0.0.1, which is never a listing (RFC 5782): the list is blocking "
                "this resolver or misbehaving"),
-          code(ip4(127, 0, 0, 2), ip4(127, 0, 0, 254), Meaning::listed, "listed")};
+          code(ip4(127, 0, 0, 2), ip4(127, 0, 0, 254), Meaning::listed,
+               std::string(kDnsblGenericListed))};
 }
 
 // Simple domain lists: the same, plus the DBL-style 127.0.1.x codes many domain lists use.
@@ -37,7 +38,8 @@ std::vector<DnsblCode> generic_domain_codes() {
   auto codes = generic_codes();
   codes.push_back(code(ip4(127, 0, 1, 255), Meaning::error,
                        "an IP address was queried against a domain list (127.0.1.255)"));
-  codes.push_back(code(ip4(127, 0, 1, 2), ip4(127, 0, 1, 254), Meaning::listed, "listed"));
+  codes.push_back(code(ip4(127, 0, 1, 2), ip4(127, 0, 1, 254), Meaning::listed,
+                       std::string(kDnsblGenericListed)));
   return codes;
 }
 
@@ -379,7 +381,8 @@ bool read_codes(const YAML::Node& node, const std::string& path, std::vector<Dns
       ok = false;
       continue;
     }
-    if (row.reason.empty()) row.reason = row.meaning == Meaning::listed ? "listed" : key;
+    if (row.reason.empty())
+      row.reason = row.meaning == Meaning::listed ? std::string(kDnsblGenericListed) : key;
     out.push_back(std::move(row));
   }
   return ok;

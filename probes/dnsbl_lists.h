@@ -20,6 +20,9 @@
 namespace lookout::probes {
 
 enum class DnsblMeaning { listed, not_listed, error };
+/// The reason of a listing code that has no meaning of its own (the generic table, a config
+/// code without a reason); the probe replaces it with the list's TXT text when there is one.
+inline constexpr std::string_view kDnsblGenericListed = "listed";
 std::string_view to_string(DnsblMeaning m);  // "listed", "not_listed", "error"
 
 /// One row of a list's code table: the answer codes first..last (IPv4, host order) mean this.

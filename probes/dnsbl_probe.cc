@@ -131,6 +131,8 @@ asio::awaitable<void> sweep_worker(std::shared_ptr<Sweep> s, net::Resolver& reso
         if (auto* item = cache.get(key)) item->txt = txt;
       }
       e.txt = *txt;
+      // A list without a code table (any rbldnsd zone) says why only in its TXT record.
+      if (e.reason == kDnsblGenericListed && !e.txt.empty()) e.reason = e.txt;
     }
     s->entries[i] = std::move(e);
   }
@@ -172,8 +174,8 @@ class DnsblProbe final : public Probe {
     for (const auto& ip : c_.extra_ips)
       if (std::find(addresses.begin(), addresses.end(), ip) == addresses.end())
         addresses.push_back(ip);
-    std::vector<std::string> domains =
-        c_.domains ? *c_.domains : default_dnsbl_domains(c_.target);
+    std::vector<std::string> domains;
+    if (!c_.domain_lists.empty()) domains = c_.domains ? *c_.domains : default_dnsbl_domains(c_.target);
 
     auto sweep = std::make_shared<Sweep>(ctx.executor);
     sweep->check = check_;
@@ -268,10 +270,15 @@ ProbePtr build_dnsbl(CheckSpec& spec, config::OptionMap& opts, config::Errors& e
       c.domains->push_back(net::canonical_dns_name(d));
     }
   }
+  // Naming any list replaces the whole built-in set: `--list bl.example` alone must not also
+  // ask dbl.spamhaus.org (through a resolver that only serves bl.example it would be refused).
   auto ip_lists = read_dnsbl_lists(opts, "lists", false, errors);
-  c.ip_lists = ip_lists ? *ip_lists : default_ip_lists();
   auto domain_lists = read_dnsbl_lists(opts, "domain_lists", true, errors);
-  c.domain_lists = domain_lists ? *domain_lists : default_domain_lists();
+  const bool named = ip_lists || domain_lists;
+  if (ip_lists) c.ip_lists = *ip_lists;
+  else if (!named) c.ip_lists = default_ip_lists();
+  if (domain_lists) c.domain_lists = *domain_lists;
+  else if (!named) c.domain_lists = default_domain_lists();
   c.servers = read_dns_servers(opts, "servers", errors);
   if (auto d = opts.get_duration("list_timeout", errors)) {
     if (d->count() <= 0)
@@ -461,9 +468,11 @@ Result dnsbl_verdict(const std::vector<DnsblEntry>& entries, const DnsblCheck& c
     return s;
   };
   size_t lists = check.ip_lists.size() + check.domain_lists.size();
-  std::string scope = plural(addresses.size(), "address", "addresses") + " and " +
-                      plural(domains.size(), "domain", "domains") + " on " +
-                      plural(lists, "list", "lists");
+  std::string scope;
+  if (!check.ip_lists.empty()) scope = plural(addresses.size(), "address", "addresses");
+  if (!check.domain_lists.empty())
+    scope += (scope.empty() ? "" : " and ") + plural(domains.size(), "domain", "domains");
+  scope += " on " + plural(lists, "list", "lists");
   if (!listed.empty()) {
     r.status = listed_status;
     r.failure = listed_status == Status::ok ? FailureKind::none : FailureKind::assertion;

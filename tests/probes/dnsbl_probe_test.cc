@@ -376,6 +376,43 @@ TEST(DnsblProbe, AnswersAreReusedForTheirTtl) {
   EXPECT_EQ(run_dnsbl("192.0.2.4", silent).result.facts["cache_hits"], 0);
 }
 
+TEST(DnsblProbe, NamedListsReplaceEveryDefault) {
+  // `--list bl.test` alone must not also ask the default domain list (through a resolver that
+  // only serves bl.test it would be refused, and the check would read UNKNOWN).
+  auto ip_only = run_dnsbl("www.spammy.test", "{lists: [bl.estate.test]}");
+  ASSERT_TRUE(ip_only.built) << ip_only.errors;
+  EXPECT_EQ(ip_only.result.status, Status::ok) << ip_only.result.summary;
+  EXPECT_EQ(ip_only.result.facts["entries"].size(), 1u) << ip_only.result.facts.dump();
+  EXPECT_FALSE(entry(ip_only.result, "spammy.test", "dbl.spamhaus.org"));
+  EXPECT_EQ(ip_only.result.facts["domains"], json::array());
+  EXPECT_NE(ip_only.result.summary.find("on 1 list "), std::string::npos) << ip_only.result.summary;
+  EXPECT_EQ(sample(ip_only.result, "lookout_dnsbl_listed", "dbl.spamhaus.org"), -1);
+
+  auto domain_only = run_dnsbl("127.0.0.2", "{domain_lists: [dbl.estate.test], domains: [spammy.test]}");
+  ASSERT_TRUE(domain_only.built) << domain_only.errors;
+  EXPECT_EQ(domain_only.result.facts["entries"].size(), 1u) << domain_only.result.facts.dump();
+  EXPECT_FALSE(entry(domain_only.result, "127.0.0.2", "zen.spamhaus.org"));
+  EXPECT_EQ(domain_only.result.status, Status::critical) << domain_only.result.summary;
+}
+
+TEST(DnsblProbe, GenericListsGiveTheirTxtAsTheReason) {
+  // A list without a code table says why only in its TXT record.
+  auto run = run_dnsbl("192.0.2.4", "{lists: [bl7.estate.test, zen.spamhaus.org]}");
+  const json* e = entry(run.result, "192.0.2.4", "bl7.estate.test");
+  ASSERT_TRUE(e) << run.result.facts.dump();
+  EXPECT_EQ((*e)["reason"], "Listed by bl7.estate.test, see https://bl7.estate.test/query/ip/192.0.2.4");
+  EXPECT_EQ((*e)["txt"], (*e)["reason"]);
+  EXPECT_NE(run.result.summary.find("(Listed by bl7.estate.test"), std::string::npos)
+      << run.result.summary;
+  // A known list keeps the meaning of its code.
+  const json* z = entry(run.result, "192.0.2.4", "zen.spamhaus.org");
+  ASSERT_TRUE(z);
+  EXPECT_EQ((*z)["reason"], "Spamhaus XBL: exploited or infected host");
+  // Without TXT fetching the generic reason stays.
+  auto no_txt = run_dnsbl("192.0.2.4", "{lists: [bl8.estate.test], fetch_txt: false}");
+  EXPECT_EQ((*entry(no_txt.result, "192.0.2.4", "bl8.estate.test"))["reason"], "listed");
+}
+
 TEST(DnsblProbe, OptionErrors) {
   EXPECT_FALSE(run_dnsbl("127.0.0.2", "{extra_ips: [not-an-ip]}").built);
   EXPECT_FALSE(run_dnsbl("127.0.0.2", "{domains: [192.0.2.1]}").built);
