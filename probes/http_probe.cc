@@ -150,6 +150,10 @@ class HttpProbe : public Probe {
       r.status = Status::critical;
       r.failure = resp.failure;
       r.summary = resp.error;
+      // Say which address failed (a site has several); connect errors already name it.
+      if (!resp.peer_text.empty() && resp.error.find(resp.peer_text) == std::string::npos)
+        r.summary += (resp.failure == FailureKind::tls ? " (" + resp.peer_text + ")"
+                                                       : " from " + resp.peer_text);
       if (resp.status) r.facts["status_code"] = resp.status;
       co_return r;
     }
@@ -282,7 +286,10 @@ ProbePtr build_http(CheckSpec& spec, config::OptionMap& opts, config::Errors& er
   if (auto b = opts.get_string("body", errors)) o.body = *b;
   if (auto n = opts.get_int("max_redirects", errors, 0, 30)) o.max_redirects = static_cast<int>(*n);
   if (auto n = opts.get_int("body_limit", errors, 0, 64 << 20)) o.body_limit = static_cast<size_t>(*n);
-  if (auto f = opts.get_string("ca_file", errors)) o.ca_file = *f;
+  if (auto f = opts.get_string("ca_file", errors)) {
+    o.ca_file = *f;
+    if (auto why = net::ca_file_problem(*f); !why.empty()) opts.error("ca_file", why, errors);
+  }
   if (auto v = opts.get_bool("verify_tls", errors)) o.verify_tls = *v;
   if (auto v = opts.get_bool("insecure", errors)) o.verify_tls = o.verify_tls && !*v;
   if (auto s = opts.get_string("sni", errors)) o.sni = *s;

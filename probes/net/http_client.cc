@@ -1,9 +1,13 @@
 #include "probes/net/http_client.h"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <optional>
 #include <set>
 
 #include <boost/asio/as_tuple.hpp>
@@ -27,6 +31,7 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr int kMaxInterimResponses = 8;
 
 double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -63,13 +68,22 @@ asio::awaitable<void> exchange(Stream& stream, const HttpRequest& req, HttpRespo
   }
 
   beast::flat_buffer buffer;
-  http::response_parser<http::buffer_body> parser;
-  parser.header_limit(static_cast<uint32_t>(std::min<size_t>(req.header_limit, UINT32_MAX)));
-  parser.body_limit(boost::none);  // we stop reading ourselves at req.body_limit
-  if (req.method == "HEAD") parser.skip(true);
-
-  auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
-  (void)hn;
+  // Interim 1xx responses (100 Continue, 103 Early Hints from CDNs) come before the real one:
+  // each needs a fresh parser; a bounded number of them is skipped.
+  std::optional<http::response_parser<http::buffer_body>> parser_slot;
+  error_code hec;
+  for (int interim = 0;; ++interim) {
+    auto& p = parser_slot.emplace();
+    p.header_limit(static_cast<uint32_t>(std::min<size_t>(req.header_limit, UINT32_MAX)));
+    p.body_limit(boost::none);  // we stop reading ourselves at req.body_limit
+    if (req.method == "HEAD") p.skip(true);
+    auto [ec, hn] = co_await http::async_read_header(stream, buffer, p, kTuple);
+    (void)hn;
+    hec = ec;
+    const unsigned code = ec ? 0 : p.get().result_int();
+    if (ec || code < 100 || code > 199 || code == 101 || interim >= kMaxInterimResponses) break;
+  }
+  auto& parser = *parser_slot;
   resp.processing = since(t);
   if (hec) {
     if (is_timeout_error(hec)) {
@@ -105,6 +119,14 @@ asio::awaitable<void> exchange(Stream& stream, const HttpRequest& req, HttpRespo
     auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
     (void)bn;
     if (bec == http::error::need_buffer) bec = {};
+    // A body delimited by the close may end without TLS close_notify (many servers skip it;
+    // curl and browsers accept that): it is the end of the body, not an error.
+    if (bec == asio::ssl::error::stream_truncated && !parser.chunked() &&
+        !parser.content_length()) {
+      error_code eof_ec;
+      parser.put_eof(eof_ec);
+      bec = eof_ec;
+    }
     size_t got = sizeof chunk - parser.get().body().size;
     if (got) {
       std::string_view piece(chunk, got);
@@ -139,6 +161,17 @@ asio::awaitable<void> exchange(Stream& stream, const HttpRequest& req, HttpRespo
 }
 
 }  // namespace
+
+std::string ca_file_problem(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return "CA file '" + path + "' does not exist";
+  if (std::filesystem::is_directory(path, ec)) return "CA file '" + path + "' is a directory";
+  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), &X509_STORE_free);
+  bool loaded = store && X509_STORE_load_file(store.get(), path.c_str()) == 1;
+  ERR_clear_error();
+  if (!loaded) return "CA file '" + path + "' is unreadable or holds no PEM certificate";
+  return {};
+}
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers)

@@ -61,6 +61,11 @@ struct HttpResponse {
   double total() const { return resolve + connect + tls + processing + transfer; }
 };
 
+/// Why `path` can't serve as a CA bundle ("" when it can): missing, unreadable, or without a
+/// PEM certificate. Probes check their `ca_file` option with it, so a typo is a config error
+/// rather than "certificate verify failed" against a healthy site.
+std::string ca_file_problem(const std::string& path);
+
 /// Runs one request. `ctx` supplies the resolver, TLS contexts and deadline.
 boost::asio::awaitable<HttpResponse> http_fetch(ProbeContext& ctx, HttpRequest request);
 

@@ -86,6 +86,23 @@ const std::string& garbage() {
   return g;
 }
 
+/// A 103 Early Hints interim response (as CDNs send), then the healthy page.
+const std::string& early_hints_response() {
+  static const std::string r =
+      "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: " +
+      std::to_string(healthy_page().size()) + "\r\nConnection: close\r\n\r\n" + healthy_page();
+  return r;
+}
+
+/// The healthy page with neither Content-Length nor chunking: the body ends at the close
+/// (HTTP/1.0 style). Over TLS the close comes without close_notify, as many servers do it.
+const std::string& eof_body_response() {
+  static const std::string r =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n" + healthy_page();
+  return r;
+}
+
 /// One 64 KiB chunk of an endless chunked body.
 const std::string& endless_chunk() {
   static const std::string c = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";
@@ -296,7 +313,7 @@ class HttpSites : public std::enable_shared_from_this<HttpSites> {
         co_await endless(stream, action.with_length);
         break;
       case Action::raw:
-        if (co_await write_raw(stream, action.bytes)) co_await finish(stream);
+        if (co_await write_raw(stream, action.bytes) && !action.abrupt) co_await finish(stream);
         break;
       case Action::close:
         break;  // no response at all: the client sees the connection closed
@@ -311,6 +328,7 @@ class HttpSites : public std::enable_shared_from_this<HttpSites> {
     std::chrono::milliseconds delay{0};
     bool with_length = false;
     std::string_view bytes;  // for raw: points at a static buffer
+    bool abrupt = false;     // for raw: close without TLS close_notify
   };
 
   static Action route(const http::request<http::string_body>& req, std::string_view scheme) {
@@ -379,6 +397,17 @@ class HttpSites : public std::enable_shared_from_this<HttpSites> {
       reply(200, std::move(text), "text/plain; charset=utf-8");
     } else if (path == "/close") {
       a.kind = Action::close;
+    } else if (path == "/early-hints") {
+      a.kind = Action::raw;
+      a.bytes = early_hints_response();
+    } else if (path == "/eof-body") {
+      a.kind = Action::raw;
+      a.bytes = eof_body_response();
+      a.abrupt = true;
+    } else if (path == "/redirect-to") {
+      // Location exactly as given (decoded), raw spaces and dot segments included
+      reply(302, "redirecting\n", "text/plain");
+      a.response.set(http::field::location, query_param(target, "location"));
     } else {
       reply(404, page("Not found", "no such page on the estate"));
     }

@@ -248,5 +248,62 @@ TEST_F(HttpProbeTest, HttpsByHostNameMatchesTheCertificate) {
   EXPECT_EQ(wrong_sni.result.failure, FailureKind::tls) << wrong_sni.result.summary;
 }
 
+// Real servers: a CDN's 103 Early Hints before the answer, a body that ends at the close (over
+// TLS without close_notify, as many servers do), Locations with "../" and raw spaces.
+TEST_F(HttpProbeTest, InterimResponsesAreSkipped) {
+  std::string ca = estate_->endpoint("ca_file");
+  for (const std::string& u : {url("/early-hints"), https("/early-hints")}) {
+    CheckRun r = check(u, {{"ca_file", {ca}}, {"keyword", {"Welcome to the estate"}}});
+    EXPECT_EQ(r.result.status, Status::ok) << u << ": " << r.result.summary;
+    EXPECT_EQ(r.result.facts["status_code"], 200) << u;
+  }
+}
+
+TEST_F(HttpProbeTest, BodyEndingAtTheCloseIsComplete) {
+  std::string ca = estate_->endpoint("ca_file");
+  for (const std::string& u : {url("/eof-body"), https("/eof-body")}) {
+    CheckRun r = check(u, {{"ca_file", {ca}}, {"keyword", {"Welcome to the estate"}}});
+    EXPECT_EQ(r.result.status, Status::ok) << u << ": " << r.result.summary;
+    EXPECT_EQ(r.result.facts["keyword_found"], true) << u;
+  }
+}
+
+TEST_F(HttpProbeTest, LocationsAreResolvedLikeABrowser) {
+  CheckRun dots = check(url("/redirect-to?location=../ok"), {{"keyword", {"Welcome"}}});
+  EXPECT_EQ(dots.result.status, Status::ok) << dots.result.summary;
+  EXPECT_EQ(dots.result.facts["url"], url("/ok"));
+  CheckRun spaced = check(url("/redirect-to?location=%2Fok%3Fq%3Da%20b"), {{"keyword", {"Welcome"}}});
+  EXPECT_EQ(spaced.result.status, Status::ok) << spaced.result.summary;
+  EXPECT_EQ(spaced.result.facts["url"], url("/ok?q=a%20b"));
+}
+
+// "no response within 1 s" alone does not say which of a site's addresses hung.
+TEST_F(HttpProbeTest, TimeoutSummariesNameTheAddress) {
+  std::string host_port = url("").substr(std::string("http://").size());
+  CheckRun hang = check(url("/hang"), {}, 700ms);
+  EXPECT_EQ(hang.result.failure, FailureKind::timeout);
+  EXPECT_THAT(hang.result.summary, HasSubstr(host_port));
+  CheckRun drip = check(url("/drip"), {}, 1200ms);
+  EXPECT_THAT(drip.result.summary, HasSubstr(host_port));
+  CheckRun garbage = check(url("/garbage"));
+  EXPECT_THAT(garbage.result.summary, HasSubstr(host_port));
+}
+
+// A CA file that is missing or holds no certificate is the check's configuration, not the site:
+// it must not read "certificate verify failed" against a healthy site.
+TEST_F(HttpProbeTest, UnreadableCaFileIsAConfigError) {
+  for (const std::string& file : {std::string("/nonexistent/ca.pem"), std::string("/etc/hostname")}) {
+    OneShotRequest req;
+    req.type = "http";
+    req.target = https("/ok");
+    req.options = {{"ca_file", {file}}};
+    req.timeout = 2s;
+    auto outcome = agent::run_one_check(req);
+    EXPECT_FALSE(outcome.valid) << file;
+    EXPECT_THAT(outcome.errors.to_string(), HasSubstr("ca_file")) << file;
+    EXPECT_THAT(outcome.errors.to_string(), HasSubstr(file));
+  }
+}
+
 }  // namespace
 }  // namespace lookout::probes
