@@ -152,7 +152,7 @@ class TlsProbe : public Probe {
 
   asio::awaitable<Result> run(ProbeContext& ctx) override {
     Result r;
-    std::string name = o_.sni.empty() ? o_.host : o_.sni;
+    const std::string name = server_name();
     Handshake hs = co_await handshake(ctx, /*legacy=*/false, std::nullopt);
     r.set_phase("resolve", hs.resolve);
     r.set_phase("connect", hs.connect);
@@ -192,7 +192,8 @@ class TlsProbe : public Probe {
     obs.ocsp_revoked = hs.ocsp_status == "revoked";
     if (legacy_only) {
       obs.legacy_accepted = true;
-      obs.legacy_version = hs.version + " only";
+      obs.legacy_only = true;
+      obs.legacy_version = hs.version;
     } else if (o_.legacy_protocols && ctx.remaining().count() > 0) {
       Handshake old = co_await handshake(ctx, /*legacy=*/true, hs.peer);
       r.facts["legacy_check"] = old.failure ? "refused" : "accepted";
@@ -262,6 +263,13 @@ class TlsProbe : public Probe {
   }
 
  private:
+  // The name to send as SNI and to verify: without a trailing root dot (RFC 6066 3).
+  std::string server_name() const {
+    std::string name = o_.sni.empty() ? o_.host : o_.sni;
+    if (name.size() > 1 && name.back() == '.') name.pop_back();
+    return name;
+  }
+
   // Resolve (unless `address` is given), connect, STARTTLS if asked, handshake, read facts.
   // `legacy`: only TLS 1.0/1.1 at security level 0, to see whether the server still takes them.
   asio::awaitable<Handshake> handshake(ProbeContext& ctx, bool legacy,
@@ -295,7 +303,7 @@ class TlsProbe : public Probe {
     auto ssl_ctx = ctx.tls.client(o_.ca_file, false);
     beast::ssl_stream<beast::tcp_stream> tls(std::move(tcp), *ssl_ctx);
     SSL* ssl = tls.native_handle();
-    std::string name = o_.sni.empty() ? o_.host : o_.sni;
+    const std::string name = server_name();
     if (!net::parse_ip(name)) SSL_set_tlsext_host_name(ssl, name.c_str());  // RFC 6066: no IPs
     // Level 0 so weak keys and SHA-1 still complete the handshake; they are findings of
     // their own, judged from the certificate facts.

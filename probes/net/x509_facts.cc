@@ -253,10 +253,12 @@ bool cert_matches_host(X509* cert, const std::string& host) {
   if (host.empty()) return true;
   std::string h = host;
   if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.size() > 1 && h.back() == '.') h.pop_back();  // "example.com." is example.com
   unsigned char buf[16];
   bool is_ip = inet_pton(AF_INET, h.c_str(), buf) == 1 || inet_pton(AF_INET6, h.c_str(), buf) == 1;
   int rc = is_ip ? X509_check_ip_asc(cert, h.c_str(), 0)
-                 : X509_check_host(cert, h.data(), h.size(), 0, nullptr);
+                 : X509_check_host(cert, h.data(), h.size(),
+                                   X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, nullptr);
   ERR_clear_error();
   return rc == 1;
 }
@@ -417,13 +419,23 @@ TlsVerdict classify_tls(const TlsObservation& obs, const ExpiryPolicy& policy,
       case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
         // The leaf's issuer is missing: almost always a server that does not send its
         // intermediate. A CA whose issuer is missing means an unknown root.
-        bool leaf_issuer_missing = e.depth == 0 && leaf && !leaf->is_ca && obs.served.size() == 1;
-        if (leaf_issuer_missing)
-          add(TlsFinding::chain_incomplete, "incomplete chain: the server does not send the "
-                                            "intermediate certificate that issued " +
-                                                cert_label(*leaf) + " (issuer " +
-                                                leaf->issuer + ")");
-        else
+        // Also when it sends other certificates but not that issuer (a stale intermediate
+        // left behind after the CA switched).
+        bool issuer_sent = leaf && std::any_of(obs.served.begin() + 1, obs.served.end(),
+                                               [&](const CertFacts& c) {
+                                                 return !leaf->issuer.empty() &&
+                                                        c.subject == leaf->issuer;
+                                               });
+        bool leaf_issuer_missing = e.depth == 0 && leaf && !leaf->is_ca && !issuer_sent;
+        if (leaf_issuer_missing) {
+          std::string sent;
+          for (size_t i = 1; i < obs.served.size() && i <= 3; ++i)
+            sent += (sent.empty() ? "" : ", ") + cert_label(obs.served[i]);
+          add(TlsFinding::chain_incomplete,
+              "incomplete chain: the server does not send the intermediate certificate that "
+              "issued " + cert_label(*leaf) + " (issuer " + leaf->issuer + ")" +
+                  (sent.empty() ? "" : "; it sends " + sent + " instead"));
+        } else
           add(TlsFinding::untrusted, "certificate chain is not trusted: " + err);
         break;
       }
@@ -461,17 +473,23 @@ TlsVerdict classify_tls(const TlsObservation& obs, const ExpiryPolicy& policy,
           names += (shown++ ? ", " : "") + n;
         }
       if (leaf->san_count > shown) names += ", ... (" + std::to_string(leaf->san_count) + " in all)";
-      if (names.empty() && !leaf->common_name.empty()) names = "CN " + leaf->common_name;
     }
-    add(TlsFinding::hostname_mismatch, "certificate does not cover " + obs.host +
-                                           (names.empty() ? "" : " (it names " + names + ")"));
+    if (leaf && leaf->san_count == 0 && !leaf->common_name.empty())
+      add(TlsFinding::hostname_mismatch,
+          "certificate " + cert_label(*leaf) + " does not cover " + obs.host +
+              ": it has no subjectAltName, and clients ignore the CN since 2017");
+    else
+      add(TlsFinding::hostname_mismatch, "certificate does not cover " + obs.host +
+                                             (names.empty() ? "" : " (it names " + names + ")"));
   }
   if (obs.ocsp_revoked)
     add(TlsFinding::untrusted, "certificate " + (leaf ? cert_label(*leaf) + " " : "") +
                                    "is revoked (stapled OCSP response)");
-  if (obs.legacy_accepted)
-    add(TlsFinding::legacy_protocol,
-        "server still accepts " + (obs.legacy_version.empty() ? "TLS < 1.2" : obs.legacy_version));
+  const std::string legacy = obs.legacy_version.empty() ? "TLS < 1.2" : obs.legacy_version;
+  if (obs.legacy_only)
+    add(TlsFinding::legacy_protocol, "server speaks only " + legacy + ", no TLS 1.2 or 1.3");
+  else if (obs.legacy_accepted)
+    add(TlsFinding::legacy_protocol, "server still accepts " + legacy);
 
   for (size_t i = 0; i < kCount; ++i)
     if (found[i]) v.findings.push_back(static_cast<TlsFinding>(i));
@@ -496,12 +514,24 @@ TlsVerdict classify_tls(const TlsObservation& obs, const ExpiryPolicy& policy,
     break;
   }
   if (v.summary.empty() && leaf) {
-    if (v.days_left)
-      v.summary = "certificate " + cert_label(*leaf) + " valid for " + days_text(*v.days_left) +
-                  " more days" +
-                  (leaf->not_after ? " (until " + iso8601_utc(*leaf->not_after) + ")" : "");
+    if (v.leaf_days_left)
+      v.summary = "certificate " + cert_label(*leaf) + " valid for " +
+                  days_text(*v.leaf_days_left) + " more days (until " +
+                  iso8601_utc(*leaf->not_after) + ")";
     else
       v.summary = "certificate " + cert_label(*leaf) + " has no readable expiry date";
+    // days_left is the chain's earliest: say which intermediate that is when it is not the leaf.
+    if (v.intermediate_days_left &&
+        (!v.leaf_days_left || *v.intermediate_days_left < *v.leaf_days_left)) {
+      for (size_t i = 1; i < obs.served.size(); ++i) {
+        auto left = obs.served[i].days_left(now);
+        if (left && *left == *v.intermediate_days_left) {
+          v.summary += ", intermediate " + cert_label(obs.served[i]) + " expires in " +
+                       days_text(*left) + " days (" + iso8601_utc(*obs.served[i].not_after) + ")";
+          break;
+        }
+      }
+    }
   }
   return v;
 }

@@ -67,6 +67,8 @@ bool is_weak_signature(const CertFacts& facts);
 /// RSA or DSA below 2048 bits, EC below 224 bits.
 bool is_weak_key(const CertFacts& facts);
 /// X509_check_host / X509_check_ip_asc: does the certificate cover `host` (name or IP)?
+/// Names are matched against the DNS SANs only (as browsers and Go do since 2017: a CN is
+/// never consulted); a trailing root dot is ignored.
 bool cert_matches_host(X509* cert, const std::string& host);
 
 /// The status a stapled OCSP response gives `leaf` (issued by `issuer`, may be null):
@@ -126,6 +128,7 @@ struct TlsObservation {
   std::optional<bool> host_matches;  // result of cert_matches_host on the leaf
   bool ocsp_revoked = false;         // a stapled OCSP response says "revoked"
   bool legacy_accepted = false;      // a TLS < 1.2 handshake succeeded
+  bool legacy_only = false;          // ... and TLS 1.2+ was refused
   std::string legacy_version;        // "TLS 1.0" when it did
 };
 

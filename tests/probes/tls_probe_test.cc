@@ -223,6 +223,9 @@ TEST(TlsProbe, WrongHost) {
   const auto& ok = probe("tls_wrong_host", "sni: wrong.example").result;
   EXPECT_EQ(ok.status, Status::ok) << ok.summary;
   EXPECT_EQ(ok.facts["sni"], "wrong.example");
+  // A fully qualified name with its root dot is the same name.
+  const auto& fqdn = probe("tls_wrong_host", "sni: wrong.example.").result;
+  EXPECT_EQ(fqdn.status, Status::ok) << fqdn.summary;
 }
 
 TEST(TlsProbe, SelfSigned) {
@@ -286,7 +289,7 @@ TEST(TlsProbe, ServerSpeakingOnlyTls10) {
   EXPECT_EQ(findings(r), json::array({"legacy_protocol"})) << r.summary;
   EXPECT_EQ(r.facts["protocol"], "TLS 1.0");
   EXPECT_NEAR(days_left(r), 80, 0.1);
-  EXPECT_EQ(r.summary, "server still accepts TLS 1.0 only");
+  EXPECT_EQ(r.summary, "server speaks only TLS 1.0, no TLS 1.2 or 1.3");
 }
 
 TEST(TlsProbe, OcspStapling) {

@@ -411,6 +411,86 @@ TEST_F(X509FactsTest, LegacyProtocolIsCritical) {
   EXPECT_EQ(v.summary, "server still accepts TLS 1.0");
 }
 
+TEST_F(X509FactsTest, HostMatchingUsesTheSansOnly) {
+  CertSpec s = leaf("shop.example.net");
+  s.dns_names = {"shop.example.net", "*.cdn.example.net"};
+  Certificate c = make_certificate(s, root_);
+  EXPECT_TRUE(cert_matches_host(c.cert.get(), "shop.example.net"));
+  EXPECT_TRUE(cert_matches_host(c.cert.get(), "SHOP.example.NET"));
+  // A fully qualified name with its root dot is the same name.
+  EXPECT_TRUE(cert_matches_host(c.cert.get(), "shop.example.net."));
+  EXPECT_TRUE(cert_matches_host(c.cert.get(), "a.cdn.example.net"));
+  EXPECT_FALSE(cert_matches_host(c.cert.get(), "a.b.cdn.example.net"));
+  EXPECT_FALSE(cert_matches_host(c.cert.get(), "cdn.example.net"));
+
+  // No subjectAltName at all: browsers and Go (so blackbox_exporter) ignore the CN since 2017.
+  CertSpec cn_only = leaf("legacy.example.net");
+  cn_only.dns_names.clear();
+  cn_only.ip_addresses.clear();
+  Certificate legacy = make_certificate(cn_only, root_);
+  EXPECT_FALSE(cert_matches_host(legacy.cert.get(), "legacy.example.net"));
+  TlsObservation obs;
+  obs.served = {extract_cert_facts(legacy.cert.get())};
+  obs.host = "legacy.example.net";
+  obs.host_matches = false;
+  TlsVerdict v = classify_tls(obs, {}, now_);
+  EXPECT_EQ(v.findings, std::vector<TlsFinding>{TlsFinding::hostname_mismatch});
+  EXPECT_NE(v.summary.find("no subjectAltName"), std::string::npos) << v.summary;
+  EXPECT_NE(v.summary.find("legacy.example.net"), std::string::npos) << v.summary;
+}
+
+TEST_F(X509FactsTest, WrongIntermediateIsAnIncompleteChain) {
+  // The server sends an intermediate, but not the one that issued the leaf (a stale file
+  // after the CA switched intermediates).
+  TlsObservation obs;
+  obs.served = {dated(now_, 90, 60), dated(now_, 1825, 900)};
+  obs.served[0].issuer = "CN=E5,O=Let's Encrypt";
+  obs.served[1].subject = "CN=R3,O=Let's Encrypt";
+  obs.served[1].common_name = "R3";
+  obs.served[1].is_ca = true;
+  obs.verify_errors = {{X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 0}};
+  TlsVerdict v = classify_tls(obs, {}, now_);
+  EXPECT_EQ(v.findings, std::vector<TlsFinding>{TlsFinding::chain_incomplete});
+  EXPECT_NE(v.summary.find("CN=E5"), std::string::npos) << v.summary;
+  EXPECT_NE(v.summary.find("'R3'"), std::string::npos) << v.summary;
+  // The right intermediate was sent and its own issuer is unknown: an untrusted root.
+  obs.served[1].subject = "CN=E5,O=Let's Encrypt";
+  obs.verify_errors = {{X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 1}};
+  EXPECT_EQ(classify_tls(obs, {}, now_).findings, std::vector<TlsFinding>{TlsFinding::untrusted});
+}
+
+TEST_F(X509FactsTest, OkSummaryNamesAnEarlierIntermediate) {
+  TlsObservation obs;
+  obs.served = {dated(now_, 90, 60), dated(now_, 1825, 40)};
+  obs.served[0].common_name = "shop.example.net";
+  obs.served[1].common_name = "Old Intermediate";
+  obs.served[1].is_ca = true;
+  TlsVerdict v = classify_tls(obs, {}, now_);
+  EXPECT_EQ(v.status, Status::ok);
+  EXPECT_NEAR(*v.days_left, 40, 0.01);
+  // The leaf's own days and date, then the intermediate that runs out first.
+  EXPECT_NE(v.summary.find("certificate 'shop.example.net' valid for 60.0 more days"),
+            std::string::npos)
+      << v.summary;
+  EXPECT_NE(v.summary.find("intermediate 'Old Intermediate' expires in 40.0 days"),
+            std::string::npos)
+      << v.summary;
+  obs.served[1] = dated(now_, 1825, 900);
+  EXPECT_EQ(classify_tls(obs, {}, now_).summary.find("intermediate"), std::string::npos);
+}
+
+TEST_F(X509FactsTest, LegacyOnlyServerSaysSo) {
+  TlsObservation obs;
+  obs.served = {dated(now_, 90, 60)};
+  obs.legacy_accepted = true;
+  obs.legacy_only = true;
+  obs.legacy_version = "TLS 1.0";
+  TlsVerdict v = classify_tls(obs, {}, now_);
+  EXPECT_EQ(v.status, Status::critical);
+  EXPECT_EQ(v.findings, std::vector<TlsFinding>{TlsFinding::legacy_protocol});
+  EXPECT_EQ(v.summary, "server speaks only TLS 1.0, no TLS 1.2 or 1.3");
+}
+
 TEST(X509FactsNames, FindingNames) {
   EXPECT_EQ(to_string(TlsFinding::expired), "expired");
   EXPECT_EQ(to_string(TlsFinding::chain_incomplete), "chain_incomplete");
