@@ -355,17 +355,27 @@ ProbePtr build_disk(CheckSpec& spec, config::OptionMap& opts, config::Errors& er
     }
   }
   if (auto f = opts.get_string_list("ignore_fstypes", errors)) o.ignore_fstypes = *f;
-  auto pct = [&](const char* key, double& out) {
-    if (auto v = opts.get_double(key, errors, 0, 100)) out = *v;
+  // A warn/crit pair: both set and in the wrong order is an error; one set alone moves the
+  // other's default to it (`--crit-pct 50` must not clash with the default warning of 90).
+  // `rising`: higher values are worse (used %), else lower are (free %, days to full).
+  auto pair = [&](const char* warn_key, const char* crit_key, double& warn, double& crit,
+                  double max, bool rising) {
+    auto w = opts.get_double(warn_key, errors, 0, max);
+    auto c = opts.get_double(crit_key, errors, 0, max);
+    if (w) warn = *w;
+    if (c) crit = *c;
+    if (rising ? warn <= crit : warn >= crit) return;
+    if (w && c)
+      opts.error(warn_key, std::string(warn_key) + (rising ? " must not exceed " : " must not be below ") +
+                               crit_key, errors);
+    else if (w)
+      crit = warn;
+    else if (c)
+      warn = crit;
   };
-  pct("warn_pct", o.warn_pct);
-  pct("crit_pct", o.crit_pct);
-  pct("warn_inodes_free_pct", o.warn_inodes_free_pct);
-  pct("crit_inodes_free_pct", o.crit_inodes_free_pct);
-  if (o.warn_pct > o.crit_pct) opts.error("warn_pct", "warn_pct must not exceed crit_pct", errors);
-  if (o.warn_inodes_free_pct < o.crit_inodes_free_pct)
-    opts.error("warn_inodes_free_pct",
-               "warn_inodes_free_pct must not be below crit_inodes_free_pct", errors);
+  pair("warn_pct", "crit_pct", o.warn_pct, o.crit_pct, 100, true);
+  pair("warn_inodes_free_pct", "crit_inodes_free_pct", o.warn_inodes_free_pct,
+       o.crit_inodes_free_pct, 100, false);
   auto bytes = [&](const char* key, std::optional<double>& out) {
     if (auto s = opts.get_string(key, errors)) {
       out = parse_byte_size(*s);
@@ -376,11 +386,8 @@ ProbePtr build_disk(CheckSpec& spec, config::OptionMap& opts, config::Errors& er
   bytes("crit_free_bytes", o.crit_free_bytes);
   if (o.warn_free_bytes && o.crit_free_bytes && *o.warn_free_bytes < *o.crit_free_bytes)
     opts.error("warn_free_bytes", "warn_free_bytes must not be below crit_free_bytes", errors);
-  if (auto v = opts.get_double("warn_days_to_full", errors, 0, 3650)) o.warn_days_to_full = *v;
-  if (auto v = opts.get_double("crit_days_to_full", errors, 0, 3650)) o.crit_days_to_full = *v;
-  if (o.warn_days_to_full < o.crit_days_to_full)
-    opts.error("warn_days_to_full", "warn_days_to_full must not be below crit_days_to_full",
-               errors);
+  pair("warn_days_to_full", "crit_days_to_full", o.warn_days_to_full, o.crit_days_to_full, 3650,
+       false);
   if (auto d = opts.get_duration("history_window", errors)) {
     if (d->count() <= 0)
       opts.error("history_window", "history_window must be positive", errors);

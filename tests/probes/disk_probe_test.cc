@@ -519,5 +519,29 @@ TEST_F(EstateFixture, OneShotJsonListsEachMount) {
   }
 }
 
+// `--crit-pct 50` alone (as with Nagios' check_disk -c) must not fail validation because the
+// default warning (90) is above it: the unset threshold follows the set one.
+TEST_F(EstateFixture, OneThresholdAloneMovesTheOtherDefault) {
+  struct Case {
+    std::map<std::string, std::vector<std::string>> options;
+    Status expected;
+  } cases[] = {
+      {{{"crit_pct", {"50"}}}, Status::critical},       // / at 57.5 %, /var/www at 96 %
+      {{{"warn_pct", {"97"}}}, Status::ok},             // /var/www 96 % < 97
+      {{{"warn_pct", {"97"}}, {"mounts", {"/"}}}, Status::ok},
+      {{{"crit_inodes_free_pct", {"20"}}, {"mounts", {"/"}}}, Status::ok},  // / has 80 % free
+      {{{"warn_days_to_full", {"1"}}}, Status::critical},
+  };
+  for (const auto& c : cases) {
+    agent::OneShotRequest req;
+    req.type = "disk";
+    req.target = endpoint("node_exporter_full");
+    req.options = c.options;
+    auto out = agent::run_one_check(req);
+    ASSERT_TRUE(out.valid) << c.options.begin()->first << ": " << out.errors.to_string();
+    EXPECT_EQ(out.result.status, c.expected) << c.options.begin()->first << ": " << out.result.summary;
+  }
+}
+
 }  // namespace
 }  // namespace lookout::probes
