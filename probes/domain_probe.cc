@@ -9,6 +9,7 @@
 
 #include <boost/algorithm/string/predicate.hpp>
 
+#include "probes/dnsbl_lists.h"
 #include "probes/net/http_client.h"
 #include "probes/net/x509_facts.h"
 #include "probes/rdap.h"
@@ -201,14 +202,11 @@ std::shared_ptr<const rdap::Bootstrap> load_bootstrap(const std::string& path, s
   return shared;
 }
 
-/// "https://www.example.com/x" -> "example.com": the registration a site's URL lives under,
-/// for the common www case. Other subdomains need an explicit target.
+/// "https://www.example.com/x" -> "www.example.com" (made the registered domain later).
 std::string domain_from_site_url(const std::string& site_url) {
   auto url = net::parse_url(site_url);
   if (!url || url->host_is_ip) return {};
-  std::string host = url->host;
-  if (host.rfind("www.", 0) == 0) host.erase(0, 4);
-  return host;
+  return url->host;
 }
 
 ProbePtr build_domain(CheckSpec& spec, config::OptionMap& opts, config::Errors& errors) {
@@ -224,7 +222,10 @@ ProbePtr build_domain(CheckSpec& spec, config::OptionMap& opts, config::Errors& 
   auto rdap_url = opts.get_string("rdap_url", errors);
   auto bootstrap_file = opts.get_string("bootstrap_file", errors);
 
+  // Registries hold registrations, not host names: "shop.client.co.uk" is asked as
+  // "client.co.uk" (Public Suffix List), or the registry's 404 would read "not registered".
   o.domain = rdap::normalize_domain(spec.target);
+  if (!o.domain.empty()) o.domain = registered_domain(o.domain);
   if (o.domain.empty()) {
     opts.error("target",
                spec.target.empty() ? "a domain check needs a domain (target or site url)"

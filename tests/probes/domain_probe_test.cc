@@ -231,6 +231,20 @@ TEST_F(DomainProbeTest, TargetDefaultsToTheSiteDomain) {
   ASSERT_TRUE(b.probe) << b.errors.to_string();
   EXPECT_EQ(b.spec.target, "shop.test");
   EXPECT_EQ(b.probe->host_key(), "rdap.test");
+  // Registries hold registered domains: any subdomain is asked as its registered domain
+  // (Public Suffix List), or the registry answers 404 and a live domain reads "not registered".
+  auto shop = build("", {{"rdap_url", "https://rdap.test/v1/"}}, "https://shop.client.co.uk/");
+  ASSERT_TRUE(shop.probe) << shop.errors.to_string();
+  EXPECT_EQ(shop.spec.target, "client.co.uk");
+  auto sub = build("Mail.Shop.Test.", {{"rdap_url", "https://rdap.test/v1/"}});
+  ASSERT_TRUE(sub.probe) << sub.errors.to_string();
+  EXPECT_EQ(sub.spec.target, "shop.test");
+}
+
+TEST_F(DomainProbeTest, SubdomainTargetIsCheckedAsItsDomain) {
+  Result r = run("www.valid.test");
+  EXPECT_EQ(r.status, Status::ok) << r.summary;
+  EXPECT_EQ(r.facts["domain"], "valid.test");
 }
 
 }  // namespace
