@@ -144,8 +144,13 @@ class PatchProbe : public Probe {
     const ProductCatalog* pc = det.product.empty() ? nullptr : o_.catalog->find(det.product);
     std::string name = product_display_name(det.product);
     if (det.product.empty()) {
-      r.summary = "no CMS recognised at " + o_.url.to_string() + " (" + std::to_string(requests) +
-                  " requests)";
+      // A home page that is an error (maintenance, a WAF's 403) is why nothing showed: say so.
+      const unsigned home_status = docs.front().status;
+      r.summary = "no CMS recognised at " + o_.url.to_string() + " (" +
+                  (home_status >= 200 && home_status < 300
+                       ? std::string()
+                       : "it answered HTTP " + std::to_string(home_status) + "; ") +
+                  std::to_string(requests) + " requests)";
     } else if (det.version.empty()) {
       r.summary = name + " detected; its version is not revealed";
       a.reason = r.summary;

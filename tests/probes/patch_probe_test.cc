@@ -202,6 +202,16 @@ TEST_F(PatchProbeTest, UnreachableSiteIsUnknownWithTheCause) {
   EXPECT_THAT(r.summary, HasSubstr("cannot read"));
 }
 
+// A home page that answers 503 or 403 (maintenance, a WAF) explains why nothing was found.
+TEST_F(PatchProbeTest, ErrorHomePageIsNamedInTheSummary) {
+  Result r = check(estate_->endpoint("http") + "/status/503");
+  EXPECT_EQ(r.status, Status::unknown);
+  EXPECT_THAT(r.summary, HasSubstr("no CMS recognised"));
+  EXPECT_THAT(r.summary, HasSubstr("HTTP 503"));
+  Result ok = check(estate_->endpoint("http") + "/ok");
+  EXPECT_THAT(ok.summary, ::testing::Not(HasSubstr("HTTP 200")));
+}
+
 TEST_F(PatchProbeTest, BadOptionsAreConfigErrors) {
   auto errors_for = [](std::map<std::string, std::vector<std::string>> options,
                        std::string target = "http://127.0.0.1:9/") {
