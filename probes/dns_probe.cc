@@ -109,6 +109,12 @@ std::string normalise_dns_server(const std::string& text, std::string& error) {
                      : ip->to_string() + ":" + std::to_string(port);
 }
 
+std::string host_of_target(const std::string& target) {
+  if (target.find("://") == std::string::npos) return target;
+  auto url = net::parse_url(target);
+  return url ? url->host : target;
+}
+
 std::vector<std::string> read_dns_servers(config::OptionMap& opts, const std::string& key,
                                           config::Errors& errors) {
   std::vector<std::string> out;
@@ -139,7 +145,7 @@ ProbePtr build_dns(CheckSpec& spec, config::OptionMap& opts, config::Errors& err
     opts.error("name", "a dns check needs a name (the site URL's host by default)", errors);
     return nullptr;
   }
-  c.name = net::canonical_dns_name(spec.target);
+  c.name = net::canonical_dns_name(host_of_target(spec.target));
   {
     net::DnsWriter w({});
     w.question(c.name, type::kA);

@@ -39,6 +39,10 @@ bool dns_value_matches(uint16_t type, const std::string& want, const std::string
 /// default); "" with `error` set when it is not an IP address with a valid port.
 std::string normalise_dns_server(const std::string& text, std::string& error);
 
+/// A name-based check's target as a user may type it: a URL ("https://www.example.com/x")
+/// means its host; anything else is returned as it is.
+std::string host_of_target(const std::string& target);
+
 /// Reads option `key` (one server or a list) through normalise_dns_server; errors at the key.
 std::vector<std::string> read_dns_servers(config::OptionMap& opts, const std::string& key,
                                           config::Errors& errors);

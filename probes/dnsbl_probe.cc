@@ -239,6 +239,7 @@ ProbePtr build_dnsbl(CheckSpec& spec, config::OptionMap& opts, config::Errors& e
   if (spec.target.empty() && !spec.site_url.empty()) {
     if (auto url = net::parse_url(spec.site_url)) spec.target = url->host;
   }
+  spec.target = host_of_target(spec.target);
   if (!spec.target.empty() && !net::parse_ip(spec.target)) {
     std::string name = net::canonical_dns_name(spec.target);
     net::DnsWriter w({});

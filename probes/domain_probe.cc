@@ -9,6 +9,7 @@
 
 #include <boost/algorithm/string/predicate.hpp>
 
+#include "probes/dns_probe.h"
 #include "probes/dnsbl_lists.h"
 #include "probes/net/http_client.h"
 #include "probes/net/x509_facts.h"
@@ -224,7 +225,7 @@ ProbePtr build_domain(CheckSpec& spec, config::OptionMap& opts, config::Errors& 
 
   // Registries hold registrations, not host names: "shop.client.co.uk" is asked as
   // "client.co.uk" (Public Suffix List), or the registry's 404 would read "not registered".
-  o.domain = rdap::normalize_domain(spec.target);
+  o.domain = rdap::normalize_domain(host_of_target(spec.target));
   if (!o.domain.empty()) o.domain = registered_domain(o.domain);
   if (o.domain.empty()) {
     opts.error("target",

@@ -31,6 +31,15 @@ TEST(DnsProbe, ARecordOk) {
   EXPECT_NE(r.summary.find("127.0.0.1"), std::string::npos) << r.summary;
 }
 
+TEST(DnsProbe, UrlTargetMeansItsHost) {
+  auto run = run_dns("https://www.estate.test/shop", "");
+  ASSERT_TRUE(run.built) << run.errors;
+  EXPECT_EQ(run.result.facts["name"], "www.estate.test");
+  EXPECT_EQ(run.result.status, Status::ok) << run.result.summary;
+  EXPECT_EQ(host_of_target("http://[::1]:8080/"), "::1");
+  EXPECT_EQ(host_of_target("estate.test"), "estate.test");
+}
+
 TEST(DnsProbe, ExpectContainsAndExact) {
   auto ok = run_dns("estate.test", "{record: MX, expect: [mail.estate.test.]}");
   EXPECT_EQ(ok.result.status, Status::ok) << ok.result.summary << ok.errors;

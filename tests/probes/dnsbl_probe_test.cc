@@ -395,6 +395,14 @@ TEST(DnsblProbe, NamedListsReplaceEveryDefault) {
   EXPECT_EQ(domain_only.result.status, Status::critical) << domain_only.result.summary;
 }
 
+TEST(DnsblProbe, UrlTargetMeansItsHost) {
+  auto run = run_dnsbl("http://www.spammy.test/", "{lists: [bl.estate.test], domain_lists: [dbl.estate.test]}");
+  ASSERT_TRUE(run.built) << run.errors;
+  EXPECT_EQ(run.result.facts["addresses"], json::array({"127.0.0.1"})) << run.result.summary;
+  EXPECT_EQ(run.result.facts["domains"], json::array({"spammy.test"}));
+  EXPECT_EQ(run.result.status, Status::critical) << run.result.summary;
+}
+
 TEST(DnsblProbe, GenericListsGiveTheirTxtAsTheReason) {
   // A list without a code table says why only in its TXT record.
   auto run = run_dnsbl("192.0.2.4", "{lists: [bl7.estate.test, zen.spamhaus.org]}");

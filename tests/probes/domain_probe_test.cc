@@ -239,6 +239,9 @@ TEST_F(DomainProbeTest, TargetDefaultsToTheSiteDomain) {
   auto sub = build("Mail.Shop.Test.", {{"rdap_url", "https://rdap.test/v1/"}});
   ASSERT_TRUE(sub.probe) << sub.errors.to_string();
   EXPECT_EQ(sub.spec.target, "shop.test");
+  auto url = build("https://www.shop.test/cart", {{"rdap_url", "https://rdap.test/v1/"}});
+  ASSERT_TRUE(url.probe) << url.errors.to_string();
+  EXPECT_EQ(url.spec.target, "shop.test");
 }
 
 TEST_F(DomainProbeTest, SubdomainTargetIsCheckedAsItsDomain) {
