@@ -733,6 +733,9 @@ bool apply_drupal_release_history(ProductCatalog& pc, std::string_view xml, std:
     // Drupal 7 and older branch by major; 8+ by major.minor (supported_branches "10.5.").
     std::string branch = v->components()[0] >= 8 ? v->prefix(2) : v->prefix(1);
     if (r.insecure) pc.versions[*v] = PatchStatus::insecure;
+    // A dev snapshot or rc is no release line: "11.x-dev" alone made a phantom branch "11"
+    // (outside supported_branches, so end of life) that judged every newer 11.x insecure.
+    if (v->is_prerelease()) continue;
     by_branch[branch].push_back(r);
     ++used;
   }

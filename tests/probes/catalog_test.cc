@@ -190,6 +190,10 @@ TEST(CatalogUpdaterTest, DrupalReleaseHistory) {
   EXPECT_EQ(pc.version_status(v("10.5.5")), PatchStatus::insecure);
   EXPECT_EQ(assess(&pc, v("11.2.7"), true, kToday).status, PatchStatus::insecure);
   EXPECT_EQ(assess(&pc, v("11.1.9"), true, kToday).status, PatchStatus::insecure);
+  // "11.x-dev" is no release line: a phantom branch "11" (no release, not in
+  // supported_branches, so end of life) made any 11.x newer than the feed "insecure".
+  EXPECT_EQ(by.count("11"), 0u);
+  EXPECT_NE(assess(&pc, v("11.4.0"), true, kToday).status, PatchStatus::insecure);
 
   // endoflife.date adds dates on top.
   ASSERT_TRUE(apply_endoflife(pc, slurp(kData + "/endoflife-drupal.json"), true, err)) << err;
