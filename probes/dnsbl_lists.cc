@@ -94,6 +94,22 @@ std::vector<DnsblCode> mailspike_codes() {
           code(ip4(127, 0, 0, 1), Meaning::error, "answered 127.0.0.1: not a Mailspike code")};
 }
 
+// Spamhaus ZRD: newly observed domains, 127.0.2.2 (0-2 h old) ... 127.0.2.24 (23-24 h).
+std::vector<DnsblCode> spamhaus_zrd_codes() {
+  return {code(ip4(127, 0, 2, 2), ip4(127, 0, 2, 24), Meaning::listed,
+               "Spamhaus ZRD: domain first seen less than 24 hours ago"),
+          code(ip4(127, 0, 1, 255), Meaning::error,
+               "Spamhaus ZRD: an IP address was queried against a domain list")};
+}
+
+// Allow-lists (DNSWL, Mailspike's wl): an answer is a good sign, never a listing.
+std::vector<DnsblCode> allow_list_codes() {
+  return {code(ip4(127, 0, 0, 255), Meaning::error,
+               "the allow-list refused the query (127.0.0.255: too many queries)"),
+          code(ip4(127, 0, 0, 0), ip4(127, 255, 255, 255), Meaning::not_listed,
+               "on an allow-list (a good reputation, not a listing)")};
+}
+
 struct Builtin {
   std::string_view zone;
   bool domain_list;
@@ -112,8 +128,30 @@ const std::vector<Builtin>& builtins() {
        [] { return single_code("PSBL: sent mail to spam traps"); }},
       {"bl.mailspike.net", false, false, mailspike_codes},
       {"dbl.spamhaus.org", true, false, spamhaus_dbl_codes},
+      // The rest of the family: same codes as the zone above.
+      {"sbl.spamhaus.org", false, true, spamhaus_zen_codes},
+      {"xbl.spamhaus.org", false, true, spamhaus_zen_codes},
+      {"pbl.spamhaus.org", false, true, spamhaus_zen_codes},
+      {"sbl-xbl.spamhaus.org", false, true, spamhaus_zen_codes},
+      {"zrd.spamhaus.org", true, false, spamhaus_zrd_codes},
+      {"rep.mailspike.net", false, false, mailspike_codes},
+      {"z.mailspike.net", false, false, mailspike_codes},
+      {"wl.mailspike.net", false, false, allow_list_codes},
+      {"list.dnswl.org", false, true, allow_list_codes},
   };
   return table;
+}
+
+// Spamhaus DQS zones carry the customer's key as a first label: KEY.zen.dq.spamhaus.net.
+std::string builtin_zone_name(std::string_view zone) {
+  constexpr std::string_view kDqs = ".dq.spamhaus.net";
+  if (!zone.ends_with(kDqs)) return std::string(zone);
+  std::string_view rest = zone.substr(0, zone.size() - kDqs.size());  // KEY.zen
+  auto dot = rest.rfind('.');
+  std::string_view list = dot == std::string_view::npos ? rest : rest.substr(dot + 1);
+  for (std::string_view known : {"zen", "sbl", "xbl", "pbl", "dbl", "zrd"})
+    if (list == known) return std::string(list) + ".spamhaus.org";
+  return std::string(zone);
 }
 
 // Spamhaus reserves the whole /24 for errors; the known ones get their documented reason.
@@ -194,8 +232,9 @@ DnsblList dnsbl_list_for_zone(std::string_view zone, bool domain_list) {
   DnsblList list;
   list.zone = net::canonical_dns_name(zone);
   list.domain_list = domain_list;
+  const std::string known = builtin_zone_name(list.zone);
   for (const auto& b : builtins()) {
-    if (b.zone == list.zone && b.domain_list == domain_list) {
+    if (b.zone == known && b.domain_list == domain_list) {
       list.ipv6 = b.ipv6;
       list.codes = b.codes();
       return list;

@@ -49,6 +49,36 @@ TEST(DnsblLists, SpamhausCodes) {
   EXPECT_EQ(meaning(mailspike, "127.0.0.17"), DnsblMeaning::not_listed);
 }
 
+TEST(DnsblLists, SpamhausFamilyAndAllowLists) {
+  // The single Spamhaus zones and the DQS mirrors (KEY.zen.dq.spamhaus.net) use zen's codes.
+  for (const char* zone : {"sbl.spamhaus.org", "xbl.spamhaus.org", "pbl.spamhaus.org",
+                           "sbl-xbl.spamhaus.org", "abcdef123.zen.dq.spamhaus.net"}) {
+    auto l = dnsbl_list_for_zone(zone, false);
+    EXPECT_NE(classify_dnsbl_code(l, make_address("127.0.0.4")).reason.find("XBL"),
+              std::string::npos)
+        << zone;
+    EXPECT_TRUE(l.ipv6) << zone;
+  }
+  auto dqs_dbl = dnsbl_list_for_zone("abcdef123.dbl.dq.spamhaus.net", true);
+  EXPECT_NE(classify_dnsbl_code(dqs_dbl, make_address("127.0.1.4")).reason.find("phishing"),
+            std::string::npos);
+  auto zrd = dnsbl_list_for_zone("zrd.spamhaus.org", true);
+  EXPECT_EQ(meaning(zrd, "127.0.2.5"), DnsblMeaning::listed);
+  EXPECT_NE(classify_dnsbl_code(zrd, make_address("127.0.2.5")).reason.find("ZRD"),
+            std::string::npos);
+  // Allow-lists and reputation zones are never "listed" (a good sender would read critical).
+  for (const char* zone : {"list.dnswl.org", "wl.mailspike.net"}) {
+    auto l = dnsbl_list_for_zone(zone, false);
+    EXPECT_EQ(meaning(l, "127.0.10.0"), DnsblMeaning::not_listed) << zone;
+    EXPECT_EQ(meaning(l, "127.0.0.18"), DnsblMeaning::not_listed) << zone;
+  }
+  EXPECT_EQ(meaning(dnsbl_list_for_zone("list.dnswl.org", false), "127.0.0.255"),
+            DnsblMeaning::error);
+  auto rep = dnsbl_list_for_zone("rep.mailspike.net", false);
+  EXPECT_EQ(meaning(rep, "127.0.0.10"), DnsblMeaning::listed);
+  EXPECT_EQ(meaning(rep, "127.0.0.18"), DnsblMeaning::not_listed);
+}
+
 TEST(DnsblLists, GenericTableAndDefaults) {
   auto custom = dnsbl_list_for_zone("BL.Example.ORG.", false);
   EXPECT_EQ(custom.zone, "bl.example.org");
