@@ -305,5 +305,14 @@ TEST_F(HttpProbeTest, UnreadableCaFileIsAConfigError) {
   }
 }
 
+// all_addresses resolves once and pins each address: that lookup is the resolve phase.
+TEST_F(HttpProbeTest, AllAddressesKeepsTheResolvePhase) {
+  std::string port = url("").substr(url("").rfind(':') + 1);
+  CheckRun r = check("http://localhost:" + port + "/ok", {{"all_addresses", {"true"}}, {"ip_version", {"4"}}});
+  EXPECT_EQ(r.result.status, Status::ok) << r.result.summary;
+  ASSERT_TRUE(r.result.facts.contains("addresses"));
+  EXPECT_GT(r.result.phase("resolve"), 0.0);
+}
+
 }  // namespace
 }  // namespace lookout::probes
