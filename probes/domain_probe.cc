@@ -2,12 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <sstream>
 
-#include <boost/algorithm/string/predicate.hpp>
 
 #include "probes/dns_probe.h"
 #include "probes/dnsbl_lists.h"
@@ -118,10 +118,18 @@ class DomainProbe : public Probe {
     if (d.registered) r.facts["registered"] = net::iso8601_utc(unix_seconds(*d.registered));
     const std::string by = d.registrar.empty() ? "" : ", registrar " + d.registrar;
 
+    // RFC 8056 spells them "server hold"; some servers send the EPP form "serverHold".
+    auto squeezed = [](std::string_view s) {
+      std::string out;
+      for (char c : s)
+        if (c != ' ' && c != '_' && c != '-')
+          out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return out;
+    };
     std::string bad_status;
     for (const auto& s : d.status)
       for (auto b : kBadStatuses)
-        if (boost::algorithm::iequals(s, b)) bad_status = s;
+        if (squeezed(s) == squeezed(b)) bad_status = s;
 
     if (!d.expires) {
       r.facts["days_left"] = nullptr;

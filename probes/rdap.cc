@@ -151,6 +151,7 @@ DomainParse parse_domain(std::string_view body) {
     return out;
   }
   DomainInfo info;
+  std::optional<TimePoint> registrar_expires;
   info.ldh_name = string_member(j, "ldhName");
   if (const json* events = member(j, "events"); events && events->is_array()) {
     for (const auto& e : *events) {
@@ -162,10 +163,13 @@ DomainParse parse_domain(std::string_view body) {
         if (!slot || *at > *slot) slot = at;
       };
       if (action == "expiration") keep(info.expires);
+      else if (action == "registrar expiration") keep(registrar_expires);
       else if (action == "registration") keep(info.registered);
       else if (action == "last changed") keep(info.last_changed);
     }
   }
+  // ICANN's registrar profile: the registrar's RDAP server may carry only its own date.
+  if (!info.expires) info.expires = registrar_expires;
   if (const json* reg = find_registrar(j, 1)) {
     info.registrar = vcard_fn(*reg);
     if (info.registrar.empty()) info.registrar = string_member(*reg, "handle");

@@ -9,6 +9,7 @@
 //   critical.test   expires in 5 days                    -> critical
 //   expired.test    expired 3 days ago, in redemption    -> critical
 //   hold.test       expires in 200 days, "server hold"   -> critical (not in the DNS)
+//   eppstatus.test  the same with the EPP spelling "clientHold"
 //   noexpiry.test   no expiration event                  -> unknown
 //   moved.test      302 to valid.test (as rdap.org redirects to the registry)
 //   garbage.test    200 with an HTML page instead of JSON
@@ -164,6 +165,8 @@ Reply route(std::string_view target, const std::string& base_url) {
     json_reply(200, domain_object(name, -hours(24 * 3 - 12), {"redemption period"}, base_url));
   } else if (name == "hold.test") {
     json_reply(200, domain_object(name, hours(24 * 200 + 12), {"server hold"}, base_url));
+  } else if (name == "eppstatus.test") {
+    json_reply(200, domain_object(name, hours(24 * 200 + 12), {"clientHold"}, base_url));
   } else if (name == "noexpiry.test") {
     json_reply(200, domain_object(name, std::nullopt, {"active"}, base_url));
   } else if (name == "moved.test") {

@@ -133,6 +133,9 @@ TEST_F(DomainProbeTest, HoldStatusIsCritical) {
   Result r = run("hold.test");
   EXPECT_EQ(r.status, Status::critical) << r.summary;
   EXPECT_NE(r.summary.find("server hold"), std::string::npos) << r.summary;
+  Result epp = run("eppstatus.test");
+  EXPECT_EQ(epp.status, Status::critical) << epp.summary;
+  EXPECT_NE(epp.summary.find("clientHold"), std::string::npos) << epp.summary;
 }
 
 TEST_F(DomainProbeTest, NoExpirationDateIsUnknown) {

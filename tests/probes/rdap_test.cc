@@ -83,6 +83,21 @@ TEST(RdapTest, LatestExpirationWins) {
   EXPECT_EQ(*p.domain->expires, utc(2027, 1, 1));
 }
 
+TEST(RdapTest, RegistrarExpirationWhenTheRegistryGivesNone) {
+  // ICANN's registrar RDAP profile names it "registrar expiration".
+  auto p = parse_domain(R"({"objectClassName":"domain","events":[
+      {"eventAction":"registrar expiration","eventDate":"2027-03-01T00:00:00Z"}]})");
+  ASSERT_TRUE(p.domain);
+  ASSERT_TRUE(p.domain->expires);
+  EXPECT_EQ(*p.domain->expires, utc(2027, 3, 1));
+  // The registry's own date wins when both are there.
+  auto both = parse_domain(R"({"objectClassName":"domain","events":[
+      {"eventAction":"registrar expiration","eventDate":"2027-03-01T00:00:00Z"},
+      {"eventAction":"expiration","eventDate":"2027-02-01T00:00:00Z"}]})");
+  ASSERT_TRUE(both.domain);
+  EXPECT_EQ(*both.domain->expires, utc(2027, 2, 1));
+}
+
 TEST(RdapTest, RegistrarHandleWhenNoVcard) {
   auto p = parse_domain(R"({"objectClassName":"domain","entities":[
       {"roles":["technical"],"handle":"T1"},{"roles":["Registrar"],"handle":"REG-42"}]})");
