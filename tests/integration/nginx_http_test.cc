@@ -42,14 +42,27 @@ class NginxHttpTest : public ::testing::Test {
     ca_file_ = certs.ca_file();
     http_port_ = free_port();
     https_port_ = free_port();
+    ipv6_ = loopback_v6_usable();
+    {
+      std::ofstream big(dir_ / "big.txt");
+      for (int i = 0; i < 4000; ++i) big << "line " << i << " of a large plain text file\n";
+      big << "The End\n";
+    }
     std::ofstream conf(dir_ / "nginx.conf");
     std::string d = dir_.string();
     conf << "worker_processes 1;\nerror_log " << d << "/error.log;\npid " << d << "/nginx.pid;\n"
          << "daemon off;\nevents { worker_connections 256; }\nhttp {\n  access_log off;\n"
          << "  client_body_temp_path " << d << "/tmp; proxy_temp_path " << d << "/tmp;\n"
          << "  fastcgi_temp_path " << d << "/tmp; uwsgi_temp_path " << d << "/tmp; scgi_temp_path " << d << "/tmp;\n"
+         << "  gzip on; gzip_types text/plain; gzip_min_length 10; keepalive_timeout 0;\n"
          << "  server {\n    listen 127.0.0.1:" << http_port_ << ";\n    listen 127.0.0.1:" << https_port_ << " ssl;\n"
+         << (ipv6_ ? "    listen [::1]:" + std::to_string(http_port_) + ";\n" : std::string())
          << "    ssl_certificate " << files.fullchain << ";\n    ssl_certificate_key " << files.key << ";\n"
+         << "    add_header Strict-Transport-Security \"max-age=63072000\" always;\n"
+         << "    root " << d << ";\n"
+         << "    location = /big.txt { default_type text/plain; }\n"
+         << "    location = /to-https { return 301 https://localhost:" << https_port_ << "/; }\n"
+         << "    location = /rel { return 302 ../; }\n"
          << "    location = / { return 200 \"Welcome to nginx\\n\"; }\n"
          << "    location = /missing { return 404 \"nope\\n\"; }\n"
          << "    location = /broken { return 503 \"down for maintenance\\n\"; }\n"
@@ -92,6 +105,17 @@ class NginxHttpTest : public ::testing::Test {
     return "http://127.0.0.1:" + std::to_string(http_port_) + path;
   }
 
+  /// Whether [::1] can be bound here (a container may have no IPv6).
+  static bool loopback_v6_usable() {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor a(io);
+    boost::system::error_code ec;
+    a.open(boost::asio::ip::tcp::v6(), ec);
+    if (!ec) a.bind({boost::asio::ip::make_address("::1"), 0}, ec);
+    return !ec;
+  }
+
+  static inline bool ipv6_ = false;
   static inline fs::path dir_;
   static inline std::string ca_file_;
   static inline unsigned short http_port_ = 0, https_port_ = 0;
@@ -174,6 +198,37 @@ TEST_F(NginxHttpTest, CliExitCodesAndJson) {
   EXPECT_EQ(j["failure_kind"], "http_status");
   EXPECT_EQ(j["facts"]["status_code"], 503);
   EXPECT_TRUE(j["phases"].contains("connect"));
+}
+
+// Real nginx behaviours a site shows: http -> https with HSTS, a relative "../" Location,
+// HEAD, gzip enabled on the server (we send no Accept-Encoding, so the keyword is readable),
+// keep-alive refused, and the same site on [::1].
+TEST_F(NginxHttpTest, RedirectToHttpsWithHstsIsFollowed) {
+  auto out = check(http("/to-https"), {{"ca_file", {ca_file_}}, {"keyword", {"Welcome"}}});
+  EXPECT_EQ(out.result.status, Status::ok) << out.result.summary;
+  EXPECT_EQ(out.result.facts["url"], "https://localhost:" + std::to_string(https_port_) + "/");
+  EXPECT_GT(out.result.phase("tls"), 0.0);
+}
+
+TEST_F(NginxHttpTest, RelativeDotDotLocationIsResolvedLikeABrowser) {
+  auto out = check(http("/rel"), {{"keyword", {"Welcome"}}});  // "/../" before the fix: nginx said 400
+  EXPECT_EQ(out.result.status, Status::ok) << out.result.summary;
+  EXPECT_EQ(out.result.facts["url"], http("/"));
+}
+
+TEST_F(NginxHttpTest, HeadAndGzipCapableServer) {
+  auto head = check(http("/big.txt"), {{"method", {"HEAD"}}});
+  EXPECT_EQ(head.result.status, Status::ok) << head.result.summary;
+  EXPECT_EQ(head.result.facts["body_bytes"], 0);
+  auto get = check(http("/big.txt"), {{"keyword", {"The End"}}});
+  EXPECT_EQ(get.result.status, Status::ok) << get.result.summary;
+}
+
+TEST_F(NginxHttpTest, SameSiteOverIpv6Loopback) {
+  if (!ipv6_) GTEST_SKIP() << "no IPv6 loopback here";
+  auto out = check("http://[::1]:" + std::to_string(http_port_) + "/", {{"keyword", {"Welcome"}}});
+  EXPECT_EQ(out.result.status, Status::ok) << out.result.summary;
+  EXPECT_THAT(out.result.summary, ::testing::HasSubstr("::1"));
 }
 
 }  // namespace
