@@ -162,7 +162,7 @@ class DnsblProbe final : public Probe {
     std::string resolve_error;
     if (auto ip = net::parse_ip(c_.target)) {
       addresses.push_back(*ip);
-    } else if (!c_.target.empty()) {
+    } else if (!c_.target.empty() && !c_.ip_lists.empty()) {  // addresses only for IP lists
       auto deadline = std::min(ctx.deadline, Clock::now() + c_.list_timeout);
       auto res = co_await ctx.resolver.resolve(c_.target, net::AddressFamily::any, deadline);
       if (res.ok)

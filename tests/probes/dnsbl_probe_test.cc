@@ -423,6 +423,14 @@ TEST(DnsblProbe, NamedListsReplaceEveryDefault) {
   EXPECT_EQ(domain_only.result.facts["entries"].size(), 1u) << domain_only.result.facts.dump();
   EXPECT_FALSE(entry(domain_only.result, "127.0.0.2", "zen.spamhaus.org"));
   EXPECT_EQ(domain_only.result.status, Status::critical) << domain_only.result.summary;
+
+  // Only domain lists: the host is not resolved (no list would use its addresses), so a name
+  // the resolver does not know is no reason for UNKNOWN.
+  auto unresolvable = run_dnsbl("nope.estate.test", "{domain_lists: [dbl.estate.test]}");
+  ASSERT_TRUE(unresolvable.built) << unresolvable.errors;
+  EXPECT_EQ(unresolvable.result.status, Status::ok) << unresolvable.result.summary;
+  EXPECT_FALSE(unresolvable.result.facts.contains("resolve_error"));
+  EXPECT_EQ(unresolvable.result.facts["domains"], json::array({"estate.test"}));
 }
 
 TEST(DnsblProbe, UrlTargetMeansItsHost) {
