@@ -219,7 +219,14 @@ class TlsProbe : public Probe {
     r.facts["days_left"] = v.days_left ? nlohmann::json(*v.days_left) : nlohmann::json(nullptr);
     if (v.leaf_days_left) r.facts["leaf_days_left"] = *v.leaf_days_left;
     if (v.intermediate_days_left) r.facts["intermediate_days_left"] = *v.intermediate_days_left;
-    if (!hs.served.empty()) r.facts["leaf"] = net::cert_facts_json(hs.served.front(), now);
+    if (!hs.served.empty()) {
+      nlohmann::json leaf = net::cert_facts_json(hs.served.front(), now);
+      // The leaf's identity also at the top level, under the names the issue uses.
+      for (const char* key : {"subject", "issuer", "sans", "serial", "signature_algorithm",
+                              "key_type", "key_bits", "not_before", "not_after"})
+        r.facts[key] = leaf[key];
+      r.facts["leaf"] = std::move(leaf);
+    }
     nlohmann::json chain = nlohmann::json::array();
     for (size_t i = 1; i < hs.served.size(); ++i)
       chain.push_back(net::cert_facts_json(hs.served[i], now));

@@ -132,6 +132,9 @@ TEST(TlsProbe, ValidCertificateIsOkWithAllFacts) {
   EXPECT_EQ(leaf["key_bits"], 256);
   EXPECT_EQ(leaf["signature_algorithm"], "ecdsa-with-SHA256");
   EXPECT_EQ(leaf["serial"].get<std::string>().size() % 2, 0u);
+  for (const char* key : {"subject", "issuer", "sans", "serial", "signature_algorithm",
+                          "key_type", "key_bits", "not_before", "not_after"})
+    EXPECT_EQ(r.facts[key], leaf[key]) << key;
   ASSERT_EQ(r.facts["chain"].size(), 1u);
   EXPECT_EQ(r.facts["chain"][0]["subject"], "CN=Lookout Estate Intermediate CA,O=Lookout Estate");
   EXPECT_NE(r.summary.find("valid for 80"), std::string::npos) << r.summary;
