@@ -323,6 +323,10 @@ class TlsProbe : public Probe {
     } else {
       SSL_set_min_proto_version(ssl, TLS1_2_VERSION);
       SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+      // A CA file the user names may hold an intermediate they pin: any certificate in it is
+      // a trust anchor, as with Go's (so blackbox_exporter's) ca_file.
+      if (!o_.ca_file.empty())
+        X509_VERIFY_PARAM_set_flags(SSL_get0_param(ssl), X509_V_FLAG_PARTIAL_CHAIN);
       tls.set_verify_mode(asio::ssl::verify_peer);
       tls.set_verify_callback([&errors](bool preverified, asio::ssl::verify_context& vc) {
         if (!preverified && errors.size() < kMaxVerifyErrors) {

@@ -328,6 +328,9 @@ class TlsEndpoints : public std::enable_shared_from_this<TlsEndpoints> {
 void start_tls_endpoints(Estate& estate) {
   CertFactory& certs = estate.certs();
   estate.add_endpoint("ca_file", certs.ca_file());
+  // The intermediate alone, for clients that pin it as their trust anchor.
+  estate.add_endpoint("intermediate_ca_file",
+                      certs.write(certs.intermediate_ca(), "intermediate-ca").cert);
   const auto now = std::chrono::system_clock::now();
   const auto day = std::chrono::days(1);
 

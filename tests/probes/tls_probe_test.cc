@@ -171,6 +171,19 @@ TEST(TlsProbe, SystemStoreDoesNotTrustTheEstateCa) {
   EXPECT_TRUE(sample(r, "probe_ssl_earliest_cert_expiry"));
 }
 
+TEST(TlsProbe, CaFileMayHoldAnIntermediate) {
+  // A trust anchor the user names is trusted even when it is not self-signed (partial chain),
+  // as Go and so blackbox_exporter do with ca_file.
+  auto run = run_tls(tls_estate().endpoint("tls_valid"),
+                     "{ca_file: '" + tls_estate().endpoint("intermediate_ca_file") + "'}");
+  EXPECT_EQ(run.result.status, Status::ok) << run.result.summary;
+  EXPECT_EQ(run.result.facts["trusted"], true);
+  // It still does not vouch for a leaf it did not issue.
+  auto self = run_tls(tls_estate().endpoint("tls_self_signed"),
+                      "{ca_file: '" + tls_estate().endpoint("intermediate_ca_file") + "'}");
+  EXPECT_EQ(findings(self.result), json::array({"self_signed"})) << self.result.summary;
+}
+
 TEST(TlsProbe, ExpiringIn20DaysOfA90DayCertificateWarns) {
   const auto& r = probe("tls_expiring_20d").result;
   EXPECT_EQ(r.status, Status::warning) << r.summary;
