@@ -213,6 +213,25 @@ asio::awaitable<HttpResponse> http_fetch(ProbeContext& ctx, HttpRequest req) {
     else
       SSL_set1_host(ssl, sni.c_str());
   }
+  // Remember which certificate failed first: "certificate has expired" alone sends a person to
+  // the leaf when it is the intermediate that expired.
+  struct FirstFailure {
+    int depth = -1;
+    std::string name;
+  };
+  auto failed = std::make_shared<FirstFailure>();
+  if (req.verify_tls)
+    tls.set_verify_callback([failed](bool preverified, asio::ssl::verify_context& vctx) {
+      if (!preverified && failed->depth < 0) {
+        X509_STORE_CTX* sctx = vctx.native_handle();
+        failed->depth = X509_STORE_CTX_get_error_depth(sctx);
+        if (X509* cert = X509_STORE_CTX_get_current_cert(sctx)) {
+          CertFacts f = extract_cert_facts(cert);
+          failed->name = !f.common_name.empty() ? f.common_name : f.subject;
+        }
+      }
+      return preverified;
+    });
   auto t = Clock::now();
   beast::get_lowest_layer(tls).expires_at(ctx.deadline);
   auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::client, kTuple);
@@ -226,9 +245,15 @@ asio::awaitable<HttpResponse> http_fetch(ProbeContext& ctx, HttpRequest req) {
     } else {
       resp.failure = FailureKind::tls;
       long vr = SSL_get_verify_result(ssl);
-      if (vr != X509_V_OK)
-        resp.error = std::string("certificate verify failed: ") +
-                     X509_verify_cert_error_string(vr);
+      if (vr != X509_V_OK) {
+        // Name the certificate, except for a name mismatch (that is about the leaf anyway).
+        std::string which;
+        if (failed->depth >= 0 && vr != X509_V_ERR_HOSTNAME_MISMATCH &&
+            vr != X509_V_ERR_IP_ADDRESS_MISMATCH)
+          which = std::string(" for ") + (failed->depth == 0 ? "leaf" : "intermediate") +
+                  (failed->name.empty() ? "" : " '" + failed->name + "'");
+        resp.error = "certificate verify failed" + which + ": " + X509_verify_cert_error_string(vr);
+      }
       else
         resp.error = "TLS handshake failed: " + hec.message();
     }

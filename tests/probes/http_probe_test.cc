@@ -314,5 +314,18 @@ TEST_F(HttpProbeTest, AllAddressesKeepsTheResolvePhase) {
   EXPECT_GT(r.result.phase("resolve"), 0.0);
 }
 
+// "certificate has expired" must say which certificate: the leaf, or an intermediate the
+// site's admin did not look at.
+TEST_F(HttpProbeTest, CertificateFailuresNameTheCertificate) {
+  std::string ca = estate_->endpoint("ca_file");
+  CheckRun expired = check("https://" + estate_->endpoint("tls_expired") + "/", {{"ca_file", {ca}}});
+  EXPECT_EQ(expired.result.failure, FailureKind::tls);
+  EXPECT_THAT(expired.result.summary, HasSubstr("certificate verify failed for leaf"));
+  EXPECT_THAT(expired.result.summary, HasSubstr("expired"));
+  CheckRun wrong = check("https://" + estate_->endpoint("tls_wrong_host") + "/", {{"ca_file", {ca}}});
+  EXPECT_EQ(wrong.result.failure, FailureKind::tls);
+  EXPECT_THAT(wrong.result.summary, HasSubstr("mismatch"));  // IP address mismatch for 127.0.0.1
+}
+
 }  // namespace
 }  // namespace lookout::probes
