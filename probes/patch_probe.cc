@@ -56,11 +56,13 @@ nlohmann::json opt_json(const std::optional<std::string>& s) {
   return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
 }
 
-// "/blog/" + "/feed/" -> "/blog/feed/": the CMS may live below the site root.
+// "/blog/" + "/feed/" -> "/blog/feed/": the CMS may live below the site root. A path already
+// below that directory (the feed the page linked: "/blog/feed/") is the site's own path.
 std::string join_path(const std::string& base_target, const std::string& path) {
   std::string dir = base_target.substr(0, base_target.find_first_of("?#"));
   if (dir.empty() || dir.back() != '/') dir = dir.substr(0, dir.rfind('/') + 1);
   if (dir.empty()) dir = "/";
+  if (dir != "/" && path.starts_with(dir)) return path;
   return dir + (path.empty() || path.front() != '/' ? path : path.substr(1));
 }
 

@@ -19,6 +19,8 @@
 //   cms_deep_html           200,000 nested <div>s after a WordPress generator
 //   cms_feeds               the release feeds in their real formats (testdata/catalog), for
 //                           `lookout catalog update --wordpress-url ...` against loopback
+//   cms_wordpress_subdir    WordPress below /blog/ (generator and ?ver= stripped): only the feed
+//                           /blog/feed/ says 6.8.1
 //
 // All coroutines run on one strand; stop() closes acceptors and sockets there. Responses are
 // built once at start and shared read-only.
@@ -191,6 +193,23 @@ Site wordpress(const std::string& name, const WpOptions& o) {
   s.pages["/"] = Reply{200, "text/html; charset=UTF-8", {}, wp_home(o, title)};
   s.pages["/feed/"] = Reply{200, "application/rss+xml; charset=UTF-8", {}, wp_feed(o, title)};
   if (!o.readme.empty()) s.pages["/readme.html"] = Reply{200, "text/html", {}, wp_readme(o.readme)};
+  return s;
+}
+
+/// WordPress installed below /blog/ with generator and ?ver= stripped: only the feed, linked as
+/// /blog/feed/, tells the version (6.8.1).
+Site wordpress_subdir() {
+  WpOptions o{"", "6.8.1", "", ""};
+  std::string title = "Shop Blog (cms_wordpress_subdir)";
+  std::string home = wp_home(o, title);
+  for (const char* attr : {"href=\"/", "href='/", "src=\"/"})
+    for (size_t at = home.find(attr); at != std::string::npos; at = home.find(attr, at + 1))
+      home.insert(at + std::string_view(attr).size(), "blog/");
+  Site s;
+  s.name = "cms_wordpress_subdir";
+  s.common_headers = {{"Link", "</blog/wp-json/>; rel=\"https://api.w.org/\""}};
+  s.pages["/blog/"] = Reply{200, "text/html; charset=UTF-8", {}, home};
+  s.pages["/blog/feed/"] = Reply{200, "application/rss+xml; charset=UTF-8", {}, wp_feed(o, title)};
   return s;
 }
 
@@ -415,6 +434,7 @@ std::vector<Site> all_sites() {
   sites.push_back(enormous_html());
   sites.push_back(deep_html());
   sites.push_back(feeds());
+  sites.push_back(wordpress_subdir());
   return sites;
 }
 

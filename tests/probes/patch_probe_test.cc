@@ -202,6 +202,21 @@ TEST_F(PatchProbeTest, UnreachableSiteIsUnknownWithTheCause) {
   EXPECT_THAT(r.summary, HasSubstr("cannot read"));
 }
 
+// WordPress below /blog/ links its feed as /blog/feed/; that path is the site's, not one to put
+// below /blog/ again (it became /blog/blog/feed/, a 404, and the only version marker was lost).
+TEST_F(PatchProbeTest, FeedOfACmsInASubdirectory) {
+  Result r = check(site("cms_wordpress_subdir") + "blog/");
+  EXPECT_EQ(r.facts["product"], "wordpress") << r.summary;
+  EXPECT_EQ(r.facts["version"], "6.8.1") << r.summary;
+  bool feed_seen = false;
+  for (const auto& m : r.facts["markers"])
+    if (m["marker"] == "rss_generator") {
+      feed_seen = true;
+      EXPECT_EQ(m["url"], site("cms_wordpress_subdir") + "blog/feed/");
+    }
+  EXPECT_TRUE(feed_seen) << r.facts["markers"].dump();
+}
+
 // A home page that answers 503 or 403 (maintenance, a WAF) explains why nothing was found.
 TEST_F(PatchProbeTest, ErrorHomePageIsNamedInTheSummary) {
   Result r = check(estate_->endpoint("http") + "/status/503");
