@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   bool json = false;
   check->add_option("--type", type, "check type")->capture_default_str();
   check->add_option("target", target, "what to check (URL, host[:port], name, path)")->required();
-  check->add_option("--timeout", timeout_text, "overall timeout (e.g. 10s)")->capture_default_str();
+  check->add_option("--timeout", timeout_text, "overall timeout (e.g. 10s; a bare number is seconds)")->capture_default_str();
   check->add_option("--resolver", resolver, "DNS server IP[:PORT] instead of the system's");
   check->add_flag("--json", json, "print the whole result as one JSON object");
   std::map<std::string, std::vector<std::string>> flag_values;
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     agent::OneShotRequest req;
     req.type = type;
     req.target = target;
-    auto to = config::parse_duration(timeout_text);
+    auto to = config::parse_cli_duration(timeout_text);
     if (!to || to->count() <= 0) {
       std::cerr << "--timeout: bad duration '" << timeout_text << "'\n";
       return 3;
@@ -108,7 +108,11 @@ int main(int argc, char** argv) {
         std::cerr << flag << " does not apply to --type " << type << "\n";
         return 3;
       }
-      req.options[own[flag]->key] = values;
+      std::vector<std::string> option_values = values;
+      if (own[flag]->duration)
+        for (auto& v : option_values)  // "2" or "0.5" on the command line are seconds
+          if (auto d = config::parse_cli_duration(v)) v = config::format_duration(*d);
+      req.options[own[flag]->key] = option_values;
     }
     for (const auto& [flag, on] : switch_values) {
       if (!on) continue;

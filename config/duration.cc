@@ -35,6 +35,26 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   return std::chrono::milliseconds(total_ms);
 }
 
+std::optional<std::chrono::milliseconds> parse_cli_duration(std::string_view text) {
+  size_t digits = 0, dots = 0;
+  for (char c : text) {
+    if (std::isdigit(static_cast<unsigned char>(c))) ++digits;
+    else if (c == '.') ++dots;
+    else return parse_duration(text);
+  }
+  if (digits == 0 || dots > 1 || text.size() > 12) return std::nullopt;
+  // whole seconds and up to three decimals, in integer arithmetic
+  size_t dot = text.find('.');
+  std::string_view whole = text.substr(0, dot);
+  std::string fraction = dot == std::string_view::npos ? "" : std::string(text.substr(dot + 1));
+  if (fraction.size() > 3) return std::nullopt;
+  fraction.resize(3, '0');
+  int64_t ms = 0;
+  for (char c : whole) ms = ms * 10 + (c - '0');
+  ms = ms * 1000 + std::stoll(fraction);
+  return std::chrono::milliseconds(ms);
+}
+
 std::string format_duration(std::chrono::milliseconds d) {
   int64_t ms = d.count();
   if (ms == 0) return "0s";

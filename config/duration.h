@@ -12,6 +12,10 @@ namespace lookout::config {
 /// rejected (ambiguous unit). Returns nullopt on a malformed or overflowing value.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
+/// For command-line flags: like parse_duration, but a bare number ("10", "0.5") means seconds,
+/// as it does for Nagios plugins' -t/-w/-c.
+std::optional<std::chrono::milliseconds> parse_cli_duration(std::string_view text);
+
 /// Inverse of parse_duration for messages and docs: 90000ms -> "1m30s".
 std::string format_duration(std::chrono::milliseconds d);
 

@@ -514,7 +514,7 @@ ProbeKind dnsbl_probe_kind() {
            true},
           {"--domain", "domains", "domain to check on domain lists (repeatable)", true},
           {"--server", "servers", "DNS resolver IP[:PORT] for list queries (repeatable)", true},
-          {"--list-timeout", "list_timeout", "timeout per list query (default 3s)"},
+          {"--list-timeout", "list_timeout", "timeout per list query (default 3s)", false, false, true},
       },
   };
 }

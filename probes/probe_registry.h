@@ -22,6 +22,7 @@ struct CliFlag {
   std::string help;
   bool multi = false;      // may be repeated; becomes a list
   bool is_switch = false;  // takes no value; becomes true
+  bool duration = false;   // a bare number means seconds on the command line (Nagios style)
 };
 
 struct ProbeKind {
