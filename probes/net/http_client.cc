@@ -315,6 +315,11 @@ asio::awaitable<FetchChain> http_fetch_follow(ProbeContext& ctx, HttpRequest req
     if (next->host != request.url.host) {
       request.address.reset();  // a redirect to another host leaves the pinned address
       request.sni.clear();
+      // Credentials and a Host override belong to the configured host (curl drops them too).
+      std::erase_if(request.headers, [](const auto& h) {
+        return beast::iequals(h.first, "Authorization") || beast::iequals(h.first, "Cookie") ||
+               beast::iequals(h.first, "Proxy-Authorization") || beast::iequals(h.first, "Host");
+      });
     }
     request.url = *next;
   }

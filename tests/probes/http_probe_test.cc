@@ -327,5 +327,22 @@ TEST_F(HttpProbeTest, CertificateFailuresNameTheCertificate) {
   EXPECT_THAT(wrong.result.summary, HasSubstr("mismatch"));  // IP address mismatch for 127.0.0.1
 }
 
+// Credentials and a custom Host header are for the host they were configured for: a redirect
+// to another host must not carry them there (as curl and browsers do); other headers stay.
+TEST_F(HttpProbeTest, RedirectToAnotherHostDropsCredentials) {
+  std::string port = url("").substr(url("").rfind(':') + 1);
+  std::string other = "http://localhost:" + port + "/echo";
+  CheckRun r = check(url("/redirect-to?location=" + other),
+                     {{"headers", {"Authorization: Bearer secret", "Cookie: s=1", "X-Trace: 7"}},
+                      {"keyword", {"X-Trace: 7"}},
+                      {"keyword_absent", {"secret"}}});
+  if (r.result.failure == FailureKind::connect || r.result.failure == FailureKind::dns)
+    GTEST_SKIP() << r.result.summary;
+  EXPECT_EQ(r.result.status, Status::ok) << r.result.summary;
+  CheckRun same = check(url("/redirect-to?location=/echo"),
+                        {{"headers", {"Authorization: Bearer secret"}}, {"keyword", {"secret"}}});
+  EXPECT_EQ(same.result.status, Status::ok) << same.result.summary;
+}
+
 }  // namespace
 }  // namespace lookout::probes
