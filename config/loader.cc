@@ -3,14 +3,14 @@
 #include <date/tz.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
-#include <thread>
 
 #include "config/duration.h"
 #include "config/options.h"
+#include "config/yaml_stream.h"
 #include "probes/net/url.h"
 #include "probes/probe_registry.h"
 
@@ -277,7 +277,6 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   spec.check_id = spec.type;
   std::optional<std::chrono::milliseconds> retry = inh.retry_interval;
   bool enabled = true;
-  YAML::Node own_options(YAML::NodeType::Map);
   for (const auto& kv : n) {
     std::string key = kv.first.Scalar();
     std::string kpath = path + "." + key;
@@ -295,8 +294,6 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
       if (auto d = read_duration(kv.second, kpath, errors)) spec.timeout = *d;
     } else if (key == "retry_interval") {
       if (auto d = read_duration(kv.second, kpath, errors)) retry = *d;
-    } else {
-      own_options[kv.first] = kv.second;
     }
   }
   if (!check_ids.insert(spec.check_id).second)
@@ -323,7 +320,8 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   for (const auto& kv : n) {
     std::string key = kv.first.Scalar();
     if (key == "type" || key == "id" || key == "enabled" || kCommonCheckKeys.count(key)) continue;
-    YAML::Node single(YAML::NodeType::Map);
+    // In n's memory: a map of its own would merge the whole document into it per key.
+    YAML::Node single = new_map_sharing_memory(n);
     single[kv.first] = kv.second;
     options.add_layer(single, path);
   }
@@ -334,37 +332,31 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   cfg.checks.push_back(std::move(check));
 }
 
-void build_config(const YAML::Node& root, Config& cfg, Errors& errors) {
-  if (!root.IsMap()) {
-    errors.add(root, "", "the config must be a map with agent, defaults and clients");
-    return;
+// Builds the Config from the root entries and the clients, fed in any order except that
+// clients need every root `defaults` entry first. Shared by the streaming and the whole-tree
+// path. Lives for one load.
+class ConfigBuilder {
+ public:
+  explicit ConfigBuilder(Config& cfg) : cfg_(cfg) {}
+
+  /// One root entry other than clients: agent, defaults or an unknown key.
+  void root_entry(const YAML::Node& key_node, const YAML::Node& value, Errors& errors) {
+    std::string key = key_node.Scalar();
+    if (key == "agent") read_agent(value, cfg_.agent, errors);
+    else if (key == "defaults") read_defaults(value, "defaults", top_, errors);
+    else if (key != "clients") errors.add(key_node, key, "unknown key (expected agent, defaults or clients)");
   }
-  Inherited top;
-  for (const auto& kv : root) {
-    std::string key = kv.first.Scalar();
-    if (key == "agent") read_agent(kv.second, cfg.agent, errors);
-    else if (key == "defaults") read_defaults(kv.second, "defaults", top, errors);
-    else if (key != "clients") errors.add(kv.first, key, "unknown key (expected agent, defaults or clients)");
-  }
-  YAML::Node clients = root["clients"];
-  if (!clients.IsDefined() || clients.IsNull()) {
-    errors.add(root, "clients", "missing field 'clients' (at least one client with sites)");
-    return;
-  }
-  if (!clients.IsSequence()) {
-    errors.add(clients, "clients", "expected a list of clients");
-    return;
-  }
-  std::set<std::string> client_ids;
-  for (size_t ci = 0; ci < clients.size(); ++ci) {
-    const YAML::Node& cn = clients[ci];
+
+  /// The next item of the clients list.
+  void client(const YAML::Node& cn, Errors& errors) {
+    size_t ci = clients_seen_++;
     std::string cpath = "clients[" + std::to_string(ci) + "]";
     if (!cn.IsMap()) {
       errors.add(cn, cpath, "expected a map");
-      continue;
+      return;
     }
     Client client;
-    Inherited cinh = top;
+    Inherited cinh = top_;
     YAML::Node sites_node;
     for_each_key(cn, cpath,
                  {"id", "name", "timezone", "business_hours", "holidays", "contract", "defaults", "sites"},
@@ -372,7 +364,7 @@ void build_config(const YAML::Node& root, Config& cfg, Errors& errors) {
                    if (key == "id") {
                      if (auto s = read_string(v, path, errors)) {
                        if (!valid_id(*s)) errors.add(v, path, "bad id '" + *s + "' (letters, digits, . _ -)");
-                       else if (!client_ids.insert(*s).second) errors.add(v, path, "duplicate client id '" + *s + "'");
+                       else if (!client_ids_.insert(*s).second) errors.add(v, path, "duplicate client id '" + *s + "'");
                        client.id = *s;
                      }
                    } else if (key == "name") {
@@ -411,12 +403,12 @@ void build_config(const YAML::Node& root, Config& cfg, Errors& errors) {
     if (client.id.empty() && !cn["id"].IsDefined()) errors.add(cn, cpath, "missing field 'id'");
     if (client.name.empty()) client.name = client.id;
     if (!sites_node.IsDefined() || sites_node.IsNull()) {
-      cfg.clients.push_back(std::move(client));
-      continue;
+      cfg_.clients.push_back(std::move(client));
+      return;
     }
     if (!sites_node.IsSequence()) {
       errors.add(sites_node, cpath + ".sites", "expected a list of sites");
-      continue;
+      return;
     }
     std::set<std::string> site_ids;
     for (size_t si = 0; si < sites_node.size(); ++si) {
@@ -464,38 +456,174 @@ void build_config(const YAML::Node& root, Config& cfg, Errors& errors) {
           std::set<std::string> check_ids;
           for (size_t k = 0; k < checks_node.size(); ++k)
             build_check(checks_node[k], spath + ".checks[" + std::to_string(k) + "]", client, site,
-                        sinh, check_ids, cfg, errors);
+                        sinh, check_ids, cfg_, errors);
         }
       }
       client.sites.push_back(std::move(site));
     }
-    cfg.clients.push_back(std::move(client));
+    cfg_.clients.push_back(std::move(client));
   }
+
+  size_t clients_seen() const { return clients_seen_; }
+
+ private:
+  Config& cfg_;
+  Inherited top_;  // from the root defaults
+  std::set<std::string> client_ids_;
+  size_t clients_seen_ = 0;
+};
+
+// The root's clients entry (undefined when absent) after the other root entries.
+void build_clients(const YAML::Node& clients, const YAML::Mark& root_mark, ConfigBuilder& builder,
+                   Errors& errors) {
+  if (!clients.IsDefined() || clients.IsNull()) {
+    errors.add_at(root_mark, "clients", "missing field 'clients' (at least one client with sites)");
+    return;
+  }
+  if (!clients.IsSequence()) {
+    errors.add(clients, "clients", "expected a list of clients");
+    return;
+  }
+  for (size_t ci = 0; ci < clients.size(); ++ci) builder.client(clients[ci], errors);
+}
+
+// The whole-tree path.
+void build_config(const YAML::Node& root, Config& cfg, Errors& errors) {
+  if (!root.IsMap()) {
+    errors.add(root, "", "the config must be a map with agent, defaults and clients");
+    return;
+  }
+  ConfigBuilder builder(cfg);
+  for (const auto& kv : root) builder.root_entry(kv.first, kv.second, errors);
+  build_clients(root["clients"], root.Mark(), builder, errors);
+}
+
+// The streaming path: root entries and clients go to the ConfigBuilder as soon as each is
+// complete, and each client's tree is dropped once built. Errors come out in the whole-tree
+// order (root entries first, then clients) whatever the key order. Lives for one parse.
+class StreamingLoad final : public YamlDocumentSink {
+ public:
+  StreamingLoad(Config& cfg, Errors& errors)
+      : cfg_(cfg), builder_(cfg), errors_(errors), client_errors_(errors.file()) {}
+
+  void on_root(const YAML::Node& root) override {
+    try {
+      build_config(root, cfg_, errors_);
+    } catch (const YAML::Exception& e) {
+      errors_.add_at(e.mark, "", "invalid config: " + e.msg);
+    }
+  }
+
+  void on_root_map(const YAML::Mark& mark) override {
+    root_is_map_ = true;
+    root_mark_ = mark;
+  }
+
+  bool on_entry(const YAML::Node& key, const YAML::Node& value) override {
+    if (root_failed_) return true;
+    const std::string& name = key.Scalar();
+    if (name == "clients") {
+      // root["clients"] means the first one; later ones are ignored
+      if (!clients_found_) clients_ = value;
+      clients_found_ = true;
+      return true;
+    }
+    if (name == "defaults" && builder_.clients_seen() > 0) return false;  // too late: restart
+    try {
+      builder_.root_entry(key, value, errors_);
+    } catch (const YAML::Exception& e) {
+      errors_.add_at(e.mark, "", "invalid config: " + e.msg);
+      root_failed_ = true;
+    }
+    return true;
+  }
+
+  void on_sequence(const YAML::Node&, const YAML::Mark&) override {
+    clients_found_ = streamed_ = true;
+  }
+
+  bool on_item(const YAML::Node& item) override {
+    if (root_failed_ || clients_failed_) return true;
+    try {
+      builder_.client(item, client_errors_);
+    } catch (const YAML::Exception& e) {
+      client_errors_.add_at(e.mark, "", "invalid config: " + e.msg);
+      clients_failed_ = true;
+    }
+    return true;
+  }
+
+  /// After the parse: a clients entry that was not streamed, then the client errors.
+  void finish() {
+    // Like the whole-tree path, which stops at the first exception, before any client.
+    if (!root_is_map_ || root_failed_) return;
+    if (!streamed_) {
+      try {
+        build_clients(clients_, root_mark_, builder_, client_errors_);
+      } catch (const YAML::Exception& e) {
+        client_errors_.add_at(e.mark, "", "invalid config: " + e.msg);
+      }
+    }
+    for (const ConfigError& e : client_errors_.list()) {
+      YAML::Mark mark = YAML::Mark::null_mark();
+      if (e.line > 0) {
+        mark = YAML::Mark();
+        mark.line = e.line - 1;
+        mark.column = e.column - 1;
+      }
+      errors_.add_at(mark, e.path, e.message);
+    }
+  }
+
+ private:
+  Config& cfg_;
+  ConfigBuilder builder_;
+  Errors& errors_;        // root entries (then everything, after finish())
+  Errors client_errors_;  // clients
+  bool root_is_map_ = false;
+  YAML::Mark root_mark_ = YAML::Mark::null_mark();
+  bool clients_found_ = false;
+  bool streamed_ = false;
+  YAML::Node clients_{YAML::NodeType::Undefined};  // when not streamed
+  bool root_failed_ = false;
+  bool clients_failed_ = false;
+};
+
+LoadResult syntax_error(const YAML::Exception& e, const std::string& file) {
+  LoadResult result{std::nullopt, Errors(file)};
+  result.errors.add_at(e.mark, "", "YAML syntax error: " + e.msg);
+  return result;
 }
 
 }  // namespace
 
 LoadResult load_config_text(const std::string& text, const std::string& file) {
+  // Streamed, so that the parse tree (about 3 KB per check) never exists whole next to the
+  // Config: only one client's tree at a time. Parsed straight from `text`, without a copy.
   LoadResult result{std::nullopt, Errors(file)};
-  // The document tree is built on a short-lived thread so that glibc puts it in that thread's
-  // malloc arena: once the tree is freed the arena is empty and can be returned whole, instead
-  // of leaving the long-lived config objects scattered between freed tree nodes.
-  YAML::Node root;
-  std::optional<YAML::Exception> syntax_error;
-  std::thread parser([&] {
-    try {
-      root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-      syntax_error = e;
-    }
-  });
-  parser.join();
-  if (syntax_error) {
-    result.errors.add_at(syntax_error->mark, "", "YAML syntax error: " + syntax_error->msg);
-    return result;
-  }
   Config cfg;
   cfg.file = file;
+  try {
+    StreamingLoad load(cfg, result.errors);
+    if (stream_yaml_document(text, "clients", load)) {
+      load.finish();
+      if (result.errors.empty()) result.config = std::move(cfg);
+      return result;
+    }
+  } catch (const YAML::Exception& e) {
+    return syntax_error(e, file);  // only the syntax error, even after pieces were built
+  }
+  // A root `defaults` after clients already built, an alias to the root map or to the clients
+  // list (never whole while streaming), or a root `{...}` that is a key: parse again, whole.
+  result.errors = Errors(file);
+  cfg = Config();
+  cfg.file = file;
+  YAML::Node root;
+  try {
+    root = load_yaml_tree(text);
+  } catch (const YAML::Exception& e) {
+    return syntax_error(e, file);
+  }
   try {
     build_config(root, cfg, result.errors);
   } catch (const YAML::Exception& e) {
@@ -506,20 +634,25 @@ LoadResult load_config_text(const std::string& text, const std::string& file) {
 }
 
 LoadResult load_config_file(const std::string& path) {
+  constexpr size_t kMaxBytes = 64u << 20;
+  LoadResult r{std::nullopt, Errors(path)};
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    LoadResult r{std::nullopt, Errors(path)};
     r.errors.add_at(YAML::Mark::null_mark(), "", "cannot read the file");
     return r;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().size() > (64u << 20)) {
-    LoadResult r{std::nullopt, Errors(path)};
-    r.errors.add_at(YAML::Mark::null_mark(), "", "config file larger than 64 MiB");
-    return r;
+  std::string text;
+  std::error_code ec;
+  if (auto size = std::filesystem::file_size(path, ec); !ec && size <= kMaxBytes) text.reserve(size);
+  char chunk[1 << 16];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxBytes) {
+      r.errors.add_at(YAML::Mark::null_mark(), "", "config file larger than 64 MiB");
+      return r;
+    }
   }
-  return load_config_text(ss.str(), path);
+  return load_config_text(text, path);
 }
 
 }  // namespace lookout::config
