@@ -308,7 +308,9 @@ asio::awaitable<FetchChain> http_fetch_follow(ProbeContext& ctx, HttpRequest req
       chain.response = std::move(r);
       break;
     }
-    if (r.status == 303) {
+    // 303 means GET; after 301/302 browsers and curl turn a POST into a GET too.
+    if ((r.status == 303 && request.method != "HEAD") ||
+        ((r.status == 301 || r.status == 302) && request.method == "POST")) {
       request.method = "GET";
       request.body.clear();
     }

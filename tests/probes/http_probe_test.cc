@@ -344,5 +344,15 @@ TEST_F(HttpProbeTest, RedirectToAnotherHostDropsCredentials) {
   EXPECT_EQ(same.result.status, Status::ok) << same.result.summary;
 }
 
+// A form POST answered with 302 continues as a GET (browsers, curl); HEAD stays HEAD.
+TEST_F(HttpProbeTest, PostRedirectedByA302ContinuesAsGet) {
+  CheckRun post = check(url("/redirect-to?location=/echo"),
+                        {{"method", {"POST"}}, {"body", {"a=1"}}, {"keyword", {"method: GET"}}});
+  EXPECT_EQ(post.result.status, Status::ok) << post.result.summary;
+  CheckRun head = check(url("/redirect/1"), {{"method", {"HEAD"}}});
+  EXPECT_EQ(head.result.status, Status::ok) << head.result.summary;
+  EXPECT_EQ(head.result.facts["body_bytes"], 0);
+}
+
 }  // namespace
 }  // namespace lookout::probes
