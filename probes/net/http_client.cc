@@ -97,9 +97,13 @@ asio::awaitable<void> exchange(Stream& stream, const HttpRequest& req, HttpRespo
                hec == asio::error::connection_reset || hec == http::error::partial_message) {
       resp.failure = FailureKind::protocol;
       resp.error = "connection closed before a complete response header";
-    } else if (hec.category() == beast::http::make_error_code(http::error::bad_version).category()) {
+    } else if (hec == http::error::bad_version) {
       resp.failure = FailureKind::protocol;
       resp.error = "not an HTTP response (" + hec.message() + ")";
+    } else if (hec.category() == beast::http::make_error_code(http::error::bad_version).category()) {
+      // An HTTP answer with broken framing, e.g. both Transfer-Encoding and Content-Length.
+      resp.failure = FailureKind::protocol;
+      resp.error = "malformed HTTP response header (" + hec.message() + ")";
     } else {
       resp.failure = FailureKind::protocol;
       resp.error = "reading the response failed: " + hec.message();
