@@ -339,6 +339,7 @@ struct HtmlScan {
   std::vector<Marker>& out;
   std::map<std::string, std::pair<int, std::string>> ver_votes;  // version -> count, first url
   bool wp_paths = false, drupal_paths = false, joomla_paths = false, magento_paths = false;
+  bool magento1_paths = false;  // /skin/frontend/: Magento 1 only (2 serves /static/)
   bool readme = false;
 
   void asset_url(std::string_view url) {
@@ -354,6 +355,7 @@ struct HtmlScan {
     if (contains(path, "/static/version") || contains(path, "/skin/frontend/") ||
         contains(path, "/mage/"))
       magento_paths = true;
+    if (contains(path, "/skin/frontend/")) magento1_paths = true;
     // Only core assets default ?ver= to the WordPress version; plugins and themes set their own.
     if ((contains(path, "/wp-includes/") || contains(path, "/wp-admin/")) &&
         !third_party_core_asset(path)) {
@@ -526,6 +528,8 @@ struct HtmlScan {
       out.push_back(make("joomla_paths", "joomla", "", Precision::none, doc.url, 20));
     if (magento_paths)
       out.push_back(make("magento_paths", "magento", "", Precision::none, doc.url, 20));
+    if (magento1_paths)  // the layout is the version line: Magento 1, past end of life
+      out.push_back(make("magento1_skin", "magento", "1", Precision::major, doc.url, 30));
     // The version most core assets carry. One vote is weak; several agreeing are better.
     const std::pair<const std::string, std::pair<int, std::string>>* best = nullptr;
     for (const auto& kv : ver_votes)

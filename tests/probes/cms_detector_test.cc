@@ -49,6 +49,23 @@ TEST(CmsDetectorTest, WordPressMetaGenerator) {
   EXPECT_EQ(find(ms, "meta_generator")->version, "");  // nonsense is not a version
 }
 
+// /skin/frontend/ exists only in Magento 1 (Magento 2 serves /static/): that is the version
+// line, and it has been past end of life since 2020.
+TEST(CmsDetectorTest, MagentoOneSkinPathsGiveMajorOne) {
+  auto d = detect({doc("/", html(
+      "<link rel=\"stylesheet\" type=\"text/css\" href=\"https://client.example/skin/frontend/"
+      "rwd/default/css/styles.css\" media=\"all\" />"
+      "<script type=\"text/javascript\" src=\"https://client.example/js/mage/cookies.js\"></script>"))});
+  EXPECT_EQ(d.product, "magento");
+  EXPECT_EQ(d.version, "1");
+  EXPECT_EQ(d.precision, Precision::major);
+  auto m2 = detect({doc("/", html(
+      "<script type=\"text/x-magento-init\">{}</script>"
+      "<link href=\"https://client.example/static/version1700000000/frontend/Magento/luma/en_US/css/styles-m.css\" rel=\"stylesheet\">"))});
+  EXPECT_EQ(m2.product, "magento");
+  EXPECT_EQ(m2.version, "");
+}
+
 TEST(CmsDetectorTest, WordPressFeedsRssAtomRdf) {
   auto rss = find_markers(doc("/feed/",
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>x</title>"
