@@ -545,6 +545,7 @@ Result evaluate_disk(const DiskOptions& o, const std::vector<FilesystemReading>&
     std::string text;
   };
   std::vector<Problem> problems;
+  std::vector<size_t> noted_errors;  // indices into device_errors only named in the summary
   size_t ignored = 0;
   std::set<std::string> seen;
   std::optional<std::pair<double, std::string>> fullest;  // (used pct, summary text)
@@ -568,6 +569,17 @@ Result evaluate_disk(const DiskOptions& o, const std::vector<FilesystemReading>&
     if (fs.device_error && !explicit_mount) {
       device_errors.push_back({{"mount", fs.mount}, {"fstype", fs.fstype}, {"device", fs.device},
                                {"error", fs.error}});
+      // statfs failing on a local disk is a broken disk (the usual "device error" alert rule);
+      // network and fuse mounts time out often enough that they only get a note.
+      const bool remote_fs = fs.fstype.starts_with("nfs") || fs.fstype.starts_with("cifs") ||
+                             fs.fstype.starts_with("smb") || fs.fstype.starts_with("fuse") ||
+                             fs.fstype == "tmpfs";
+      if (!remote_fs) {
+        problems.push_back({Status::critical, fs.mount + ": device error (" + fs.error + ")"});
+        r.status = Status::critical;
+      } else {
+        noted_errors.push_back(device_errors.size() - 1);
+      }
       continue;
     }
     const bool has_size = fs.size_bytes && std::isfinite(*fs.size_bytes) && *fs.size_bytes > 0;
@@ -707,14 +719,15 @@ Result evaluate_disk(const DiskOptions& o, const std::vector<FilesystemReading>&
     r.status = Status::unknown;
     r.summary = "no filesystems to check (" + std::to_string(ignored) + " ignored by fstype)";
   }
-  if (!device_errors.empty()) {
-    r.summary += "; device error on " + device_errors[0]["mount"].get<std::string>() + " (" +
-                 device_errors[0]["error"].get<std::string>() + ")";
-    if (device_errors.size() > 1)
-      r.summary += " and " + std::to_string(device_errors.size() - 1) + " more";
+  if (!noted_errors.empty()) {
+    const nlohmann::json& first = device_errors[noted_errors[0]];
+    r.summary += "; device error on " + first["mount"].get<std::string>() + " (" +
+                 first["error"].get<std::string>() + ")";
+    if (noted_errors.size() > 1)
+      r.summary += " and " + std::to_string(noted_errors.size() - 1) + " more";
     r.summary += ", skipped";
-    r.facts["device_errors"] = device_errors;
   }
+  if (!device_errors.empty()) r.facts["device_errors"] = device_errors;
   if (r.status != Status::ok) r.failure = FailureKind::assertion;
   r.facts["mounts"] = std::move(mounts);
   r.facts["ignored_mounts"] = ignored;

@@ -12,6 +12,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -280,6 +281,31 @@ TEST(DiskEvaluateTest, FullHostIsCriticalAndPseudoFilesystemsAreSkipped) {
   EXPECT_DOUBLE_EQ(sample(r, "lookout_disk_used_ratio", "/var/www"), 0.96);
   EXPECT_EQ(sample(r, "lookout_disk_free_bytes", "/var/www"), 4 * kGiB);
   EXPECT_TRUE(std::isnan(sample(r, "lookout_disk_days_to_full", "/var/www")));
+}
+
+// node_exporter's device_error on a local filesystem (statfs failing on ext4/xfs) is a broken
+// disk: critical, as in the common "device error" alert rule, which leaves out network and
+// fuse mounts (a stuck NFS mount stays a note, as above).
+TEST(DiskEvaluateTest, DeviceErrorOnALocalFilesystemIsCritical) {
+  FilesystemReading ok = reading("/", 100 * kGiB, 60 * kGiB);
+  FilesystemReading broken;
+  broken.mount = "/data";
+  broken.fstype = "xfs";
+  broken.device = "/dev/sdc1";
+  broken.device_error = true;
+  broken.error = "input/output error";
+  FilesystemReading nfs = broken;
+  nfs.mount = "/mnt/nas";
+  nfs.fstype = "nfs4";
+  nfs.device = "nas:/export";
+  nfs.error = "mountpoint timeout";
+  auto r = evaluate_disk(remote_options(), {ok, broken, nfs}, nullptr, "k", Clock::now());
+  EXPECT_EQ(r.status, Status::critical) << r.summary;
+  EXPECT_THAT(r.summary, ::testing::StartsWith("/data: device error (input/output error)"));
+  EXPECT_THAT(r.summary, ::testing::HasSubstr("device error on /mnt/nas (mountpoint timeout), skipped"));
+  EXPECT_EQ(r.facts["device_errors"].size(), 2u);
+  auto only_nfs = evaluate_disk(remote_options(), {ok, nfs}, nullptr, "k", Clock::now());
+  EXPECT_EQ(only_nfs.status, Status::ok) << only_nfs.summary;
 }
 
 TEST(DiskEvaluateTest, ThresholdsAndFiltersApply) {
