@@ -94,7 +94,15 @@ std::string nagios_line(const probes::Result& result, const std::string& type) {
   std::transform(status.begin(), status.end(), status.begin(), ::toupper);
   std::string name = type;
   std::transform(name.begin(), name.end(), name.begin(), ::toupper);
-  std::string line = name + " " + status + " - " + result.summary;
+  // '|' starts the performance data in the plugin protocol, and a summary can hold one (a page
+  // title "Home | Acme" as keyword): show it as a broken bar. One line: no newlines either.
+  std::string text;
+  for (char c : result.summary) {
+    if (c == '|') text += "\u00a6";
+    else if (c == '\n' || c == '\r') text += ' ';
+    else text += c;
+  }
+  std::string line = name + " " + status + " - " + text;
   char buf[64];
   std::snprintf(buf, sizeof buf, " | time=%.6fs", result.duration_seconds);
   line += buf;

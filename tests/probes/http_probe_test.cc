@@ -354,5 +354,16 @@ TEST_F(HttpProbeTest, PostRedirectedByA302ContinuesAsGet) {
   EXPECT_EQ(head.result.facts["body_bytes"], 0);
 }
 
+// Nagios reads everything after the first '|' as performance data: a keyword from a page title
+// ("Home | Acme") must not split the status text.
+TEST_F(HttpProbeTest, NagiosLineKeepsPipesOutOfTheStatusText) {
+  CheckRun r = check(url("/ok"), {{"keyword", {"Home | Acme"}}});
+  EXPECT_EQ(r.result.status, Status::critical);
+  std::string line = agent::nagios_line(r.result, "http");
+  EXPECT_EQ(line.find('|'), line.find(" | time=") + 1);
+  EXPECT_THAT(line, HasSubstr("Home \u00a6 Acme"));
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+}
+
 }  // namespace
 }  // namespace lookout::probes
