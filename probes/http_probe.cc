@@ -159,6 +159,8 @@ class HttpProbe : public Probe {
       if (!resp.peer_text.empty() && resp.error.find(resp.peer_text) == std::string::npos)
         r.summary += (resp.failure == FailureKind::tls ? " (" + resp.peer_text + ")"
                                                        : " from " + resp.peer_text);
+      // The failing hop may be a redirect target the user never typed (http -> https://www.).
+      if (chain.urls.size() > 1) r.summary += " after redirect to " + chain.urls.back();
       if (resp.status) r.facts["status_code"] = resp.status;
       co_return r;
     }
@@ -190,6 +192,7 @@ class HttpProbe : public Probe {
       r.failure = FailureKind::http_status;
       r.summary = "HTTP " + std::to_string(resp.status) + " from " + where + " after " +
                   human_duration(elapsed) + " (expected " + o_.expect_status_text + ")";
+      if (chain.urls.size() > 1) r.summary += " at " + chain.urls.back();
       co_return r;
     }
     if (o_.keyword) {

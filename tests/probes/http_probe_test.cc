@@ -365,5 +365,18 @@ TEST_F(HttpProbeTest, NagiosLineKeepsPipesOutOfTheStatusText) {
   EXPECT_EQ(line.find('\n'), std::string::npos);
 }
 
+// A failure at a redirect target names that URL: the user typed another one.
+TEST_F(HttpProbeTest, FailureAfterARedirectNamesTheTarget) {
+  CheckRun status = check(url("/redirect-to?location=/status/503"));
+  EXPECT_EQ(status.result.failure, FailureKind::http_status);
+  EXPECT_THAT(status.result.summary, ::testing::StartsWith("HTTP 503 from 127.0.0.1 after "));
+  EXPECT_THAT(status.result.summary, HasSubstr(" at " + url("/status/503")));
+  CheckRun refused = check(url("/redirect-to?location=http://127.0.0.1:1/"));
+  EXPECT_EQ(refused.result.failure, FailureKind::connect);
+  EXPECT_THAT(refused.result.summary, HasSubstr("after redirect to http://127.0.0.1:1/"));
+  CheckRun direct = check(url("/status/503"));
+  EXPECT_THAT(direct.result.summary, ::testing::Not(HasSubstr(" at ")));
+}
+
 }  // namespace
 }  // namespace lookout::probes
