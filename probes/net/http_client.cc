@@ -210,6 +210,8 @@ asio::awaitable<HttpResponse> http_fetch(ProbeContext& ctx, HttpRequest req) {
   beast::ssl_stream<beast::tcp_stream> tls(std::move(tcp), *ssl_ctx);
   SSL* ssl = tls.native_handle();
   std::string sni = req.sni.empty() ? req.url.host : req.sni;
+  // "www.example.com." is the same name: SNI and certificate names carry no root dot.
+  if (sni.size() > 1 && sni.back() == '.') sni.pop_back();
   if (!parse_ip(sni)) SSL_set_tlsext_host_name(ssl, sni.c_str());
   if (req.verify_tls) {
     if (auto ip = parse_ip(sni))

@@ -244,6 +244,10 @@ TEST_F(HttpProbeTest, HttpsByHostNameMatchesTheCertificate) {
     GTEST_SKIP() << by_name.result.summary;
   EXPECT_EQ(by_name.result.status, Status::ok) << by_name.result.summary;
 
+  // A fully qualified name with its root dot is the same name (browsers accept it).
+  CheckRun dotted = check(https("/ok"), {{"ca_file", {ca}}, {"sni", {"localhost."}}});
+  EXPECT_EQ(dotted.result.status, Status::ok) << dotted.result.summary;
+
   CheckRun wrong_sni = check(https("/ok"), {{"ca_file", {ca}}, {"sni", {"www.example.com"}}});
   EXPECT_EQ(wrong_sni.result.failure, FailureKind::tls) << wrong_sni.result.summary;
 }
