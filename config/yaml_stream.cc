@@ -41,6 +41,22 @@ using RawNode = YAML::detail::node;
 // Thrown through the parser to leave it when the stream is abandoned.
 struct Abandoned {};
 
+// Ignores a document.
+class Discard final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 // A read-only streambuf over consecutive pieces of text owned by someone else (no copy).
 class PiecesBuf final : public std::streambuf {
  public:
@@ -250,8 +266,8 @@ bool stream_yaml_document(std::string_view text, const std::string& stream_key,
   // to be a map key (`{a: 1}: value`) until that collection ends. A root `{` is such a
   // candidate, so a JSON config would queue up whole as tokens (about 2.5 KB per check). After
   // an explicit document start `--- ` it cannot be a key, and parses to the same events; the
-  // builder moves the marks back. A root `{...}` that really is a key then fails to parse:
-  // return false, and the caller parses the text as given.
+  // builder moves the marks back. When that parse fails (say the root `{...}` really is a key)
+  // or anything follows the root, return false: the caller parses the text as given.
   size_t line = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;  // skip a UTF-8 byte order mark
   size_t root = line;
   for (; root < text.size() && std::string_view(" \t\r\n").find(text[root]) != std::string_view::npos;
@@ -268,6 +284,10 @@ bool stream_yaml_document(std::string_view text, const std::string& stream_key,
   StreamBuilder builder(stream_key, sink, lead_in ? static_cast<int>(kLeadIn.size()) : 0);
   try {
     parser.HandleNextDocument(builder);
+    // Text after the root `{...}` on its last line: yaml-cpp scans it while the root may still
+    // be a key, and may fail there; after the lead-in it does not. Play safe on anything after.
+    Discard rest;
+    if (lead_in && parser.HandleNextDocument(rest)) return false;
   } catch (const Abandoned&) {
     return false;
   } catch (const YAML::Exception&) {

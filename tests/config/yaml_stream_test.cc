@@ -19,6 +19,12 @@ using ::testing::HasSubstr;
 
 namespace {
 
+std::vector<std::string> messages(const LoadResult& r) {
+  std::vector<std::string> out;
+  for (const auto& e : r.errors.list()) out.push_back(e.to_string());
+  return out;
+}
+
 // Keeps everything it is handed, in order.
 class RecordingSink : public YamlDocumentSink {
  public:
@@ -253,6 +259,21 @@ TEST(YamlStreamTest, FlowMapThatIsAKeyFallsBackToTheWholeText) {
   EXPECT_EQ(root.begin()->second.Scalar(), "x");
 }
 
+TEST(YamlStreamTest, AnythingAfterAFlowRootFallsBackToTheWholeText) {
+  // yaml-cpp reads on after `{...}` while it may be a key and fails on that line; it must not
+  // be accepted just because the lead-in parse stops earlier.
+  const std::string text = R"({"agent": {}, "x": 1},m {"a": "2"}]}, {"id": "b"}]}]d)";
+  EXPECT_THROW(YAML::Load(text), YAML::ParserException);
+  RecordingSink sink;
+  EXPECT_FALSE(stream_yaml_document(text, "clients", sink));
+  RecordingSink next_doc;
+  EXPECT_FALSE(stream_yaml_document("{a: 1}\n---\nb: 2\n", "clients", next_doc));
+  RecordingSink comment;
+  EXPECT_TRUE(stream_yaml_document("{a: 1} # the end\n\n", "clients", comment));
+  EXPECT_THAT(messages(load_config_text(text, "x.json")),
+              ::testing::ElementsAre(::testing::HasSubstr("YAML syntax error")));
+}
+
 TEST(YamlStreamTest, MapSharingMemoryKeepsMarks) {
   YAML::Node doc = YAML::Load("a: 1\nb: [2]\n");
   YAML::Node single = new_map_sharing_memory(doc);
@@ -289,12 +310,6 @@ std::string summary(const LoadResult& r) {
         << ch->spec.interval.count() << " " << ch->spec.timeout.count() << " "
         << ch->spec.retry_interval.count() << "\n";
   return out.str();
-}
-
-std::vector<std::string> messages(const LoadResult& r) {
-  std::vector<std::string> out;
-  for (const auto& e : r.errors.list()) out.push_back(e.to_string());
-  return out;
 }
 
 // Line and column (1-based) of the n-th occurrence (from 0) of `needle`.
