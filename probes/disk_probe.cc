@@ -402,10 +402,7 @@ ProbePtr build_disk(CheckSpec& spec, config::OptionMap& opts, config::Errors& er
     else
       o.size_limit = static_cast<size_t>(*limit);
   }
-  if (auto f = opts.get_string("ca_file", errors)) {
-    o.ca_file = *f;
-    if (auto why = net::ca_file_problem(*f); !why.empty()) opts.error("ca_file", why, errors);
-  }
+  if (auto f = opts.get_string("ca_file", errors)) o.ca_file = *f;
   if (auto v = opts.get_bool("verify_tls", errors)) o.verify_tls = *v;
   if (errors.size() != before) return nullptr;
   return std::make_shared<DiskProbe>(std::move(o));

@@ -152,11 +152,13 @@ class HttpProbe : public Probe {
     const double elapsed = resp.total() + resolve_seconds;
 
     if (resp.failure != FailureKind::none) {
-      r.status = Status::critical;
+      // internal = our side (an unusable ca_file): unknown, the site is not to blame
+      r.status = resp.failure == FailureKind::internal ? Status::unknown : Status::critical;
       r.failure = resp.failure;
       r.summary = resp.error;
       // Say which address failed (a site has several); connect errors already name it.
-      if (!resp.peer_text.empty() && resp.error.find(resp.peer_text) == std::string::npos)
+      if (!resp.peer_text.empty() && resp.failure != FailureKind::internal &&
+          resp.error.find(resp.peer_text) == std::string::npos)
         r.summary += (resp.failure == FailureKind::tls ? " (" + resp.peer_text + ")"
                                                        : " from " + resp.peer_text);
       // The failing hop may be a redirect target the user never typed (http -> https://www.).
@@ -294,10 +296,7 @@ ProbePtr build_http(CheckSpec& spec, config::OptionMap& opts, config::Errors& er
   if (auto b = opts.get_string("body", errors)) o.body = *b;
   if (auto n = opts.get_int("max_redirects", errors, 0, 30)) o.max_redirects = static_cast<int>(*n);
   if (auto n = opts.get_int("body_limit", errors, 0, 64 << 20)) o.body_limit = static_cast<size_t>(*n);
-  if (auto f = opts.get_string("ca_file", errors)) {
-    o.ca_file = *f;
-    if (auto why = net::ca_file_problem(*f); !why.empty()) opts.error("ca_file", why, errors);
-  }
+  if (auto f = opts.get_string("ca_file", errors)) o.ca_file = *f;
   if (auto v = opts.get_bool("verify_tls", errors)) o.verify_tls = *v;
   if (auto v = opts.get_bool("insecure", errors)) o.verify_tls = o.verify_tls && !*v;
   if (auto s = opts.get_string("sni", errors)) o.sni = *s;

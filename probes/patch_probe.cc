@@ -315,10 +315,7 @@ ProbePtr build_patch(CheckSpec& spec, config::OptionMap& opts, config::Errors& e
   }
   if (auto n = opts.get_int("max_requests", errors, 1, kMaxMaxRequests))
     o.max_requests = static_cast<int>(*n);
-  if (auto f = opts.get_string("ca_file", errors)) {
-    o.ca_file = *f;
-    if (auto why = net::ca_file_problem(*f); !why.empty()) opts.error("ca_file", why, errors);
-  }
+  if (auto f = opts.get_string("ca_file", errors)) o.ca_file = *f;
   if (auto v = opts.get_bool("verify_tls", errors)) o.verify_tls = *v;
   if (auto v = opts.get_bool("insecure", errors)) o.verify_tls = o.verify_tls && !*v;
 

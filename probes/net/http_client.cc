@@ -248,6 +248,13 @@ asio::awaitable<HttpResponse> http_fetch(ProbeContext& ctx, HttpRequest req) {
       resp.failure = FailureKind::timeout;
       resp.error = "TLS handshake timeout after " + human_duration(timeout_s) + " with " +
                    resp.peer_text;
+    } else if (std::string why; req.verify_tls && !req.ca_file.empty() &&
+               SSL_get_verify_result(ssl) != X509_V_OK &&
+               !(why = ca_file_problem(req.ca_file)).empty()) {
+      // Nothing could verify: the configured CA file is the problem, not the site. Checked
+      // only after a failure, so a healthy run never re-reads the file.
+      resp.failure = FailureKind::internal;
+      resp.error = why;
     } else {
       resp.failure = FailureKind::tls;
       long vr = SSL_get_verify_result(ssl);

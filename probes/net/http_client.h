@@ -42,7 +42,8 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-  FailureKind failure = FailureKind::none;  // none when a response was read
+  FailureKind failure = FailureKind::none;  // none when a response was read; internal: our
+                                            // side (an unusable ca_file), not the site
   std::string error;  // why it failed, human readable, without the address
   unsigned status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // as received
@@ -62,8 +63,8 @@ struct HttpResponse {
 };
 
 /// Why `path` can't serve as a CA bundle ("" when it can): missing, unreadable, or without a
-/// PEM certificate. Probes check their `ca_file` option with it, so a typo is a config error
-/// rather than "certificate verify failed" against a healthy site.
+/// PEM certificate. A failed verification with such a file is reported as this problem
+/// (FailureKind::internal) rather than "certificate verify failed" against a healthy site.
 std::string ca_file_problem(const std::string& path);
 
 /// Runs one request. `ctx` supplies the resolver, TLS contexts and deadline.

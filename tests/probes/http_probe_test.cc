@@ -293,23 +293,18 @@ TEST_F(HttpProbeTest, TimeoutSummariesNameTheAddress) {
   EXPECT_THAT(garbage.result.summary, HasSubstr(host_port));
 }
 
-// A CA file that is missing or holds no certificate is the check's configuration, not the site:
-// it must not read "certificate verify failed" against a healthy site.
-TEST_F(HttpProbeTest, UnreadableCaFileIsAConfigError) {
+// A CA file that is missing or holds no certificate is the check's own problem, not the site's:
+// unknown naming the file, not "certificate verify failed" (critical) against a healthy site.
+// It is found at run time (a config may name a file that a deployment writes later).
+TEST_F(HttpProbeTest, UnreadableCaFileIsUnknownNotTheSite) {
   for (const std::string& file : {std::string("/nonexistent/ca.pem"), std::string("/etc/hostname")}) {
-    OneShotRequest req;
-    req.type = "http";
-    req.target = https("/ok");
-    req.options = {{"ca_file", {file}}};
-    req.timeout = 2s;
-    auto outcome = agent::run_one_check(req);
-    EXPECT_FALSE(outcome.valid) << file;
-    EXPECT_THAT(outcome.errors.to_string(), HasSubstr("ca_file")) << file;
-    EXPECT_THAT(outcome.errors.to_string(), HasSubstr(file));
+    CheckRun r = check(https("/ok"), {{"ca_file", {file}}});
+    EXPECT_EQ(r.result.status, Status::unknown) << file << ": " << r.result.summary;
+    EXPECT_EQ(r.result.failure, FailureKind::internal) << file;
+    EXPECT_THAT(r.result.summary, HasSubstr("CA file '" + file + "'"));
   }
 }
 
-// all_addresses resolves once and pins each address: that lookup is the resolve phase.
 TEST_F(HttpProbeTest, AllAddressesKeepsTheResolvePhase) {
   std::string port = url("").substr(url("").rfind(':') + 1);
   CheckRun r = check("http://localhost:" + port + "/ok", {{"all_addresses", {"true"}}, {"ip_version", {"4"}}});
