@@ -269,6 +269,11 @@ asio::awaitable<HttpResponse> http_fetch(ProbeContext& ctx, HttpRequest req) {
       }
       else
         resp.error = "TLS handshake failed: " + hec.message();
+      // A plain-HTTP answer to our ClientHello reads as a bogus record version.
+      if (hec.category() == asio::error::get_ssl_category() &&
+          (ERR_GET_REASON(static_cast<unsigned long>(hec.value())) == SSL_R_WRONG_VERSION_NUMBER ||
+           ERR_GET_REASON(static_cast<unsigned long>(hec.value())) == SSL_R_HTTP_REQUEST))
+        resp.error += " - the server did not answer in TLS (plain HTTP on this port?)";
     }
     co_return resp;
   }

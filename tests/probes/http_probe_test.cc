@@ -230,6 +230,10 @@ TEST_F(HttpProbeTest, HttpsVerifiesWithTheEstateCa) {
   // Hostile paths behave the same over TLS.
   CheckRun hang = check(https("/hang"), {{"ca_file", {ca}}}, 700ms);
   EXPECT_EQ(hang.result.failure, FailureKind::timeout) << hang.result.summary;
+  // https:// to the plain-HTTP port: say so, not just "wrong version number".
+  CheckRun plain = check("https://" + url("/ok").substr(std::string("http://").size()));
+  EXPECT_EQ(plain.result.failure, FailureKind::tls) << plain.result.summary;
+  EXPECT_THAT(plain.result.summary, HasSubstr("plain HTTP on this port?"));
   CheckRun garbage = check(https("/garbage"), {{"ca_file", {ca}}});
   EXPECT_EQ(garbage.result.failure, FailureKind::protocol) << garbage.result.summary;
 }
