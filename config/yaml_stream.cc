@@ -275,8 +275,10 @@ bool stream_yaml_document(std::string_view text, const std::string& stream_key,
     if (text[root] == '\n') line = root + 1;
   // `---` must start its line: the root's line gets the lead-in in front
   static constexpr std::string_view kLeadIn = "--- ";
+  // (yaml-cpp guesses UTF-16/32 from NULs in the first 4 bytes: keep those texts as they are)
   bool lead_in = root < text.size() && text[root] == '{' &&
-                 text.substr(line, root - line).find('\r') == std::string_view::npos;
+                 text.substr(line, root - line).find('\r') == std::string_view::npos &&
+                 text.substr(0, 4).find('\0') == std::string_view::npos;
   PiecesBuf buf(lead_in ? std::vector{text.substr(0, line), kLeadIn, text.substr(line)}
                         : std::vector{text});
   std::istream in(&buf);

@@ -266,6 +266,11 @@ TEST(YamlStreamTest, AnythingAfterAFlowRootFallsBackToTheWholeText) {
   EXPECT_THROW(YAML::Load(text), YAML::ParserException);
   RecordingSink sink;
   EXPECT_FALSE(stream_yaml_document(text, "clients", sink));
+  // "{" and a NUL: yaml-cpp reads UTF-16, which a lead-in would change
+  const std::string utf16_guess("{\0\tgent\": 1}", 13);
+  EXPECT_THROW(YAML::Load(utf16_guess), YAML::ParserException);
+  RecordingSink nul;
+  EXPECT_THROW(stream_yaml_document(utf16_guess, "clients", nul), YAML::ParserException);
   RecordingSink next_doc;
   EXPECT_FALSE(stream_yaml_document("{a: 1}\n---\nb: 2\n", "clients", next_doc));
   RecordingSink comment;
