@@ -148,7 +148,8 @@ asio::awaitable<void> exchange(Stream& stream, const HttpRequest& req, HttpRespo
         resp.failure = FailureKind::timeout;
         resp.error = "body not complete within " +
                      human_duration(std::chrono::duration<double>(ctx.spec.timeout).count()) +
-                     " (" + std::to_string(resp.body.size()) + " bytes received)";
+                     " (" + std::to_string(resp.body.size()) +
+                     (resp.body.size() == 1 ? " byte received)" : " bytes received)");
       } else if (bec == http::error::partial_message || bec == http::error::end_of_stream ||
                  bec == asio::error::eof) {
         resp.failure = FailureKind::protocol;
