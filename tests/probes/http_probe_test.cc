@@ -144,7 +144,7 @@ TEST_F(HttpProbeTest, DrippingBodyTimesOutWithBytesCounted) {
   EXPECT_EQ(r.result.status, Status::critical);
   EXPECT_EQ(r.result.failure, FailureKind::timeout) << r.result.summary;
   EXPECT_THAT(r.result.summary, HasSubstr("body not complete within"));
-  EXPECT_THAT(r.result.summary, HasSubstr("bytes received"));
+  EXPECT_THAT(r.result.summary, HasSubstr(" received)"));
 }
 
 TEST_F(HttpProbeTest, EndlessBodyStopsAtTheCap) {
