@@ -260,6 +260,9 @@ ProbePtr build_http(CheckSpec& spec, config::OptionMap& opts, config::Errors& er
   }
   o.keyword = opts.get_string("keyword", errors);
   o.keyword_absent = opts.get_string("keyword_absent", errors);
+  if (o.method == "HEAD" && (o.keyword || o.keyword_absent))  // would always fail / always pass
+    opts.error(o.keyword ? "keyword" : "keyword_absent",
+               "a keyword check needs a body; a HEAD response has none", errors);
   if (auto d = opts.get_duration("warn_time", errors)) o.warn_time = d->count() / 1000.0;
   if (auto d = opts.get_duration("crit_time", errors)) o.crit_time = d->count() / 1000.0;
   if (o.warn_time && o.crit_time && *o.warn_time > *o.crit_time)

@@ -381,5 +381,17 @@ TEST_F(HttpProbeTest, FailureAfterARedirectNamesTheTarget) {
   EXPECT_THAT(direct.result.summary, ::testing::Not(HasSubstr(" at ")));
 }
 
+// HEAD has no body: a keyword would always fail (or, absent, always pass) — a config error.
+TEST_F(HttpProbeTest, KeywordWithHeadIsAConfigError) {
+  OneShotRequest req;
+  req.type = "http";
+  req.target = url("/ok");
+  req.options = {{"method", {"HEAD"}}, {"keyword", {"Welcome"}}};
+  auto outcome = agent::run_one_check(req);
+  EXPECT_FALSE(outcome.valid);
+  EXPECT_THAT(outcome.errors.to_string(), HasSubstr("keyword"));
+  EXPECT_THAT(outcome.errors.to_string(), HasSubstr("HEAD"));
+}
+
 }  // namespace
 }  // namespace lookout::probes
