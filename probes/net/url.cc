@@ -24,7 +24,7 @@ std::optional<Url> from_view(boost::urls::url_view u, std::string* error) {
   out.scheme = lower(std::string(u.scheme()));
   if (out.scheme != "http" && out.scheme != "https") return fail("scheme must be http or https");
   if (!u.has_authority() || u.host().empty()) return fail("URL has no host");
-  if (u.has_userinfo()) return fail("credentials in URLs are not supported");
+  if (u.has_userinfo()) return fail("credentials in URLs are not supported (use an Authorization header)");
   switch (u.host_type()) {
     case boost::urls::host_type::ipv4:
       out.host = u.host_ipv4_address().to_string();
