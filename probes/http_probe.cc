@@ -195,6 +195,12 @@ class HttpProbe : public Probe {
       r.summary = "HTTP " + std::to_string(resp.status) + " from " + where + " after " +
                   human_duration(elapsed) + " (expected " + o_.expect_status_text + ")";
       if (chain.urls.size() > 1) r.summary += " at " + chain.urls.back();
+      // An unfollowed redirect (max_redirects 0): where it points is what a person checks next.
+      if (resp.status >= 300 && resp.status < 400)
+        if (auto loc = resp.header("Location"))
+          if (auto here = net::parse_url(chain.urls.back()))
+            if (auto next = net::resolve_location(*here, *loc))
+              r.summary += ", redirecting to " + next->to_string();
       co_return r;
     }
     if (o_.keyword) {

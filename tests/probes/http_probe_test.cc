@@ -210,6 +210,9 @@ TEST_F(HttpProbeTest, ZeroMaxRedirectsReturnsTheRedirectItself) {
       check(url("/redirect/1"), {{"max_redirects", {"0"}}, {"expect_status", {"302"}}});
   EXPECT_EQ(none.result.status, Status::ok) << none.result.summary;
   EXPECT_EQ(none.result.facts["status_code"], 302);
+  CheckRun unexpected = check(url("/redirect/1"), {{"max_redirects", {"0"}}});
+  EXPECT_EQ(unexpected.result.failure, FailureKind::http_status);
+  EXPECT_THAT(unexpected.result.summary, HasSubstr("redirecting to " + url("/ok")));
 }
 
 TEST_F(HttpProbeTest, HttpsVerifiesWithTheEstateCa) {
