@@ -189,6 +189,11 @@ TEST_F(NginxHttpTest, CliExitCodesAndJson) {
   EXPECT_EQ(rc2, 2) << out2;
   auto [rc1, out1] = run(http("/") + " --warn-time 0s --crit-time 10s");
   EXPECT_EQ(rc1, 1) << out1;
+  // Nagios style: a bare number is seconds for --timeout and the time thresholds
+  auto [rcs, outs] = run(http("/") + " --timeout 5 --warn-time 0 --crit-time 10");
+  EXPECT_EQ(rcs, 1) << outs;
+  auto [rcs2, outs2] = run(http("/") + " --timeout 2.5 --warn-time 5 --crit-time 9.5");
+  EXPECT_EQ(rcs2, 0) << outs2;
   auto [rc3, out3] = run(http("/") + " --max-redirects banana");
   EXPECT_EQ(rc3, 3) << out3;
   auto [rcj, outj] = run(http("/broken") + " --json");
