@@ -43,7 +43,9 @@ struct AdminServer::Impl {
       res.result(http::status::ok);
       res.set(http::field::content_type, kMetricsType);
       if (handlers.before_metrics) handlers.before_metrics();
-      for (size_t i = 0; i < handlers.metrics_pieces(); ++i) handlers.metrics_piece(i, res.body());
+      auto next = handlers.metrics_stream();
+      while (next(res.body())) {
+      }
     } else if (path == "/healthz" || path == "/-/healthy") {
       res.result(http::status::ok);
       res.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -110,9 +112,10 @@ struct AdminServer::Impl {
     (void)hn;
     if (hec) co_return false;
     std::string piece;
-    for (size_t i = 0; i < handlers.metrics_pieces(); ++i) {
+    auto next = handlers.metrics_stream();
+    for (;;) {
       piece.clear();
-      handlers.metrics_piece(i, piece);
+      if (!next(piece)) break;
       if (piece.empty()) continue;
       stream.expires_after(std::chrono::seconds(60));
       auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(piece)), tuple);

@@ -13,9 +13,9 @@
 namespace lookout::agent {
 
 struct AdminHandlers {
-  /// The exposition in pieces, written one after another as HTTP chunks.
-  std::function<size_t()> metrics_pieces;
-  std::function<void(size_t, std::string&)> metrics_piece;
+  /// Starts one scrape: returns a function that appends the next part of the exposition to its
+  /// argument and returns false when there is no more. Parts are written as HTTP chunks.
+  std::function<std::function<bool(std::string&)>()> metrics_stream;
   std::function<void()> before_metrics;      // refresh gauges that are read on scrape
   std::function<std::string()> checks_json;  // JSON text
 };

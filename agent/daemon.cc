@@ -66,8 +66,11 @@ int run_daemon(const std::string& config_file) {
   metrics.set_reload(true, now_seconds());
   Engine engine(engine_options(cfg.agent), metrics, store.get());
   AdminHandlers handlers;
-  handlers.metrics_pieces = [&] { return metrics.piece_count(); };
-  handlers.metrics_piece = [&](size_t i, std::string& out) { metrics.write_piece(i, out); };
+  handlers.metrics_stream = [&metrics] {
+    return [&metrics, cursor = AgentMetrics::Cursor{}](std::string& out) mutable {
+      return metrics.write_next(cursor, out);
+    };
+  };
   handlers.before_metrics = [&] {
     auto rs = engine.resolver_stats();
     metrics.set_resolver_cache(static_cast<double>(rs.cache_hits),

@@ -242,15 +242,15 @@ Engine::Worker& Engine::worker_for(const std::string& key) {
 }
 
 void Engine::start(const config::Config& config,
-                   const std::map<std::string, StoredState>& restored) {
+                   std::map<std::string, StoredState> restored) {
   {
     std::lock_guard lock(state_mutex_);
-    for (const auto& [key, st] : restored) {
+    for (auto& [key, st] : restored) {
       CheckState cs;
       cs.status = st.status;
       cs.since = st.since;
       cs.consecutive_failures = st.consecutive_failures;
-      if (!st.last_result.is_null()) cs.last_json = st.last_result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      cs.last_json = std::move(st.last_result);
       states_[key] = std::move(cs);
     }
   }

@@ -48,7 +48,7 @@ class Engine {
   ~Engine();
 
   /// Restores last known states (from the store) and starts the workers on `config`.
-  void start(const config::Config& config, const std::map<std::string, StoredState>& restored);
+  void start(const config::Config& config, std::map<std::string, StoredState> restored);
   /// Swaps in a new config: checks with the same key keep their state and schedule.
   void apply(const config::Config& config);
   /// Stops scheduling, waits up to `grace` for running checks, then stops the workers.

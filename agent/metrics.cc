@@ -134,57 +134,73 @@ void AgentMetrics::set_reload(bool ok, double timestamp) {
   if (ok) reload_time_->Set(timestamp);
 }
 
-size_t AgentMetrics::piece_count() const {
-  std::lock_guard lock(mutex_);
-  return 2 + names_.size();  // agent metrics, failures counter, one per probe family
-}
-
-void AgentMetrics::write_piece(size_t index, std::string& out) const {
-  if (index == 0) {
+bool AgentMetrics::write_next(Cursor& cursor, std::string& out) const {
+  constexpr size_t kChecksPerPart = 2000;  // ~250 KB of text per part
+  if (cursor.piece == 0) {
     std::ostringstream s;
     prometheus::TextSerializer().Serialize(s, registry_->Collect());
     out += s.str();
-    return;
+    cursor = Cursor{};
+    cursor.piece = 1;
+    return true;
   }
   std::lock_guard lock(mutex_);
-  if (index == 1) {
-    out += std::string("# HELP ") + kFailures +
-           " Failed check runs by client, site, check, type and failure kind\n# TYPE " + kFailures +
-           " counter\n";
-    for (const auto& [key, cs] : checks_)
+  if (cursor.piece >= 2 + names_.size()) return false;
+  auto it = cursor.started ? checks_.upper_bound(cursor.after_key) : checks_.begin();
+  size_t written = 0;
+  if (cursor.piece == 1) {
+    if (!cursor.header_written) {
+      out += std::string("# HELP ") + kFailures +
+             " Failed check runs by client, site, check, type and failure kind\n# TYPE " +
+             kFailures + " counter\n";
+      cursor.header_written = true;
+    }
+    for (; it != checks_.end() && written < kChecksPerPart; ++it, ++written) {
+      const CheckSeries& cs = it->second;
       for (size_t k = 1; k < cs.failures.size(); ++k)
         if (cs.failures[k])
           out += std::string(kFailures) + "{" + cs.labels + ",kind=\"" +
                  std::string(to_string(static_cast<probes::FailureKind>(k))) + "\"} " +
                  std::to_string(cs.failures[k]) + "\n";
-    return;
-  }
-  size_t id = index - 2;
-  if (id >= names_.size()) return;
-  const std::string& name = names_[id];
-  bool header = false;
-  for (const auto& [key, cs] : checks_) {
-    for (const auto& s : cs.samples) {
-      const SeriesDef& def = defs_[s.def];
-      if (def.name != id) continue;
-      if (!header) {
-        out += "# HELP " + name + " " + help_for(name) + "\n# TYPE " + name + " gauge\n";
-        header = true;
+    }
+  } else {
+    size_t id = cursor.piece - 2;
+    const std::string& name = names_[id];
+    for (; it != checks_.end() && written < kChecksPerPart; ++it, ++written) {
+      const CheckSeries& cs = it->second;
+      for (const auto& s : cs.samples) {
+        const SeriesDef& def = defs_[s.def];
+        if (def.name != id) continue;
+        if (!cursor.header_written) {  // only families with samples get HELP/TYPE
+          out += "# HELP " + name + " " + help_for(name) + "\n# TYPE " + name + " gauge\n";
+          cursor.header_written = true;
+        }
+        out += name;
+        out += '{';
+        out += cs.labels;
+        out += def.extra_labels;
+        out += "} ";
+        out += format_sample_value(s.value);
+        out += '\n';
       }
-      out += name;
-      out += '{';
-      out += cs.labels;
-      out += def.extra_labels;
-      out += "} ";
-      out += format_sample_value(s.value);
-      out += '\n';
     }
   }
+  if (it == checks_.end()) {
+    size_t next_piece = cursor.piece + 1;
+    cursor = Cursor{};
+    cursor.piece = next_piece;
+  } else {
+    cursor.started = true;
+    cursor.after_key = std::prev(it)->first;
+  }
+  return true;
 }
 
 std::string AgentMetrics::serialize() const {
   std::string all;
-  for (size_t i = 0; i < piece_count(); ++i) write_piece(i, all);
+  Cursor cursor;
+  while (write_next(cursor, all)) {
+  }
   return all;
 }
 

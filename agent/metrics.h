@@ -45,10 +45,19 @@ class AgentMetrics {
   void set_resolver_cache(double hits, double misses);
   void set_reload(bool ok, double timestamp);
 
-  /// The exposition (text format 0.0.4) in pieces: piece 0 is the agent's own metrics, then one
-  /// piece per probe metric family. `piece_count` may grow between calls; missing pieces are empty.
-  size_t piece_count() const;
-  void write_piece(size_t index, std::string& out) const;
+  /// Where a streamed exposition has got to. Piece 0 is the agent's own metrics, piece 1 the
+  /// failures counter, then one piece per probe metric family; a per-check piece is written a
+  /// bounded number of checks at a time, so a scrape of 100k checks never builds a whole family
+  /// (tens of MB) in memory, nor holds the lock the probes record under for long.
+  struct Cursor {
+    size_t piece = 0;
+    bool started = false;         // inside a per-check piece: after_key is valid
+    bool header_written = false;  // HELP/TYPE of the current piece
+    std::string after_key;        // last check written
+  };
+  /// Appends the next part of the exposition (text format 0.0.4) to `out`; false when done.
+  /// Checks added or removed meanwhile are simply included or skipped.
+  bool write_next(Cursor& cursor, std::string& out) const;
   /// The whole exposition as one string (tests, small setups).
   std::string serialize() const;
 

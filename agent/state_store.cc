@@ -413,8 +413,8 @@ std::map<std::string, StoredState> StateStore::load_states() {
     s.since = from_ms(st.getColumn(2).getInt64());
     s.last_run = from_ms(st.getColumn(3).getInt64());
     s.consecutive_failures = st.getColumn(4).getInt();
-    s.last_result = nlohmann::json::parse(st.getColumn(5).getString(), nullptr, false);
-    if (s.last_result.is_discarded()) s.last_result = nullptr;
+    s.last_result = st.getColumn(5).getString();
+    if (!nlohmann::json::accept(s.last_result)) s.last_result.clear();
     out.emplace(s.check_key, std::move(s));
   }
   return out;

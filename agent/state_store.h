@@ -23,7 +23,9 @@ struct StoredState {
   std::chrono::system_clock::time_point since{};     // when it entered this status
   std::chrono::system_clock::time_point last_run{};  // when the last result was recorded
   int consecutive_failures = 0;
-  nlohmann::json last_result;  // Result::to_json() of the last run
+  // Result::to_json() of the last run as JSON text (empty when unreadable): kept as text, since
+  // a parsed tree per check costs several KB and the engine keeps the text anyway.
+  std::string last_result;
 };
 
 struct Transition {

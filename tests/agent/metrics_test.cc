@@ -74,3 +74,38 @@ TEST(AgentMetricsTest, SpecialValuesUsePrometheusSpelling) {
 }
 
 }  // namespace
+
+// A scrape of many checks comes in bounded parts (never a whole family at once), and the parts
+// add up to every series exactly once, with one HELP/TYPE per family.
+TEST(AgentMetricsTest, LargeExpositionIsStreamedInBoundedParts) {
+  AgentMetrics m;
+  const int kChecks = 4500;
+  for (int i = 0; i < kChecks; ++i) {
+    Result r = lookout::probes::make_result(i % 3 ? Status::ok : Status::critical,
+                                            i % 3 ? FailureKind::none : FailureKind::timeout, "x");
+    r.add_sample("probe_http_status_code", 200);
+    m.record_result(spec("site" + std::to_string(i)), r);
+  }
+  AgentMetrics::Cursor cursor;
+  std::string all, part;
+  size_t parts = 0, largest = 0;
+  while (m.write_next(cursor, part)) {
+    ++parts;
+    largest = std::max(largest, part.size());
+    all += part;
+    part.clear();
+  }
+  EXPECT_EQ(all, m.serialize());
+  auto count = [&](const std::string& needle) {
+    size_t n = 0;
+    for (size_t pos = all.find(needle); pos != std::string::npos; pos = all.find(needle, pos + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("\nprobe_success{"), static_cast<size_t>(kChecks));
+  EXPECT_EQ(count("\nprobe_http_status_code{"), static_cast<size_t>(kChecks));
+  EXPECT_EQ(count("\nlookout_check_failures_total{"), static_cast<size_t>(kChecks / 3));
+  EXPECT_EQ(count("# TYPE probe_success gauge"), 1u);
+  EXPECT_EQ(count("# TYPE probe_http_status_code gauge"), 1u);
+  EXPECT_GT(parts, 6u);                // each per-check family took several parts
+  EXPECT_LT(largest, 2001u * 120u);    // no part holds more than ~2000 checks' lines
+}

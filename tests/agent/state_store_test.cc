@@ -75,8 +75,8 @@ TEST_F(StateStoreTest, StatesComeBackAfterReopen) {
   EXPECT_EQ(http.since, t0 + 1min);
   EXPECT_EQ(http.last_run, t0 + 1min);
   EXPECT_EQ(http.consecutive_failures, 1);
-  EXPECT_EQ(http.last_result["summary"], "HTTP 503 from 127.0.0.1 after 200 ms");
-  EXPECT_EQ(http.last_result["facts"]["http_status"], 503);
+  EXPECT_EQ(nlohmann::json::parse(http.last_result)["summary"], "HTTP 503 from 127.0.0.1 after 200 ms");
+  EXPECT_EQ(nlohmann::json::parse(http.last_result)["facts"]["http_status"], 503);
   EXPECT_EQ(states.at("c/s/tls").status, Status::warning);
 }
 
@@ -286,7 +286,7 @@ TEST_F(StateStoreTest, StatesSurviveKillDashNine) {
   auto states = store.load_states();
   ASSERT_EQ(states.count("c/s/http"), 1u);
   EXPECT_EQ(states.at("c/s/http").status, Status::critical);
-  EXPECT_EQ(states.at("c/s/http").last_result["summary"], "HTTP 503");
+  EXPECT_EQ(nlohmann::json::parse(states.at("c/s/http").last_result)["summary"], "HTTP 503");
   EXPECT_EQ(states.at("c/s/dns").status, Status::ok);
   EXPECT_EQ(states.count("c/s/unflushed"), 0u);
   EXPECT_EQ(store.get_fact("c/s/http", "first_failure"), "t0");
