@@ -562,19 +562,9 @@ void start_dns_server(Estate& estate) {
   auto server = std::make_shared<DnsServer>(estate);
   server->open(estate.options().address, estate.port(60));
   server->start();
-  const std::string& address = estate.options().address;
-  std::string host = address.find(':') == std::string::npos ? address : "[" + address + "]";
-  estate.add_endpoint("dns", host + ":" + std::to_string(server->port()));
+  estate.add_endpoint("dns", estate.host_port(server->port()));
   estate.keep(server);
-  estate.on_stop([server] {
-    auto done = std::make_shared<std::promise<void>>();
-    auto fut = done->get_future();
-    asio::post(server->strand(), [server, done] {
-      server->close_all();
-      done->set_value();
-    });
-    fut.wait_for(2s);  // the io_context may not be running; never block stop() for long
-  });
+  estate.close_on_stop(server->strand(), [server] { server->close_all(); });
 }
 
 }  // namespace lookout::estate

@@ -198,10 +198,9 @@ class RdapServer : public std::enable_shared_from_this<RdapServer> {
     auto address = asio::ip::make_address(estate.options().address);
     open(http_, tcp::endpoint(address, estate.port(120)));
     open(https_, tcp::endpoint(address, estate.port(121)));
-    std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
-    http_base_ = "http://" + host + ":" + std::to_string(http_.local_endpoint().port()) +
+    http_base_ = "http://" + estate.host_port(http_.local_endpoint().port()) +
                  std::string(kBasePath);
-    https_base_ = "https://" + host + ":" + std::to_string(https_.local_endpoint().port()) +
+    https_base_ = "https://" + estate.host_port(https_.local_endpoint().port()) +
                   std::string(kBasePath);
     estate.add_endpoint("rdap", http_base_);
     estate.add_endpoint("rdap_https", https_base_);
@@ -357,15 +356,7 @@ void start_rdap(Estate& estate) {
   auto server = std::make_shared<RdapServer>(estate, std::move(tls));
   server->start(estate);
   estate.keep(server);
-  estate.on_stop([server] {
-    auto done = std::make_shared<std::promise<void>>();
-    auto fut = done->get_future();
-    asio::post(server->strand(), [server, done] {
-      server->close_all();
-      done->set_value();
-    });
-    fut.wait_for(std::chrono::seconds(2));
-  });
+  estate.close_on_stop(server->strand(), [server] { server->close_all(); });
 }
 
 }  // namespace lookout::estate

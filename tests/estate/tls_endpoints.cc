@@ -425,15 +425,7 @@ void start_tls_endpoints(Estate& estate) {
 
   eps->start();
   estate.keep(eps);
-  estate.on_stop([eps] {
-    auto done = std::make_shared<std::promise<void>>();
-    auto fut = done->get_future();
-    asio::post(eps->strand(), [eps, done] {
-      eps->close_all();
-      done->set_value();
-    });
-    fut.wait_for(2s);  // the io_context may already be gone; never block stop() for long
-  });
+  estate.close_on_stop(eps->strand(), [eps] { eps->close_all(); });
 }
 
 }  // namespace lookout::estate
