@@ -10,8 +10,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "probes/net/resolver.h"
-#include "probes/net/url.h"
+#include "net/resolver.h"
+#include "net/url.h"
 
 namespace lookout::agent {
 namespace asio = boost::asio;
@@ -150,9 +150,9 @@ AdminServer::~AdminServer() { stop(); }
 void AdminServer::start() {
   std::string host;
   uint16_t port = 0;
-  if (!probes::net::split_host_port(impl_->listen, host, port, 9464))
+  if (!net::split_host_port(impl_->listen, host, port, 9464))
     throw std::runtime_error("bad listen address '" + impl_->listen + "'");
-  auto ip = probes::net::parse_ip(host == "localhost" ? "127.0.0.1" : host);
+  auto ip = net::parse_ip(host == "localhost" ? "127.0.0.1" : host);
   if (!ip) throw std::runtime_error("listen address must be an IP: '" + impl_->listen + "'");
   if (!impl_->listen.empty() && impl_->listen.find(':') != std::string::npos &&
       impl_->listen.back() == '0' && impl_->listen.substr(impl_->listen.rfind(':')) == ":0")

@@ -26,8 +26,8 @@ struct Race {
 }  // namespace
 
 asio::awaitable<Result> run_check(probes::ProbePtr probe, std::shared_ptr<probes::ProbeContext> ctx,
-                                  std::shared_ptr<const void> keep_alive) {
-  auto started_wall = std::chrono::system_clock::now();
+                                  std::shared_ptr<const void> keep_alive, const Clock& clock) {
+  auto started_wall = clock.now();
   auto started = std::chrono::steady_clock::now();
   auto race = std::make_shared<Race>(ctx->executor);
   race->timer.expires_at(ctx->deadline + kGrace);

@@ -6,6 +6,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "config/clock.h"
 #include "probes/probe.h"
 
 namespace lookout::agent {
@@ -13,9 +14,10 @@ namespace lookout::agent {
 /// Runs `probe` with `ctx`. Returns the probe's result, or a `timeout` result if it has not
 /// finished shortly after ctx->deadline (the probe is then abandoned; it keeps `probe` and
 /// `ctx` alive until its own I/O timeouts end it). Exceptions become `internal` results.
-/// Fills started and duration_seconds.
+/// Fills started (from `clock`) and duration_seconds.
 boost::asio::awaitable<probes::Result> run_check(probes::ProbePtr probe,
                                                  std::shared_ptr<probes::ProbeContext> ctx,
-                                                 std::shared_ptr<const void> keep_alive = {});
+                                                 std::shared_ptr<const void> keep_alive = {},
+                                                 const Clock& clock = SystemClock::instance());
 
 }  // namespace lookout::agent

@@ -13,9 +13,9 @@
 #include "config/duration.h"
 #include "probes/catalog.h"
 #include "probes/history.h"
-#include "probes/net/http_client.h"
-#include "probes/net/resolver.h"
-#include "probes/net/tls_context.h"
+#include "net/http_client.h"
+#include "net/resolver.h"
+#include "net/tls_context.h"
 
 namespace lookout::agent {
 namespace {
@@ -66,37 +66,30 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
 bool fetch_url(const std::string& url, std::chrono::milliseconds timeout,
                const std::string& ca_file, std::string& out, std::string& error) {
   std::string why;
-  auto parsed = probes::net::parse_url(url, &why);
+  auto parsed = net::parse_url(url, &why);
   if (!parsed) {
     error = "bad URL " + url + ": " + why;
     return false;
   }
   asio::io_context io;
-  probes::net::Resolver resolver(io.get_executor(), {});
-  probes::net::TlsContexts tls;
-  probes::MemoryHistory history;
-  probes::CheckSpec spec;
-  spec.client_id = "lookout";
-  spec.site_id = "catalog";
-  spec.check_id = "update";
-  spec.type = "catalog";
-  spec.target = url;
-  probes::ProbeContext ctx{io.get_executor(), resolver, tls, spec,
-                           std::chrono::steady_clock::now() + timeout, &history};
-  probes::net::HttpRequest req;
+  net::Resolver resolver(io.get_executor(), {});
+  net::TlsContexts tls;
+  net::Context ctx{io.get_executor(), resolver, tls, std::chrono::steady_clock::now() + timeout,
+                   timeout};
+  net::HttpRequest req;
   req.url = *parsed;
   req.body_limit = kMaxFeedBytes;
   req.ca_file = ca_file;
   req.user_agent = "Lookout/0.1 (release catalogue update)";
-  probes::net::FetchChain chain;
-  asio::co_spawn(io, probes::net::http_fetch_follow(ctx, req, 5),
-                 [&](std::exception_ptr e, probes::net::FetchChain c) {
+  net::FetchChain chain;
+  asio::co_spawn(io, net::http_fetch_follow(ctx, req, 5),
+                 [&](std::exception_ptr e, net::FetchChain c) {
                    if (!e) chain = std::move(c);
                    else chain.response.error = "internal error";
                  });
   io.run();
   const auto& r = chain.response;
-  if (r.failure != probes::FailureKind::none || (r.status == 0 && !r.error.empty())) {
+  if (r.failure != net::FailureKind::none || (r.status == 0 && !r.error.empty())) {
     error = url + ": " + r.error;
     return false;
   }

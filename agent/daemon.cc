@@ -11,8 +11,10 @@
 #include "agent/admin_server.h"
 #include "agent/engine.h"
 #include "agent/metrics.h"
-#include "agent/state_store.h"
+#include "agent/check_listeners.h"
 #include "config/loader.h"
+#include "store/sqlite_store.h"
+#include "probes/probe_registry.h"
 
 namespace lookout::agent {
 namespace {
@@ -33,7 +35,7 @@ double now_seconds() {
 }  // namespace
 
 int run_daemon(const std::string& config_file) {
-  auto loaded = config::load_config_file(config_file);
+  auto loaded = config::load_config_file(config_file, lookout::probes::check_types());
   if (!loaded.config) {
     std::cerr << loaded.errors.to_string();
     std::cerr << "not started: " << loaded.errors.size() << " problem(s) in " << config_file << "\n";
@@ -51,12 +53,12 @@ int run_daemon(const std::string& config_file) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  std::unique_ptr<StateStore> store;
+  std::unique_ptr<store::Store> store;
   try {
-    StoreOptions so;
+    store::StoreOptions so;
     so.path = cfg.agent.state_file;
     so.retention_days = cfg.agent.retention_days;
-    store = std::make_unique<StateStore>(so);
+    store = std::make_unique<store::SqliteStore>(so);
   } catch (const std::exception& e) {
     std::cerr << "cannot open the state store: " << e.what() << "\n";
     return 1;
@@ -65,6 +67,11 @@ int run_daemon(const std::string& config_file) {
   AgentMetrics metrics;
   metrics.set_reload(true, now_seconds());
   Engine engine(engine_options(cfg.agent), metrics, store.get());
+  StoreRecorder recorder(*store);
+  TransitionLog transition_log;
+  engine.add_listener(&metrics);
+  engine.add_listener(&recorder);
+  engine.add_listener(&transition_log);
   AdminHandlers handlers;
   handlers.metrics_stream = [&metrics] {
     return [&metrics, cursor = AgentMetrics::Cursor{}](std::string& out) mutable {
@@ -96,7 +103,7 @@ int run_daemon(const std::string& config_file) {
     int sig = 0;
     sigwait(&set, &sig);
     if (sig == SIGHUP) {
-      auto next = config::load_config_file(config_file);
+      auto next = config::load_config_file(config_file, lookout::probes::check_types());
       if (!next.config) {
         metrics.set_reload(false, 0);
         spdlog::error("reload failed, keeping the running config:\n{}", next.errors.to_string());

@@ -1,9 +1,8 @@
-// agent::Engine: the worker pool and scheduler.
-// One io_context per worker thread; each check belongs to one worker (by hash of its key).
-// Each check gets a stable offset inside its interval (hash of the key), so N checks on the
-// same interval spread evenly and runs stay on a fixed wall-clock grid (no drift). While a check
-// is failing it is re-run every retry_interval instead. A global in-flight limit and a per-host
-// limit defer runs (counted); a run still going when the next is due counts as missed.
+// agent::Engine: the worker pool, the one owner of each check's health, and the publisher of
+// check events. One io_context per worker thread; each check belongs to one worker (by hash of
+// its key) and is scheduled there by an agent::Schedule (fixed grid, warm-up for new checks,
+// retry_interval while failing). A global in-flight limit and a per-host limit defer runs
+// (counted); a run still going when the next is due counts as missed.
 // Thread-safety: public methods may be called from any thread.
 #pragma once
 
@@ -12,43 +11,57 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "agent/check_events.h"
+#include "agent/schedule.h"
+#include "config/clock.h"
 #include "config/config.h"
-#include "probes/net/resolver.h"
-#include "probes/net/tls_context.h"
+#include "net/resolver.h"
+#include "net/tls_context.h"
+#include "probes/history.h"
 #include "probes/result.h"
+#include "store/store.h"
 
 namespace lookout::agent {
 
 class AgentMetrics;
-class StateStore;
-struct StoredState;
 
 struct EngineOptions {
   int workers = 0;  // 0 = one per core
   int max_in_flight = 2000;
   int per_host_limit = 8;
-  probes::net::ResolverOptions resolver;
+  net::ResolverOptions resolver;
+  std::chrono::milliseconds warmup{60'000};  // first runs of new checks spread over this
 };
 
-/// Offset of a check inside its interval, from its key (stable across restarts and reloads).
-std::chrono::milliseconds schedule_offset(const std::string& key, std::chrono::milliseconds interval);
-/// The first grid point strictly after `after`: k * interval + offset.
-std::chrono::system_clock::time_point next_on_grid(std::chrono::system_clock::time_point after,
-                                                   std::chrono::milliseconds interval,
-                                                   std::chrono::milliseconds offset);
+/// One check's health as the engine owns it (API, restart).
+struct CheckHealth {
+  std::shared_ptr<const config::Check> check;
+  probes::Status status = probes::Status::unknown;
+  std::chrono::system_clock::time_point since{};
+  std::chrono::system_clock::time_point last_run{};
+  int consecutive_failures = 0;
+  std::string last_json;  // Result::to_json() text of the last run ("" = none yet); text
+                          // because 100,000 JSON trees would cost far more memory
+};
 
 class Engine {
  public:
-  Engine(EngineOptions options, AgentMetrics& metrics, StateStore* store);
+  /// `history` is what probes read and write (the store in the agent); may be null in tests.
+  Engine(EngineOptions options, AgentMetrics& metrics, probes::History* history,
+         const Clock& clock = SystemClock::instance());
   ~Engine();
 
+  /// Adds a listener for check events; call before start().
+  void add_listener(CheckListener* listener) { listeners_.push_back(listener); }
+
   /// Restores last known states (from the store) and starts the workers on `config`.
-  void start(const config::Config& config, std::map<std::string, StoredState> restored);
+  void start(const config::Config& config, std::map<std::string, store::StoredState> restored);
   /// Swaps in a new config: checks with the same key keep their state and schedule.
   void apply(const config::Config& config);
   /// Stops scheduling, waits up to `grace` for running checks, then stops the workers.
@@ -58,37 +71,42 @@ class Engine {
   nlohmann::json checks_json() const;
   /// The same, written as text directly (the admin API path: no tree for 100k checks).
   std::string checks_json_text() const;
+  /// Calls `fn` for every check's health under the engine's lock (keep it short).
+  void for_each_check(const std::function<void(const std::string&, const CheckHealth&)>& fn) const;
+  std::optional<CheckHealth> check(const std::string& key) const;
+  /// When a check runs next (asks its worker; for the API).
+  std::optional<std::chrono::system_clock::time_point> next_run(const std::string& key);
+
   int in_flight() const { return in_flight_.load(); }
   /// DNS cache hits and misses summed over the workers.
-  probes::net::ResolverStats resolver_stats() const;
+  net::ResolverStats resolver_stats() const;
+  const Clock& clock() const { return clock_; }
 
  private:
   class Worker;
   friend class Worker;
-  struct CheckState {
-    std::shared_ptr<const config::Check> check;
-    probes::Status status = probes::Status::unknown;
-    std::chrono::system_clock::time_point since{};
-    int consecutive_failures = 0;
-    std::string last_json;  // Result::to_json() text of the last run ("" = none yet); text
-                            // because 100,000 JSON trees would cost far more memory
-  };
 
   bool try_acquire(const std::string& host);
   void release(const std::string& host);
-  void on_result(const std::shared_ptr<const config::Check>& check, const probes::Result& r);
+  /// Updates the check's health and publishes the event; returns whether it is now failing
+  /// (nullopt when the check was removed or replaced meanwhile).
+  std::optional<bool> on_result(const std::shared_ptr<const config::Check>& check,
+                                const probes::Result& r);
   Worker& worker_for(const std::string& key);
+  std::map<std::string, RestoredRun> known_runs(const config::Config& config) const;
 
   EngineOptions options_;
   AgentMetrics& metrics_;
-  StateStore* store_;
-  probes::net::TlsContexts tls_;
+  probes::History* history_;
+  const Clock& clock_;
+  std::vector<CheckListener*> listeners_;
+  net::TlsContexts tls_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<int> in_flight_{0};
   std::mutex hosts_mutex_;
   std::map<std::string, int> per_host_;
   mutable std::mutex state_mutex_;
-  std::map<std::string, CheckState> states_;
+  std::map<std::string, CheckHealth> states_;
 };
 
 }  // namespace lookout::agent

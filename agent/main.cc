@@ -21,7 +21,7 @@ using namespace lookout;
 namespace {
 
 int cmd_validate(const std::string& file) {
-  auto loaded = config::load_config_file(file);
+  auto loaded = config::load_config_file(file, lookout::probes::check_types());
   if (!loaded.errors.empty()) {
     std::cerr << loaded.errors.to_string();
     std::cerr << loaded.errors.size() << " problem" << (loaded.errors.size() == 1 ? "" : "s")

@@ -98,13 +98,18 @@ uint32_t AgentMetrics::def_id(uint16_t name, std::string extra_labels) {
 
 void AgentMetrics::record_result(const probes::CheckSpec& spec, const probes::Result& result) {
   runs_family_->Add({{"status", std::string(to_string(result.status))}}).Increment();
+  export_result(spec, result, true);
+}
+
+void AgentMetrics::export_result(const probes::CheckSpec& spec, const probes::Result& result,
+                                 bool count) {
   std::lock_guard lock(mutex_);
   auto& cs = checks_[spec.key()];
   if (cs.labels.empty())
     cs.labels = "check=\"" + escape_label_value(spec.check_id) + "\",client=\"" +
                 escape_label_value(spec.client_id) + "\",site=\"" +
                 escape_label_value(spec.site_id) + "\",type=\"" + escape_label_value(spec.type) + "\"";
-  if (result.failure != probes::FailureKind::none)
+  if (count && result.failure != probes::FailureKind::none)
     cs.failures[static_cast<size_t>(result.failure)]++;
   cs.samples.clear();
   cs.samples.reserve(3 + result.samples.size());

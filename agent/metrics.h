@@ -22,18 +22,28 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "agent/check_events.h"
 #include "probes/probe.h"
 #include "probes/result.h"
 
 namespace lookout::agent {
 
-class AgentMetrics {
+class AgentMetrics final : public CheckListener {
  public:
   AgentMetrics();
+
+  // CheckListener: results, restored last results and removed checks.
+  void on_check_result(const CheckEvent& e) override { record_result(e.check.spec, e.result); }
+  void on_check_restored(const config::Check& check, const probes::Result& last) override {
+    export_result(check.spec, last, false);
+  }
+  void on_check_removed(const std::string& key) override { forget_check(key); }
 
   /// Exports one check's result: probe_success, probe_duration_seconds, lookout_check_status,
   /// failures by kind, and the probe's own samples. Series the check no longer reports go.
   void record_result(const probes::CheckSpec& spec, const probes::Result& result);
+  /// Exports a result's series without counting it as a run (a restored last result).
+  void export_result(const probes::CheckSpec& spec, const probes::Result& result, bool count);
   /// Removes every series of a check that left the config.
   void forget_check(const std::string& check_key);
 
@@ -74,7 +84,7 @@ class AgentMetrics {
   struct CheckSeries {
     std::string labels;  // 'check="..",client="..",site="..",type=".."'
     std::vector<Sample> samples;
-    std::array<uint64_t, 9> failures{};  // by FailureKind
+    std::array<uint64_t, probes::kFailureKindCount> failures{};  // by FailureKind
   };
   uint16_t name_id(const std::string& name);  // caller holds mutex_
   uint32_t def_id(uint16_t name, std::string extra_labels);  // caller holds mutex_

@@ -9,8 +9,8 @@
 #include "agent/check_runner.h"
 #include "config/options.h"
 #include "probes/history.h"
-#include "probes/net/resolver.h"
-#include "probes/net/tls_context.h"
+#include "net/resolver.h"
+#include "net/tls_context.h"
 #include "probes/probe_registry.h"
 
 namespace lookout::agent {
@@ -51,17 +51,17 @@ OneShotOutcome run_one_check(const OneShotRequest& request) {
   out.valid = true;
 
   asio::io_context io;
-  probes::net::ResolverOptions ropts;
+  net::ResolverOptions ropts;
   ropts.servers = request.resolver_servers;
-  std::unique_ptr<probes::net::Resolver> resolver;
+  std::unique_ptr<net::Resolver> resolver;
   try {
-    resolver = std::make_unique<probes::net::Resolver>(io.get_executor(), ropts);
+    resolver = std::make_unique<net::Resolver>(io.get_executor(), ropts);
   } catch (const std::exception& e) {
     out.valid = false;
     out.errors.add(YAML::Node(YAML::NodeType::Undefined), "--resolver", e.what());
     return out;
   }
-  probes::net::TlsContexts tls;
+  net::TlsContexts tls;
   probes::MemoryHistory history;
   auto ctx = std::make_shared<probes::ProbeContext>(probes::ProbeContext{
       io.get_executor(), *resolver, tls, spec,

@@ -8,8 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "probes/net/resolver.h"
-#include "probes/probe.h"
+#include "config/check_spec.h"
+#include "net/resolver_options.h"
+
+namespace lookout::probes {
+class Probe;  // built by the probes layer (config/check_types.h); config only holds it
+}
 
 namespace lookout::config {
 
@@ -21,7 +25,7 @@ struct AgentSettings {
   int per_host_limit = 8;         // running checks against one host
   int retention_days = 400;
   std::chrono::milliseconds shutdown_grace{10'000};
-  probes::net::ResolverOptions resolver;
+  net::ResolverOptions resolver;
 };
 
 /// Opening hours on one weekday: minutes since local midnight, [start, end).
@@ -48,8 +52,8 @@ struct Contract {
 };
 
 struct Check {
-  probes::CheckSpec spec;
-  probes::ProbePtr probe;
+  CheckSpec spec;
+  std::shared_ptr<probes::Probe> probe;
   std::vector<std::string> tags;  // the site's tags
 };
 

@@ -8,14 +8,18 @@
 #include <regex>
 #include <set>
 
+#include "config/check_types.h"
 #include "config/duration.h"
 #include "config/options.h"
 #include "config/yaml_stream.h"
-#include "probes/net/url.h"
-#include "probes/probe_registry.h"
+#include "net/resolver.h"
+#include "net/url.h"
 
 namespace lookout::config {
 namespace {
+
+const CheckTypes& check_types();
+
 
 const std::set<std::string> kCommonCheckKeys = {"interval", "timeout", "retry_interval"};
 
@@ -107,7 +111,7 @@ void read_defaults(const YAML::Node& n, const std::string& path, Inherited& inh,
       if (auto d = read_duration(kv.second, kpath, errors)) inh.timeout = *d;
     } else if (key == "retry_interval") {
       if (auto d = read_duration(kv.second, kpath, errors)) inh.retry_interval = *d;
-    } else if (probes::find_probe_kind(key)) {
+    } else if (check_types().has(key)) {
       if (expect_map(kv.second, kpath, errors)) inh.type_layers[key].emplace_back(kv.second, kpath);
     } else {
       errors.add(kv.first, kpath, "unknown key (expected interval, timeout, retry_interval or a check type)");
@@ -198,7 +202,7 @@ void read_agent(const YAML::Node& n, AgentSettings& a, Errors& errors) {
           if (auto s = read_string(v, path, errors)) {
             std::string host;
             uint16_t port = 0;
-            if (!probes::net::split_host_port(*s, host, port, 0) || port == 0)
+            if (!net::split_host_port(*s, host, port, 0) || port == 0)
               errors.add(v, path, "expected host:port, e.g. 127.0.0.1:9464");
             else
               a.listen = *s;
@@ -223,8 +227,8 @@ void read_agent(const YAML::Node& n, AgentSettings& a, Errors& errors) {
                            for (const auto& s : read_string_list(rv, rpath, errors)) {
                              std::string host;
                              uint16_t port = 0;
-                             if (!probes::net::split_host_port(s, host, port, 53) ||
-                                 !probes::net::parse_ip(host))
+                             if (!net::split_host_port(s, host, port, 53) ||
+                                 !net::parse_ip(host))
                                errors.add(rv, rpath, "DNS server '" + s + "' must be IP[:PORT]");
                              else
                                a.resolver.servers.push_back(s);
@@ -250,7 +254,7 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
     return;
   }
   auto check = std::make_shared<Check>();
-  probes::CheckSpec& spec = check->spec;
+  CheckSpec& spec = check->spec;
   spec.client_id = client.id;
   spec.site_id = site.id;
   spec.site_url = site.url;
@@ -267,11 +271,9 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
     return;
   }
   spec.type = type_node.Scalar();
-  const probes::ProbeKind* kind = probes::find_probe_kind(spec.type);
-  if (!kind) {
-    std::string names;
-    for (const auto& k : probes::probe_kinds()) names += (names.empty() ? "" : ", ") + k.name;
-    errors.add(type_node, path + ".type", "unknown check type '" + spec.type + "' (known: " + names + ")");
+  if (!check_types().has(spec.type)) {
+    errors.add(type_node, path + ".type",
+               "unknown check type '" + spec.type + "' (known: " + check_types().names() + ")");
     return;
   }
   spec.check_id = spec.type;
@@ -326,7 +328,7 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
     options.add_layer(single, path);
   }
   size_t before = errors.size();
-  check->probe = kind->build(spec, options, errors);
+  check->probe = check_types().build(spec, options, errors);
   options.report_unknown(errors);
   if (!enabled || errors.size() != before || !check->probe) return;
   cfg.checks.push_back(std::move(check));
@@ -435,7 +437,7 @@ class ConfigBuilder {
                      } else if (key == "url") {
                        if (auto s = read_string(v, path, errors)) {
                          std::string err;
-                         if (!probes::net::parse_url(*s, &err)) errors.add(v, path, "bad URL '" + *s + "': " + err);
+                         if (!net::parse_url(*s, &err)) errors.add(v, path, "bad URL '" + *s + "': " + err);
                          site.url = *s;
                        }
                      } else if (key == "tags") {
@@ -589,15 +591,28 @@ class StreamingLoad final : public YamlDocumentSink {
   bool clients_failed_ = false;
 };
 
+// The check types of the load in progress on this thread (set by load_config_text).
+thread_local const CheckTypes* current_check_types = nullptr;
+
+struct CheckTypesScope {
+  const CheckTypes* saved;
+  explicit CheckTypesScope(const CheckTypes& t) : saved(current_check_types) { current_check_types = &t; }
+  ~CheckTypesScope() { current_check_types = saved; }
+};
+
 LoadResult syntax_error(const YAML::Exception& e, const std::string& file) {
   LoadResult result{std::nullopt, Errors(file)};
   result.errors.add_at(e.mark, "", "YAML syntax error: " + e.msg);
   return result;
 }
 
+const CheckTypes& check_types() { return *current_check_types; }
+
 }  // namespace
 
-LoadResult load_config_text(const std::string& text, const std::string& file) {
+LoadResult load_config_text(const std::string& text, const std::string& file,
+                            const CheckTypes& types) {
+  CheckTypesScope scope(types);
   // Streamed, so that the parse tree (about 3 KB per check) never exists whole next to the
   // Config: only one client's tree at a time. Parsed straight from `text`, without a copy.
   LoadResult result{std::nullopt, Errors(file)};
@@ -633,7 +648,7 @@ LoadResult load_config_text(const std::string& text, const std::string& file) {
   return result;
 }
 
-LoadResult load_config_file(const std::string& path) {
+LoadResult load_config_file(const std::string& path, const CheckTypes& types) {
   constexpr size_t kMaxBytes = 64u << 20;
   LoadResult r{std::nullopt, Errors(path)};
   std::ifstream in(path, std::ios::binary);
@@ -652,7 +667,7 @@ LoadResult load_config_file(const std::string& path) {
       return r;
     }
   }
-  return load_config_text(text, path);
+  return load_config_text(text, path, types);
 }
 
 }  // namespace lookout::config

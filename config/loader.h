@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "config/check_types.h"
 #include "config/config.h"
 #include "config/errors.h"
 
@@ -14,9 +15,11 @@ struct LoadResult {
   Errors errors;
 };
 
-/// Loads and validates a config file.
-LoadResult load_config_file(const std::string& path);
+/// Loads and validates a config file. `types` knows the check types and their options
+/// (probes::check_types() in the agent).
+LoadResult load_config_file(const std::string& path, const CheckTypes& types);
 /// Same from text; `file` is used in messages. Never throws (bad input is an error entry).
-LoadResult load_config_text(const std::string& text, const std::string& file);
+LoadResult load_config_text(const std::string& text, const std::string& file,
+                            const CheckTypes& types);
 
 }  // namespace lookout::config

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
-#include "probes/net/url.h"
+#include "net/url.h"
 #include "probes/version.h"
 
 namespace lookout::probes {

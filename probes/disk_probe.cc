@@ -18,7 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "probes/net/http_client.h"
+#include "net/http_client.h"
 
 namespace lookout::probes {
 namespace asio = boost::asio;

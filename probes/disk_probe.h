@@ -13,7 +13,7 @@
 
 #include "probes/exposition_parser.h"
 #include "probes/history.h"
-#include "probes/net/url.h"
+#include "net/url.h"
 #include "probes/probe_registry.h"
 
 namespace lookout::probes {

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <set>
 
-#include "probes/net/dns_message.h"
-#include "probes/net/url.h"
+#include "net/dns_message.h"
+#include "net/url.h"
 
 namespace lookout::probes {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "probes/net/resolver.h"
+#include "net/resolver.h"
 #include "probes/probe_registry.h"
 
 namespace lookout::probes {

@@ -5,7 +5,7 @@
 #include <unordered_set>
 
 #include "config/duration.h"
-#include "probes/net/dns_message.h"
+#include "net/dns_message.h"
 
 namespace lookout::probes {
 namespace {

@@ -13,8 +13,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "probes/dns_probe.h"
-#include "probes/net/dns_message.h"
-#include "probes/net/url.h"
+#include "net/dns_message.h"
+#include "net/url.h"
 
 namespace lookout::probes {
 namespace {

@@ -13,7 +13,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "probes/dnsbl_lists.h"
-#include "probes/net/resolver.h"
+#include "net/resolver.h"
 #include "probes/probe_registry.h"
 
 namespace lookout::probes {

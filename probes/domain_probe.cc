@@ -11,8 +11,8 @@
 
 #include "probes/dns_probe.h"
 #include "probes/dnsbl_lists.h"
-#include "probes/net/http_client.h"
-#include "probes/net/x509_facts.h"
+#include "net/http_client.h"
+#include "net/x509_facts.h"
 #include "probes/rdap.h"
 
 namespace lookout::probes {

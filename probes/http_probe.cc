@@ -3,8 +3,8 @@
 #include <cctype>
 #include <chrono>
 
-#include "probes/net/http_client.h"
-#include "probes/net/resolver.h"
+#include "net/http_client.h"
+#include "net/resolver.h"
 
 namespace lookout::probes {
 namespace asio = boost::asio;

@@ -9,8 +9,8 @@
 #include "probes/catalog.h"
 #include "probes/cms_detector.h"
 #include "probes/history.h"
-#include "probes/net/http_client.h"
-#include "probes/net/x509_facts.h"
+#include "net/http_client.h"
+#include "net/x509_facts.h"
 
 namespace lookout::probes {
 namespace asio = boost::asio;

@@ -10,47 +10,31 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "config/check_spec.h"
+#include "net/context.h"
 #include "probes/result.h"
 
 namespace lookout::probes {
 
-namespace net {
-class Resolver;
-class TlsContexts;
-}  // namespace net
 class History;
 
-/// Everything the config says about one check, after inheritance. Immutable once built.
-struct CheckSpec {
-  std::string client_id;
-  std::string site_id;
-  std::string check_id;
-  std::string type;
-  std::string site_url;  // the site's URL; may be empty for one-shot checks
-  std::string target;    // what to probe (URL, host[:port], name, path...), defaulted per type
-  std::chrono::milliseconds interval{60'000};
-  std::chrono::milliseconds timeout{10'000};
-  std::chrono::milliseconds retry_interval{60'000};
-  /// "client/site/check": the stable key used by the store and the scheduler.
-  std::string key() const { return client_id + "/" + site_id + "/" + check_id; }
-};
+/// Everything the config says about one check (plain data, defined by config/).
+using CheckSpec = config::CheckSpec;
 
-/// Per-run context handed to a probe by the engine (or by the one-shot CLI).
+/// Per-run context handed to a probe by the engine (or by the one-shot CLI): the network
+/// context (executor, resolver, TLS contexts, deadline) plus the check and its stored history.
 /// Lives at least as long as the run; the resolver and TLS contexts belong to the worker.
-struct ProbeContext {
-  boost::asio::any_io_executor executor;
-  net::Resolver& resolver;
-  net::TlsContexts& tls;
+struct ProbeContext : net::Context {
   const CheckSpec& spec;
-  /// Hard deadline for the whole run. Every network operation must end by then.
-  std::chrono::steady_clock::time_point deadline;
   /// Stored history; never null in the agent, a MemoryHistory for one-shot runs.
   History* history = nullptr;
 
-  std::chrono::steady_clock::duration remaining() const {
-    auto r = deadline - std::chrono::steady_clock::now();
-    return r.count() > 0 ? r : std::chrono::steady_clock::duration::zero();
-  }
+  ProbeContext(boost::asio::any_io_executor executor, net::Resolver& resolver,
+               net::TlsContexts& tls, const CheckSpec& spec,
+               std::chrono::steady_clock::time_point deadline, History* history = nullptr)
+      : net::Context{std::move(executor), resolver, tls, deadline, spec.timeout},
+        spec(spec),
+        history(history) {}
 };
 
 class Probe {

@@ -45,4 +45,26 @@ const ProbeKind* find_probe_kind(std::string_view name) {
   return nullptr;
 }
 
+namespace {
+class RegistryCheckTypes final : public config::CheckTypes {
+ public:
+  bool has(std::string_view type) const override { return find_probe_kind(type) != nullptr; }
+  std::string names() const override {
+    std::string out;
+    for (const auto& k : probe_kinds()) out += (out.empty() ? "" : ", ") + k.name;
+    return out;
+  }
+  std::shared_ptr<Probe> build(CheckSpec& spec, config::OptionMap& options,
+                               config::Errors& errors) const override {
+    const ProbeKind* kind = find_probe_kind(spec.type);
+    return kind ? kind->build(spec, options, errors) : nullptr;
+  }
+};
+}  // namespace
+
+const config::CheckTypes& check_types() {
+  static const RegistryCheckTypes types;
+  return types;
+}
+
 }  // namespace lookout::probes

@@ -7,9 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "config/check_types.h"
 #include "config/errors.h"
 #include "config/options.h"
-#include "probes/net/url.h"
+#include "net/url.h"
 #include "probes/probe.h"
 
 namespace lookout::probes {
@@ -36,6 +37,8 @@ struct ProbeKind {
 };
 
 const std::vector<ProbeKind>& probe_kinds();
+/// The check types as the config loader sees them (config/check_types.h).
+const config::CheckTypes& check_types();
 
 /// For probes that fetch the site over HTTP(S): defaults spec.target to the site URL and parses
 /// it. A bad site URL is reported once by the config loader (at the site), so it is only

@@ -7,22 +7,13 @@
 namespace lookout::probes {
 namespace {
 constexpr std::array<std::string_view, 4> kStatusNames{"ok", "warning", "critical", "unknown"};
-constexpr std::array<std::string_view, 9> kFailureNames{
-    "none", "dns", "connect", "tls", "timeout", "http_status", "assertion", "protocol", "internal"};
 }  // namespace
 
 std::string_view to_string(Status s) { return kStatusNames[static_cast<size_t>(s)]; }
-std::string_view to_string(FailureKind k) { return kFailureNames[static_cast<size_t>(k)]; }
 
 std::optional<Status> status_from_string(std::string_view s) {
   for (size_t i = 0; i < kStatusNames.size(); ++i)
     if (kStatusNames[i] == s) return static_cast<Status>(i);
-  return std::nullopt;
-}
-
-std::optional<FailureKind> failure_kind_from_string(std::string_view s) {
-  for (size_t i = 0; i < kFailureNames.size(); ++i)
-    if (kFailureNames[i] == s) return static_cast<FailureKind>(i);
   return std::nullopt;
 }
 
@@ -71,7 +62,51 @@ nlohmann::json Result::to_json() const {
   j["duration_seconds"] = duration_seconds;
   j["started"] = std::chrono::duration<double>(started.time_since_epoch()).count();
   j["facts"] = facts;
+  if (!samples.empty()) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& smp : samples) {
+      nlohmann::json labels = nlohmann::json::object();
+      for (const auto& [k, v] : smp.labels) labels[k] = v;
+      arr.push_back({{"name", smp.name}, {"labels", labels}, {"value", smp.value}});
+    }
+    j["samples"] = std::move(arr);
+  }
   return j;
+}
+
+std::optional<Result> Result::from_json_text(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  try {
+    Result r;
+    auto st = status_from_string(j.value("status", ""));
+    if (!st) return std::nullopt;
+    r.status = *st;
+    r.summary = j.value("summary", "");
+    if (j.contains("failure_kind") && j["failure_kind"].is_string())
+      r.failure = failure_kind_from_string(j["failure_kind"].get<std::string>())
+                      .value_or(FailureKind::internal);
+    if (j.contains("phases") && j["phases"].is_object())
+      for (auto it = j["phases"].begin(); it != j["phases"].end(); ++it)
+        if (it.value().is_number()) r.phases.emplace_back(it.key(), it.value().get<double>());
+    r.duration_seconds = j.value("duration_seconds", 0.0);
+    r.started = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::duration<double>(j.value("started", 0.0))));
+    if (j.contains("facts") && j["facts"].is_object()) r.facts = j["facts"];
+    if (j.contains("samples") && j["samples"].is_array())
+      for (const auto& smp : j["samples"]) {
+        if (!smp.is_object() || !smp.contains("value") || !smp["value"].is_number()) continue;
+        std::vector<std::pair<std::string, std::string>> labels;
+        if (smp.contains("labels") && smp["labels"].is_object())
+          for (auto it = smp["labels"].begin(); it != smp["labels"].end(); ++it)
+            if (it.value().is_string()) labels.emplace_back(it.key(), it.value().get<std::string>());
+        r.add_sample(smp.value("name", ""), smp["value"].get<double>(), std::move(labels));
+      }
+    return r;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
 }
 
 Result make_result(Status s, FailureKind k, std::string summary) {
@@ -82,15 +117,5 @@ Result make_result(Status s, FailureKind k, std::string summary) {
   return r;
 }
 
-std::string human_duration(double seconds) {
-  char buf[64];
-  if (seconds < 1.0)
-    std::snprintf(buf, sizeof buf, "%.0f ms", seconds * 1000);
-  else if (std::fabs(seconds - std::round(seconds)) < 0.05)
-    std::snprintf(buf, sizeof buf, "%.0f s", std::round(seconds));
-  else
-    std::snprintf(buf, sizeof buf, "%.1f s", seconds);
-  return buf;
-}
 
 }  // namespace lookout::probes

@@ -10,18 +10,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/human_duration.h"
+#include "net/failure_kind.h"
+
 namespace lookout::probes {
 
 /// Nagios order: the numeric value is the plugin exit code.
 enum class Status { ok = 0, warning = 1, critical = 2, unknown = 3 };
 
-/// Why a check failed. A small fixed set so it can be a bounded metric label.
-enum class FailureKind { none, dns, connect, tls, timeout, http_status, assertion, protocol, internal };
+/// Why a check failed: the one list lives in net/failure_kind.h.
+using net::FailureKind;
+using net::failure_kind_from_string;
+using net::kFailureKindCount;
 
 std::string_view to_string(Status s);
-std::string_view to_string(FailureKind k);
+using net::to_string;
 std::optional<Status> status_from_string(std::string_view s);
-std::optional<FailureKind> failure_kind_from_string(std::string_view s);
 
 /// The worse of two statuses (critical > warning > unknown > ok).
 Status worst(Status a, Status b);
@@ -53,12 +57,13 @@ struct Result {
   void add_sample(std::string name, double value,
                   std::vector<std::pair<std::string, std::string>> labels = {});
   nlohmann::json to_json() const;
+  /// The inverse of to_json() (stored last results after a restart); nullopt when unreadable.
+  static std::optional<Result> from_json_text(const std::string& text);
 };
 
 /// Convenience constructors.
 Result make_result(Status s, FailureKind k, std::string summary);
 
-/// "84 ms", "1.2 s", "10 s": durations in summaries.
-std::string human_duration(double seconds);
+using net::human_duration;
 
 }  // namespace lookout::probes

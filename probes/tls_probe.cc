@@ -16,18 +16,19 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include "probes/net/resolver.h"
-#include "probes/net/tcp_connect.h"
-#include "probes/net/tls_context.h"
-#include "probes/net/url.h"
-#include "probes/net/x509_facts.h"
+#include "net/resolver.h"
+#include "net/tcp_connect.h"
+#include "net/tls_context.h"
+#include "net/url.h"
+#include "net/x509_facts.h"
+#include "probes/tls_verdict.h"
 
 namespace lookout::probes {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
-using net::TlsFinding;
+
 
 namespace {
 
@@ -42,7 +43,7 @@ struct TlsOptions {
   uint16_t port = 443;
   std::string sni;  // "" = host (not sent for IP literals)
   std::string ca_file;
-  net::ExpiryPolicy policy;
+  ExpiryPolicy policy;
   StartTls starttls = StartTls::none;
   bool legacy_protocols = false;
 };
@@ -136,7 +137,7 @@ struct Handshake {
   double resolve = 0, connect = 0, starttls = 0, tls = 0;
   // On success:
   std::vector<net::CertFacts> served;
-  std::vector<net::VerifyError> verify_errors;
+  std::vector<VerifyError> verify_errors;
   std::vector<int64_t> verified_not_after;  // the chain the verifier built, leaf first
   std::optional<bool> host_matches;
   std::string version;
@@ -179,12 +180,12 @@ class TlsProbe : public Probe {
       r.summary = hs.failure.message;
       if (!hs.peer_text.empty() && r.summary.find(hs.peer_text) == std::string::npos)
         r.summary += " (" + hs.peer_text + ")";
-      r.facts["findings"] = nlohmann::json::array({std::string(net::to_string(TlsFinding::unreachable))});
+      r.facts["findings"] = nlohmann::json::array({std::string(to_string(TlsFinding::unreachable))});
       r.facts["days_left"] = nullptr;
       co_return r;
     }
 
-    net::TlsObservation obs;
+    TlsObservation obs;
     obs.served = hs.served;
     obs.verify_errors = hs.verify_errors;
     obs.host = name;
@@ -205,7 +206,7 @@ class TlsProbe : public Probe {
       }
     }
     const auto now = std::chrono::system_clock::now();
-    net::TlsVerdict v = net::classify_tls(obs, o_.policy, now);
+    TlsVerdict v = classify_tls(obs, o_.policy, now);
 
     r.status = v.status;
     r.failure = v.status == Status::critical &&
@@ -306,7 +307,7 @@ class TlsProbe : public Probe {
 
     // Verification never aborts the handshake: the callback records every error so the
     // report can say why (expired, untrusted, incomplete chain...), as check_ssl_cert does.
-    std::vector<net::VerifyError> errors;
+    std::vector<VerifyError> errors;
     auto ssl_ctx = ctx.tls.client(o_.ca_file, false);
     beast::ssl_stream<beast::tcp_stream> tls(std::move(tcp), *ssl_ctx);
     SSL* ssl = tls.native_handle();
@@ -331,8 +332,8 @@ class TlsProbe : public Probe {
       tls.set_verify_callback([&errors](bool preverified, asio::ssl::verify_context& vc) {
         if (!preverified && errors.size() < kMaxVerifyErrors) {
           X509_STORE_CTX* sc = vc.native_handle();
-          net::VerifyError e{X509_STORE_CTX_get_error(sc), X509_STORE_CTX_get_error_depth(sc)};
-          bool seen = std::any_of(errors.begin(), errors.end(), [&](const net::VerifyError& o) {
+          VerifyError e{X509_STORE_CTX_get_error(sc), X509_STORE_CTX_get_error_depth(sc)};
+          bool seen = std::any_of(errors.begin(), errors.end(), [&](const VerifyError& o) {
             return o.code == e.code && o.depth == e.depth;
           });
           if (!seen) errors.push_back(e);

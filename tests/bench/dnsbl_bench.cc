@@ -29,7 +29,7 @@
 #include "config/duration.h"
 #include "probes/dnsbl_probe.h"
 #include "probes/history.h"
-#include "probes/net/tls_context.h"
+#include "net/tls_context.h"
 #include "tests/estate/estate.h"
 
 namespace {
@@ -112,11 +112,11 @@ void sweep_thread(const Options& o, const std::string& server,
                   Tally& tally) {
   double cpu0 = thread_cpu_seconds();
   asio::io_context io;
-  probes::net::ResolverOptions ropts;
+  net::ResolverOptions ropts;
   ropts.servers = {server};
   ropts.query_timeout = std::chrono::milliseconds(o.timeout.count() / 2);
-  probes::net::Resolver resolver(io.get_executor(), ropts);
-  probes::net::TlsContexts tls;
+  net::Resolver resolver(io.get_executor(), ropts);
+  net::TlsContexts tls;
   probes::MemoryHistory history;
   size_t running = o.concurrency;
   auto runner = [&]() -> asio::awaitable<void> {

@@ -20,9 +20,9 @@
 #include "config/options.h"
 #include "probes/cms_detector.h"
 #include "probes/history.h"
-#include "probes/net/http_client.h"
-#include "probes/net/resolver.h"
-#include "probes/net/tls_context.h"
+#include "net/http_client.h"
+#include "net/resolver.h"
+#include "net/tls_context.h"
 #include "probes/probe_registry.h"
 
 using namespace lookout;
@@ -79,8 +79,8 @@ int main(int argc, char** argv) {
   std::vector<probes::Document> homes;
   {
     asio::io_context io;
-    probes::net::Resolver resolver(io.get_executor(), {});
-    probes::net::TlsContexts tls;
+    net::Resolver resolver(io.get_executor(), {});
+    net::TlsContexts tls;
     probes::MemoryHistory history;
     double cpu0 = cpu_us_now();
     auto start = std::chrono::steady_clock::now();
@@ -107,15 +107,15 @@ int main(int argc, char** argv) {
 
     // Fetch each home page once for the detector-only figure.
     asio::io_context io2;
-    probes::net::Resolver resolver2(io2.get_executor(), {});
+    net::Resolver resolver2(io2.get_executor(), {});
     asio::co_spawn(io2, [&]() -> asio::awaitable<void> {
       for (size_t k = 0; k < sites.size(); ++k) {
         probes::ProbeContext ctx{io2.get_executor(), resolver2, tls, specs[k],
                                  std::chrono::steady_clock::now() + std::chrono::seconds(10),
                                  &history};
-        probes::net::HttpRequest req;
-        req.url = *probes::net::parse_url(sites[k]);
-        auto resp = co_await probes::net::http_fetch(ctx, req);
+        net::HttpRequest req;
+        req.url = *net::parse_url(sites[k]);
+        auto resp = co_await net::http_fetch(ctx, req);
         probes::Document d;
         d.url = sites[k];
         d.path = "/";

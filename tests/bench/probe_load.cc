@@ -19,8 +19,8 @@
 #include "agent/check_runner.h"
 #include "config/options.h"
 #include "probes/history.h"
-#include "probes/net/resolver.h"
-#include "probes/net/tls_context.h"
+#include "net/resolver.h"
+#include "net/tls_context.h"
 #include "probes/probe_registry.h"
 
 using namespace lookout;
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  probes::net::TlsContexts tls;
+  net::TlsContexts tls;
   std::atomic<uint64_t> done{0}, failed{0};
   rusage ru0{};
   getrusage(RUSAGE_SELF, &ru0);
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       asio::io_context io;
-      probes::net::Resolver resolver(io.get_executor(), {});
+      net::Resolver resolver(io.get_executor(), {});
       probes::MemoryHistory history;
       int mine = concurrency / threads + (t < concurrency % threads ? 1 : 0);
       for (int i = 0; i < mine; ++i) {

@@ -1,4 +1,5 @@
 #include "config/loader.h"
+#include "probes/probe_registry.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -19,14 +20,14 @@ std::vector<std::string> messages(const lookout::config::LoadResult& r) {
 }
 
 TEST(ConfigLoaderTest, DemoConfigIsValid) {
-  auto r = load_config_file(std::string(LOOKOUT_SOURCE_DIR) + "/config/examples/demo.yaml");
+  auto r = load_config_file(std::string(LOOKOUT_SOURCE_DIR) + "/config/examples/demo.yaml", lookout::probes::check_types());
   ASSERT_TRUE(r.config) << r.errors.to_string();
   EXPECT_GE(r.config->checks.size(), 8u);
   EXPECT_EQ(r.config->clients.front().hours.timezone, "Europe/London");
 }
 
 TEST(ConfigLoaderTest, ReportsEveryProblemWithFileLineColumnAndPath) {
-  auto r = load_config_file(std::string(LOOKOUT_TESTDATA) + "/config/invalid-many.yaml");
+  auto r = load_config_file(std::string(LOOKOUT_TESTDATA) + "/config/invalid-many.yaml", lookout::probes::check_types());
   ASSERT_FALSE(r.config);
   auto m = messages(r);
   const std::string f = std::string(LOOKOUT_TESTDATA) + "/config/invalid-many.yaml";
@@ -65,7 +66,7 @@ clients:
         checks:
           - {type: http}
           - {type: http, id: fast, interval: 1m, keyword: Own}
-)", "inline.yaml");
+)", "inline.yaml", lookout::probes::check_types());
   ASSERT_TRUE(r.config) << r.errors.to_string();
   ASSERT_EQ(r.config->checks.size(), 2u);
   const auto& a = r.config->checks[0]->spec;
@@ -82,13 +83,13 @@ clients:
 TEST(ConfigLoaderTest, JsonIsAccepted) {
   auto r = load_config_text(
       R"({"clients":[{"id":"c","sites":[{"id":"s","url":"https://example.test/","checks":[{"type":"http","expect_status":["200-299","301"]}]}]}]})",
-      "inline.json");
+      "inline.json", lookout::probes::check_types());
   ASSERT_TRUE(r.config) << r.errors.to_string();
   EXPECT_EQ(r.config->checks.size(), 1u);
 }
 
 TEST(ConfigLoaderTest, SyntaxErrorNamesThePlace) {
-  auto r = load_config_text("clients:\n  - id: [unclosed\n", "broken.yaml");
+  auto r = load_config_text("clients:\n  - id: [unclosed\n", "broken.yaml", lookout::probes::check_types());
   ASSERT_FALSE(r.config);
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_THAT(r.errors.list()[0].to_string(), HasSubstr("broken.yaml:"));
@@ -104,7 +105,7 @@ clients:
         url: http://127.0.0.1/
         checks:
           - {type: http, expect_status: "abc", warn_time: 5s, crit_time: 1s, ip_version: 5}
-)", "x.yaml");
+)", "x.yaml", lookout::probes::check_types());
   auto m = messages(r);
   EXPECT_THAT(m, ::testing::Contains(HasSubstr("expect_status: expected status codes")));
   EXPECT_THAT(m, ::testing::Contains(HasSubstr("warn_time: warn_time must not exceed crit_time")));
@@ -112,7 +113,7 @@ clients:
 }
 
 TEST(ConfigLoaderTest, MissingClientsIsAnError) {
-  auto r = load_config_text("agent: {workers: 1}\n", "x.yaml");
+  auto r = load_config_text("agent: {workers: 1}\n", "x.yaml", lookout::probes::check_types());
   ASSERT_FALSE(r.config);
   EXPECT_THAT(r.errors.to_string(), HasSubstr("missing field 'clients'"));
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "config/loader.h"
+#include "probes/probe_registry.h"
 
 using lookout::config::load_config_text;
 using lookout::config::load_yaml_tree;
@@ -275,7 +276,7 @@ TEST(YamlStreamTest, AnythingAfterAFlowRootFallsBackToTheWholeText) {
   EXPECT_FALSE(stream_yaml_document("{a: 1}\n---\nb: 2\n", "clients", next_doc));
   RecordingSink comment;
   EXPECT_TRUE(stream_yaml_document("{a: 1} # the end\n\n", "clients", comment));
-  EXPECT_THAT(messages(load_config_text(text, "x.json")),
+  EXPECT_THAT(messages(load_config_text(text, "x.json", lookout::probes::check_types())),
               ::testing::ElementsAre(::testing::HasSubstr("YAML syntax error")));
 }
 
@@ -358,7 +359,7 @@ clients:
 
 TEST(ConfigStreamTest, ErrorInThirdClientNamesItsLineAndColumnYaml) {
   std::string text = kClientsYaml;
-  auto r = load_config_text(text, "c.yaml");
+  auto r = load_config_text(text, "c.yaml", lookout::probes::check_types());
   ASSERT_FALSE(r.config);
   EXPECT_THAT(messages(r), ::testing::ElementsAre(
                                "c.yaml:" + line_col(text, "99") +
@@ -371,7 +372,7 @@ TEST(ConfigStreamTest, ErrorInThirdClientNamesItsLineAndColumnJson) {
   {"id": "c2", "sites": [{"id": "s", "url": "http://127.0.0.1:1/", "checks": [{"type": "http"}]}]},
   {"id": "c3", "sites": [{"id": "s", "url": "http://127.0.0.1:1/", "checks": [{"type": "http", "max_redirects": 99}]}]}
 ], "agent": {"workers": 1, "colour": "red"}})";
-  auto r = load_config_text(text, "c.json");
+  auto r = load_config_text(text, "c.json", lookout::probes::check_types());
   EXPECT_THAT(messages(r),
               ::testing::ElementsAre(
                   "c.json:" + line_col(text, "\"colour\"") + ": agent.colour: unknown key",
@@ -379,7 +380,7 @@ TEST(ConfigStreamTest, ErrorInThirdClientNamesItsLineAndColumnJson) {
                       ": clients[2].sites[0].checks[0].max_redirects: must be between 0 and 30"));
   // on the root's own line too (compact JSON: one line, marks after the `{`)
   std::string compact = R"({"agent": {"colour": 1}, "clients": [{"id": "a", "bogus": 2}]})";
-  EXPECT_THAT(messages(load_config_text(compact, "c.json")),
+  EXPECT_THAT(messages(load_config_text(compact, "c.json", lookout::probes::check_types())),
               ::testing::ElementsAre("c.json:1:12: agent.colour: unknown key",
                                      "c.json:" + line_col(compact, "\"bogus\"") +
                                          ": clients[0].bogus: unknown key"));
@@ -392,8 +393,8 @@ TEST(ConfigStreamTest, DefaultsAfterClientsGiveTheSameConfig) {
   std::string late = normal;
   late.erase(late.find(defaults), defaults.size());
   late += defaults;
-  auto a = load_config_text(normal, "x.yaml");
-  auto b = load_config_text(late, "x.yaml");
+  auto a = load_config_text(normal, "x.yaml", lookout::probes::check_types());
+  auto b = load_config_text(late, "x.yaml", lookout::probes::check_types());
   // the same config and the same error, at the error's own place in each text
   EXPECT_EQ(summary(a).substr(summary(a).find(": clients")),
             summary(b).substr(summary(b).find(": clients")));
@@ -401,8 +402,8 @@ TEST(ConfigStreamTest, DefaultsAfterClientsGiveTheSameConfig) {
   fixed.replace(fixed.find("max_redirects: 99"), 17, "max_redirects: 1");
   std::string fixed_late = late;
   fixed_late.replace(fixed_late.find("max_redirects: 99"), 17, "max_redirects: 1");
-  auto c = load_config_text(fixed, "x.yaml");
-  auto d = load_config_text(fixed_late, "x.yaml");
+  auto c = load_config_text(fixed, "x.yaml", lookout::probes::check_types());
+  auto d = load_config_text(fixed_late, "x.yaml", lookout::probes::check_types());
   ASSERT_TRUE(c.config) << c.errors.to_string();
   ASSERT_TRUE(d.config) << d.errors.to_string();
   EXPECT_EQ(summary(c), summary(d));
@@ -419,14 +420,14 @@ TEST(ConfigStreamTest, StreamingAndWholeTreeGiveTheSameResult) {
   demo << demo_in.rdbuf();
   for (const std::string& text : {invalid.str(), demo.str(), std::string(kClientsYaml),
                                   std::string(kBlock)}) {
-    auto streamed = load_config_text(text, "f.yaml");
-    auto whole = load_config_text(text + "\ndefaults: {}\n", "f.yaml");
+    auto streamed = load_config_text(text, "f.yaml", lookout::probes::check_types());
+    auto whole = load_config_text(text + "\ndefaults: {}\n", "f.yaml", lookout::probes::check_types());
     EXPECT_EQ(summary(streamed), summary(whole));
   }
 }
 
 TEST(ConfigStreamTest, ErrorsKeepTheWholeTreeOrderWhateverTheKeyOrder) {
-  auto r = load_config_text("clients:\n  - {id: a, bogus: 1}\nzzz: 1\n", "x.yaml");
+  auto r = load_config_text("clients:\n  - {id: a, bogus: 1}\nzzz: 1\n", "x.yaml", lookout::probes::check_types());
   EXPECT_THAT(messages(r), ::testing::ElementsAre("x.yaml:3:1: zzz: unknown key (expected agent, defaults or clients)",
                                                   "x.yaml:2:13: clients[0].bogus: unknown key"));
 }
@@ -442,7 +443,7 @@ clients:
   - id: c3
     defaults: *slow
     sites: [*site]
-)", "a.yaml");
+)", "a.yaml", lookout::probes::check_types());
   ASSERT_TRUE(r.config) << r.errors.to_string();
   ASSERT_EQ(r.config->checks.size(), 2u);
   const auto& c3 = r.config->checks[1]->spec;
@@ -458,7 +459,7 @@ clients:
   - id: c3
     sites: [*site]
 )";
-  auto bad = load_config_text(text, "a.yaml");
+  auto bad = load_config_text(text, "a.yaml", lookout::probes::check_types());
   const std::string at = "a.yaml:" + line_col(text, "-1");
   EXPECT_THAT(messages(bad),
               ::testing::ElementsAre(
@@ -499,9 +500,9 @@ clients:
                "sites": [{"id": "s1", "url": "http://127.0.0.1:1/", "tags": ["a", "b"],
                           "checks": [{"type": "http"}, {"type": "http", "id": "slow", "interval": "2m"}]}]},
               {"id": "c2", "sites": [{"id": "s2", "url": "http://127.0.0.1:2/"}]}]})";
-  auto a = load_config_text(block, "x");
-  auto b = load_config_text(flow, "x");
-  auto c = load_config_text(json, "x");
+  auto a = load_config_text(block, "x", lookout::probes::check_types());
+  auto b = load_config_text(flow, "x", lookout::probes::check_types());
+  auto c = load_config_text(json, "x", lookout::probes::check_types());
   ASSERT_TRUE(a.config) << a.errors.to_string();
   EXPECT_EQ(a.config->checks.size(), 2u);
   EXPECT_EQ(summary(a), summary(b));
@@ -523,7 +524,7 @@ TEST(ConfigStreamTest, SyntaxErrorInSecondClientIsTheOnlyError) {
   const std::string yaml =
       "agent: {bogus: 1}\nclients:\n  - id: c1\n    nope: 1\n  - id: c2\n    name: [unclosed\n"
       "  - id: c3\n";
-  auto r = load_config_text(yaml, "s.yaml");
+  auto r = load_config_text(yaml, "s.yaml", lookout::probes::check_types());
   ASSERT_FALSE(r.config);
   ASSERT_EQ(r.errors.size(), 1u) << r.errors.to_string();
   EXPECT_THAT(r.errors.list()[0].to_string(), HasSubstr("YAML syntax error"));
@@ -531,7 +532,7 @@ TEST(ConfigStreamTest, SyntaxErrorInSecondClientIsTheOnlyError) {
   const std::string json =
       "{\"agent\": {\"bogus\": 1}, \"clients\": [\n{\"id\": \"c1\", \"nope\": 1},\n"
       "{\"id\": \"c2\", \"name\": [1, }\n]}";
-  auto j = load_config_text(json, "s.json");
+  auto j = load_config_text(json, "s.json", lookout::probes::check_types());
   ASSERT_EQ(j.errors.size(), 1u) << j.errors.to_string();
   EXPECT_THAT(j.errors.list()[0].to_string(), HasSubstr("YAML syntax error"));
   // the mark the whole text gives, not the one after the lead-in
@@ -539,22 +540,22 @@ TEST(ConfigStreamTest, SyntaxErrorInSecondClientIsTheOnlyError) {
 }
 
 TEST(ConfigStreamTest, ClientsShapesAsBefore) {
-  EXPECT_THAT(messages(load_config_text("agent: {}\nclients:\n", "x")),
+  EXPECT_THAT(messages(load_config_text("agent: {}\nclients:\n", "x", lookout::probes::check_types())),
               ::testing::ElementsAre("x:1:1: clients: missing field 'clients' (at least one client with sites)"));
-  EXPECT_THAT(messages(load_config_text("agent: {}\nclients: {a: 1}\n", "x")),
+  EXPECT_THAT(messages(load_config_text("agent: {}\nclients: {a: 1}\n", "x", lookout::probes::check_types())),
               ::testing::ElementsAre("x:2:10: clients: expected a list of clients"));
-  EXPECT_THAT(messages(load_config_text("- a\n", "x")),
+  EXPECT_THAT(messages(load_config_text("- a\n", "x", lookout::probes::check_types())),
               ::testing::ElementsAre("x:1:1: the config must be a map with agent, defaults and clients"));
-  EXPECT_THAT(messages(load_config_text("", "x")),
+  EXPECT_THAT(messages(load_config_text("", "x", lookout::probes::check_types())),
               ::testing::ElementsAre("x: the config must be a map with agent, defaults and clients"));
   // clients through an alias (not streamed) and a second clients key (ignored)
-  auto r = load_config_text("x-list: &l [{id: a}]\nclients: *l\nclients: [{id: b}]\n", "x");
+  auto r = load_config_text("x-list: &l [{id: a}]\nclients: *l\nclients: [{id: b}]\n", "x", lookout::probes::check_types());
   EXPECT_THAT(messages(r), ::testing::ElementsAre(
                                "x:1:1: x-list: unknown key (expected agent, defaults or clients)"));
   // an alias to the clients list: parsed whole, as before
-  auto s = load_config_text("clients: &c [{id: a}]\nagent: *c\n", "x");
+  auto s = load_config_text("clients: &c [{id: a}]\nagent: *c\n", "x", lookout::probes::check_types());
   EXPECT_THAT(messages(s), ::testing::ElementsAre("x:1:10: agent: expected a map"));
-  auto t = load_config_text("clients: [{id: a, sites: []}]\n", "x");
+  auto t = load_config_text("clients: [{id: a, sites: []}]\n", "x", lookout::probes::check_types());
   ASSERT_TRUE(t.config);
   EXPECT_EQ(t.config->clients.size(), 1u);
 }

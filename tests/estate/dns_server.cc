@@ -42,15 +42,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-#include "probes/net/dns_message.h"
+#include "net/dns_message.h"
 #include "tests/estate/estate.h"
 
 namespace lookout::estate {
 namespace {
 
 namespace asio = boost::asio;
-namespace net = probes::net;
-namespace type = probes::net::dns_type;
+
+namespace type = net::dns_type;
 using asio::ip::address_v4;
 using asio::ip::address_v6;
 using asio::ip::tcp;

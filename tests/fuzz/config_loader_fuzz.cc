@@ -7,10 +7,11 @@
 #include <string>
 
 #include "config/loader.h"
+#include "probes/probe_registry.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
-  lookout::config::LoadResult r = lookout::config::load_config_text(text, "fuzz.yaml");
+  lookout::config::LoadResult r = lookout::config::load_config_text(text, "fuzz.yaml", lookout::probes::check_types());
   if (r.config.has_value() == !r.errors.empty()) std::abort();
   for (const auto& e : r.errors.list())
     if (e.message.empty() || e.to_string().empty()) std::abort();

@@ -8,8 +8,8 @@
 
 #include "probes/dns_probe.h"
 #include "probes/dnsbl_probe.h"
-#include "probes/net/dns_message.h"
-#include "probes/net/resolver.h"
+#include "net/dns_message.h"
+#include "net/resolver.h"
 
 using namespace lookout::probes;
 

@@ -16,12 +16,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "probes/net/http_client.h"
-#include "probes/net/url.h"
+#include "net/http_client.h"
+#include "net/url.h"
 
 namespace beast = boost::beast;
 namespace http = beast::http;
-using lookout::probes::net::HttpRequest;
+using lookout::net::HttpRequest;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
@@ -81,10 +81,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)truncated;
 
   if (status >= 300 && status < 400 && !location.empty()) {
-    auto base = lookout::probes::net::parse_url("http://example.com:8080/a/b?c=d");
+    auto base = lookout::net::parse_url("http://example.com:8080/a/b?c=d");
     if (!base) std::abort();
     std::string err;
-    if (auto next = lookout::probes::net::resolve_location(*base, location, &err)) {
+    if (auto next = lookout::net::resolve_location(*base, location, &err)) {
       if (next->scheme != "http" && next->scheme != "https") std::abort();
       if (next->target.empty() || next->target[0] != '/') std::abort();
       (void)next->to_string();

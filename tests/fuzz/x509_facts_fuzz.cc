@@ -9,9 +9,11 @@
 
 #include <openssl/x509.h>
 
-#include "probes/net/x509_facts.h"
+#include "net/x509_facts.h"
+#include "probes/tls_verdict.h"
 
-using namespace lookout::probes::net;
+using namespace lookout::net;
+using namespace lookout::probes;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view der(reinterpret_cast<const char*>(data), size);

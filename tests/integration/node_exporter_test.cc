@@ -26,8 +26,8 @@
 #include "config/options.h"
 #include "probes/disk_probe.h"
 #include "probes/history.h"
-#include "probes/net/resolver.h"
-#include "probes/net/tls_context.h"
+#include "net/resolver.h"
+#include "net/tls_context.h"
 
 extern char** environ;
 

@@ -20,8 +20,8 @@
 
 #include "probes/dnsbl_probe.h"
 #include "probes/history.h"
-#include "probes/net/dns_message.h"
-#include "probes/net/tls_context.h"
+#include "net/dns_message.h"
+#include "net/tls_context.h"
 
 extern char** environ;
 

@@ -19,8 +19,8 @@
 #include "agent/oneshot.h"
 #include "config/options.h"
 #include "probes/history.h"
-#include "probes/net/resolver.h"
-#include "probes/net/tls_context.h"
+#include "net/resolver.h"
+#include "net/tls_context.h"
 #include "tests/estate/estate.h"
 #include "tests/estate/node_exporter.h"
 

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "probes/net/dns_message.h"
+#include "net/dns_message.h"
 #include "tests/probes/dns_test_support.h"
 
 namespace lookout::probes {

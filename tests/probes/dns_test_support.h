@@ -12,8 +12,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include "probes/history.h"
-#include "probes/net/resolver.h"
-#include "probes/net/tls_context.h"
+#include "net/resolver.h"
+#include "net/tls_context.h"
 #include "probes/probe_registry.h"
 #include "tests/estate/estate.h"
 

@@ -9,8 +9,8 @@
 #include <gtest/gtest.h>
 
 #include "probes/history.h"
-#include "probes/net/resolver.h"
-#include "probes/net/tls_context.h"
+#include "net/resolver.h"
+#include "net/tls_context.h"
 #include "tests/estate/estate.h"
 
 namespace lookout::probes {

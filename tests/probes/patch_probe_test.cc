@@ -18,9 +18,9 @@
 #include "agent/check_runner.h"
 #include "agent/oneshot.h"
 #include "probes/history.h"
-#include "probes/net/resolver.h"
-#include "probes/net/tls_context.h"
-#include "probes/net/x509_facts.h"
+#include "net/resolver.h"
+#include "net/tls_context.h"
+#include "net/x509_facts.h"
 #include "tests/estate/estate.h"
 
 namespace lookout::probes {

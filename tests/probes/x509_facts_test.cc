@@ -1,4 +1,5 @@
-#include "probes/net/x509_facts.h"
+#include "net/x509_facts.h"
+#include "probes/tls_verdict.h"
 
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
@@ -9,7 +10,8 @@
 
 #include "tests/estate/cert_factory.h"
 
-namespace lookout::probes::net {
+namespace lookout::probes {
+using namespace lookout::net;
 namespace {
 
 using estate::CertSpec;
@@ -500,4 +502,4 @@ TEST(X509FactsNames, FindingNames) {
 }
 
 }  // namespace
-}  // namespace lookout::probes::net
+}  // namespace lookout::net

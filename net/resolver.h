@@ -14,19 +14,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 
-namespace lookout::probes::net {
+#include "net/resolver_options.h"
+
+namespace lookout::net {
 
 enum class AddressFamily { any, v4, v6 };
-
-struct ResolverOptions {
-  /// "ip[:port]" servers; empty = the system's (/etc/resolv.conf).
-  std::vector<std::string> servers;
-  std::chrono::milliseconds query_timeout{2000};  // per try
-  int tries = 2;
-  size_t cache_max_entries = 100'000;
-  std::chrono::seconds negative_ttl{30};
-  std::chrono::seconds max_ttl{3600};
-};
 
 struct ResolveResult {
   bool ok = false;
@@ -80,4 +72,4 @@ class Resolver {
 /// Parses an IP literal ("127.0.0.1", "::1", "[::1]"); nullopt when not an IP.
 std::optional<boost::asio::ip::address> parse_ip(std::string_view text);
 
-}  // namespace lookout::probes::net
+}  // namespace lookout::net

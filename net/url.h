@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace lookout::probes::net {
+namespace lookout::net {
 
 struct Url {
   std::string scheme;  // "http" or "https"
@@ -33,4 +33,4 @@ std::optional<Url> resolve_location(const Url& base, std::string_view location,
 bool split_host_port(std::string_view text, std::string& host, uint16_t& port,
                      uint16_t default_port);
 
-}  // namespace lookout::probes::net
+}  // namespace lookout::net

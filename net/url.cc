@@ -1,4 +1,4 @@
-#include "probes/net/url.h"
+#include "net/url.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
-namespace lookout::probes::net {
+namespace lookout::net {
 namespace {
 
 std::string lower(std::string s) {
@@ -170,4 +170,4 @@ bool split_host_port(std::string_view text, std::string& host, uint16_t& port,
   return true;
 }
 
-}  // namespace lookout::probes::net
+}  // namespace lookout::net

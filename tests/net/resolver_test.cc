@@ -1,6 +1,6 @@
 // The c-ares resolver on Asio against the estate's DNS server: answers, TTL cache, NXDOMAIN,
 // timeouts; and the HTTP probe's every-address option through it.
-#include "probes/net/resolver.h"
+#include "net/resolver.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,10 +13,10 @@
 #include "tests/estate/estate.h"
 
 namespace asio = boost::asio;
-using lookout::probes::net::AddressFamily;
-using lookout::probes::net::Resolver;
-using lookout::probes::net::ResolveResult;
-using lookout::probes::net::ResolverOptions;
+using lookout::net::AddressFamily;
+using lookout::net::Resolver;
+using lookout::net::ResolveResult;
+using lookout::net::ResolverOptions;
 using namespace std::chrono_literals;
 
 namespace {

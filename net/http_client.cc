@@ -1,4 +1,4 @@
-#include "probes/net/http_client.h"
+#include "net/http_client.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -17,11 +17,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include "probes/net/tcp_connect.h"
-#include "probes/net/tls_context.h"
-#include "probes/net/x509_facts.h"
+#include "net/human_duration.h"
+#include "net/tcp_connect.h"
+#include "net/tls_context.h"
+#include "net/x509_facts.h"
 
-namespace lookout::probes::net {
+namespace lookout::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -41,7 +42,7 @@ double since(Clock::time_point t) {
 // Sends the request and reads the response on a connected (and handshaken) stream.
 template <typename Stream>
 asio::awaitable<void> exchange(Stream& stream, const HttpRequest& req, HttpResponse& resp,
-                               const ProbeContext& ctx) {
+                               const Context& ctx) {
   http::request<http::string_body> request;
   request.method_string(req.method);
   request.target(req.url.target);
@@ -62,7 +63,7 @@ asio::awaitable<void> exchange(Stream& stream, const HttpRequest& req, HttpRespo
   if (wec) {
     resp.failure = is_timeout_error(wec) ? FailureKind::timeout : FailureKind::connect;
     resp.error = is_timeout_error(wec) ? "timeout sending the request after " +
-                                       human_duration(std::chrono::duration<double>(ctx.spec.timeout).count())
+                                       human_duration(std::chrono::duration<double>(ctx.timeout).count())
                                  : "sending the request failed: " + wec.message();
     co_return;
   }
@@ -89,7 +90,7 @@ asio::awaitable<void> exchange(Stream& stream, const HttpRequest& req, HttpRespo
     if (is_timeout_error(hec)) {
       resp.failure = FailureKind::timeout;
       resp.error = "no response within " +
-                   human_duration(std::chrono::duration<double>(ctx.spec.timeout).count());
+                   human_duration(std::chrono::duration<double>(ctx.timeout).count());
     } else if (hec == http::error::header_limit) {
       resp.failure = FailureKind::protocol;
       resp.error = "response header larger than " + std::to_string(req.header_limit / 1024) + " KiB";
@@ -147,7 +148,7 @@ asio::awaitable<void> exchange(Stream& stream, const HttpRequest& req, HttpRespo
       if (is_timeout_error(bec)) {
         resp.failure = FailureKind::timeout;
         resp.error = "body not complete within " +
-                     human_duration(std::chrono::duration<double>(ctx.spec.timeout).count()) +
+                     human_duration(std::chrono::duration<double>(ctx.timeout).count()) +
                      " (" + std::to_string(resp.body.size()) +
                      (resp.body.size() == 1 ? " byte received)" : " bytes received)");
       } else if (bec == http::error::partial_message || bec == http::error::end_of_stream ||
@@ -184,9 +185,9 @@ std::optional<std::string> HttpResponse::header(std::string_view name) const {
   return std::nullopt;
 }
 
-asio::awaitable<HttpResponse> http_fetch(ProbeContext& ctx, HttpRequest req) {
+asio::awaitable<HttpResponse> http_fetch(Context& ctx, HttpRequest req) {
   HttpResponse resp;
-  const double timeout_s = std::chrono::duration<double>(ctx.spec.timeout).count();
+  const double timeout_s = std::chrono::duration<double>(ctx.timeout).count();
 
   // 1-2. resolve and connect (addresses in order until one accepts)
   beast::tcp_stream tcp(ctx.executor);
@@ -285,7 +286,7 @@ asio::awaitable<HttpResponse> http_fetch(ProbeContext& ctx, HttpRequest req) {
   co_return resp;
 }
 
-asio::awaitable<FetchChain> http_fetch_follow(ProbeContext& ctx, HttpRequest request,
+asio::awaitable<FetchChain> http_fetch_follow(Context& ctx, HttpRequest request,
                                               int max_redirects) {
   FetchChain chain;
   std::set<std::string> seen;
@@ -352,4 +353,4 @@ asio::awaitable<FetchChain> http_fetch_follow(ProbeContext& ctx, HttpRequest req
   co_return chain;
 }
 
-}  // namespace lookout::probes::net
+}  // namespace lookout::net

@@ -11,11 +11,11 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
-#include "probes/net/resolver.h"
-#include "probes/probe.h"
-#include "probes/result.h"
+#include "net/resolver.h"
+#include "net/context.h"
+#include "net/failure_kind.h"
 
-namespace lookout::probes::net {
+namespace lookout::net {
 
 struct TcpConnectResult {
   FailureKind failure = FailureKind::none;  // none, dns, connect or timeout
@@ -28,7 +28,7 @@ struct TcpConnectResult {
 
 /// Connects `stream` to host:port (or to `address` without resolving), by ctx.deadline.
 boost::asio::awaitable<TcpConnectResult> tcp_connect(
-    ProbeContext& ctx, boost::beast::tcp_stream& stream, const std::string& host, uint16_t port,
+    Context& ctx, boost::beast::tcp_stream& stream, const std::string& host, uint16_t port,
     AddressFamily family = AddressFamily::any,
     std::optional<boost::asio::ip::address> address = std::nullopt);
 
@@ -38,4 +38,4 @@ std::string endpoint_text(const boost::asio::ip::address& a, uint16_t port);
 /// Beast's or the socket's timeout error.
 bool is_timeout_error(const boost::system::error_code& ec);
 
-}  // namespace lookout::probes::net
+}  // namespace lookout::net

@@ -1,8 +1,8 @@
-#include "probes/net/tls_context.h"
+#include "net/tls_context.h"
 
 #include <openssl/ssl.h>
 
-namespace lookout::probes::net {
+namespace lookout::net {
 
 std::shared_ptr<boost::asio::ssl::context> TlsContexts::client(const std::string& ca_file,
                                                                bool verify) {
@@ -25,4 +25,4 @@ std::shared_ptr<boost::asio::ssl::context> TlsContexts::client(const std::string
   return ctx;
 }
 
-}  // namespace lookout::probes::net
+}  // namespace lookout::net

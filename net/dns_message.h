@@ -13,7 +13,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
-namespace lookout::probes::net {
+namespace lookout::net {
 
 namespace dns_type {
 inline constexpr uint16_t kA = 1;
@@ -164,4 +164,4 @@ DnsOutcome read_dns_answer(const DnsAnswer& answer);
 std::vector<uint8_t> build_dns_query(uint16_t id, std::string_view name, uint16_t type,
                                      uint16_t edns_udp_size = 0);
 
-}  // namespace lookout::probes::net
+}  // namespace lookout::net

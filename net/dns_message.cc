@@ -1,4 +1,4 @@
-#include "probes/net/dns_message.h"
+#include "net/dns_message.h"
 
 #include <ares.h>
 
@@ -7,9 +7,9 @@
 #include <cctype>
 #include <charconv>
 
-#include "probes/net/resolver.h"
+#include "net/resolver.h"
 
-namespace lookout::probes::net {
+namespace lookout::net {
 namespace {
 
 struct TypeName {
@@ -592,4 +592,4 @@ std::vector<uint8_t> build_dns_query(uint16_t id, std::string_view name, uint16_
   return w.finish();
 }
 
-}  // namespace lookout::probes::net
+}  // namespace lookout::net

@@ -1,10 +1,10 @@
-#include "probes/net/url.h"
+#include "net/url.h"
 
 #include <gtest/gtest.h>
 
-using lookout::probes::net::parse_url;
-using lookout::probes::net::resolve_location;
-using lookout::probes::net::split_host_port;
+using lookout::net::parse_url;
+using lookout::net::resolve_location;
+using lookout::net::split_host_port;
 
 TEST(UrlTest, ParsesHostsPortsAndTargets) {
   auto u = parse_url("https://Shop.Example.TEST:8443/a/b?x=1#frag");

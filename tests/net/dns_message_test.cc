@@ -1,8 +1,8 @@
-#include "probes/net/dns_message.h"
+#include "net/dns_message.h"
 
 #include <gtest/gtest.h>
 
-namespace lookout::probes::net {
+namespace lookout::net {
 namespace {
 
 using boost::asio::ip::make_address_v4;
@@ -229,4 +229,4 @@ TEST(DnsMessage, TypeAndRcodeNames) {
 }
 
 }  // namespace
-}  // namespace lookout::probes::net
+}  // namespace lookout::net

@@ -1,4 +1,4 @@
-#include "agent/state_store.h"
+#include "store/sqlite_store.h"
 
 #include <csignal>
 #include <cstdlib>
@@ -13,7 +13,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
-namespace lookout::agent {
+namespace lookout::store {
 namespace {
 
 using namespace std::chrono_literals;
@@ -59,7 +59,7 @@ class StateStoreTest : public ::testing::Test {
 TEST_F(StateStoreTest, StatesComeBackAfterReopen) {
   auto t0 = hour_start();
   {
-    StateStore store(options());
+    SqliteStore store(options());
     store.record_result("c/s/http", result(Status::ok, t0, 0.1, "HTTP 200"));
     auto bad = result(Status::critical, t0 + 1min, 0.2, "HTTP 503 from 127.0.0.1 after 200 ms");
     bad.facts["http_status"] = 503;
@@ -67,7 +67,7 @@ TEST_F(StateStoreTest, StatesComeBackAfterReopen) {
     store.record_result("c/s/tls", result(Status::warning, t0 + 2min, 0.3));
     store.flush();
   }
-  StateStore store(options());
+  SqliteStore store(options());
   auto states = store.load_states();
   ASSERT_EQ(states.size(), 2u);
   const auto& http = states.at("c/s/http");
@@ -81,7 +81,7 @@ TEST_F(StateStoreTest, StatesComeBackAfterReopen) {
 }
 
 TEST_F(StateStoreTest, LoadStatesShowsOnlyFlushedStates) {
-  StateStore store(options());
+  SqliteStore store(options());
   store.record_result("a", result(Status::ok, hour_start(), 0.1));
   EXPECT_TRUE(store.load_states().empty());
   store.flush();
@@ -90,7 +90,7 @@ TEST_F(StateStoreTest, LoadStatesShowsOnlyFlushedStates) {
 
 TEST_F(StateStoreTest, TransitionsOnlyOnStatusChange) {
   auto t0 = hour_start();
-  StateStore store(options());
+  SqliteStore store(options());
   store.record_result("k", result(Status::ok, t0, 0.1, "up"));
   store.record_result("k", result(Status::ok, t0 + 1min, 0.1, "up"));
   store.record_result("k", result(Status::critical, t0 + 2min, 0.1, "HTTP 503"));
@@ -120,11 +120,11 @@ TEST_F(StateStoreTest, TransitionsOnlyOnStatusChange) {
 TEST_F(StateStoreTest, StatusSurvivesReopenForTransitionDetection) {
   auto t0 = hour_start();
   {
-    StateStore store(options());
+    SqliteStore store(options());
     store.record_result("k", result(Status::critical, t0, 0.1));
     store.record_result("k", result(Status::critical, t0 + 1min, 0.1));
   }  // destructor flushes
-  StateStore store(options());
+  SqliteStore store(options());
   store.record_result("k", result(Status::critical, t0 + 2min, 0.1));
   store.flush();
   EXPECT_EQ(store.transitions("k", t0).size(), 1u);  // only unknown -> critical
@@ -137,7 +137,7 @@ TEST_F(StateStoreTest, RollupsAddUpAcrossFlushes) {
   auto t0 = hour_start();
   int64_t h = hour_number(t0);
   {
-    StateStore store(options());
+    SqliteStore store(options());
     store.record_result("k", result(Status::ok, t0 + 1min, 0.5));
     store.record_result("k", result(Status::critical, t0 + 2min, 2.0));
     store.flush();
@@ -149,7 +149,7 @@ TEST_F(StateStoreTest, RollupsAddUpAcrossFlushes) {
     ASSERT_EQ(rs.size(), 2u);
     EXPECT_EQ(rs[0].runs, 3);
   }
-  StateStore store(options());
+  SqliteStore store(options());
   store.record_result("k", result(Status::ok, t0 + 4min, 3.0));
   store.flush();
   auto rs = store.rollups("k", h, h + 1);
@@ -169,7 +169,7 @@ TEST_F(StateStoreTest, RollupsAddUpAcrossFlushes) {
 TEST_F(StateStoreTest, SeriesKeepLastValuePerHourAndSurviveReopen) {
   auto t0 = hour_start();
   {
-    StateStore store(options());
+    SqliteStore store(options());
     store.record("k", "avail:/", t0 + 1min, 100);
     store.record("k", "avail:/", t0 + 30min, 90);  // same hour: replaces
     store.record("k", "avail:/", t0 + 1h + 5min, 80);
@@ -180,7 +180,7 @@ TEST_F(StateStoreTest, SeriesKeepLastValuePerHourAndSurviveReopen) {
     EXPECT_EQ(pts[0].value, 90);
     EXPECT_EQ(pts[1].value, 80);
   }
-  StateStore store(options());
+  SqliteStore store(options());
   auto pts = store.series("k", "avail:/", t0);
   ASSERT_EQ(pts.size(), 2u);
   EXPECT_EQ(pts[0].at, t0 + 30min);
@@ -193,7 +193,7 @@ TEST_F(StateStoreTest, SeriesKeepLastValuePerHourAndSurviveReopen) {
 
 TEST_F(StateStoreTest, FactsSurviveReopenAndCanBeCleared) {
   {
-    StateStore store(options());
+    SqliteStore store(options());
     store.set_fact("k", "insecure_since", "2026-01-02T03:04:05Z");
     store.set_fact("k", "gone", "x");
     store.set_fact("k", "gone", std::nullopt);
@@ -201,13 +201,13 @@ TEST_F(StateStoreTest, FactsSurviveReopenAndCanBeCleared) {
     EXPECT_FALSE(store.get_fact("k", "gone"));
   }
   {
-    StateStore store(options());
+    SqliteStore store(options());
     EXPECT_EQ(store.get_fact("k", "insecure_since"), "2026-01-02T03:04:05Z");
     EXPECT_FALSE(store.get_fact("k", "gone"));
     EXPECT_FALSE(store.get_fact("other", "insecure_since"));
     store.set_fact("k", "insecure_since", std::nullopt);
   }
-  StateStore store(options());
+  SqliteStore store(options());
   EXPECT_FALSE(store.get_fact("k", "insecure_since"));
 }
 
@@ -218,7 +218,7 @@ TEST_F(StateStoreTest, RetentionDeletesOldRows) {
   auto o = options();
   o.retention_days = 10;
   {
-    StateStore store(o);
+    SqliteStore store(o);
     store.record_result("old", result(Status::critical, old, 0.1));
     store.record_result("k", result(Status::ok, old, 0.1));
     store.record_result("k", result(Status::critical, recent, 0.1));
@@ -231,7 +231,7 @@ TEST_F(StateStoreTest, RetentionDeletesOldRows) {
                                old.time_since_epoch()).count()) +
             ", 1)");
   }
-  StateStore store(o);  // retention runs at open
+  SqliteStore store(o);  // retention runs at open
   EXPECT_EQ(store.transitions("k", old - 1h).size(), 1u);  // ok -> critical (recent) is kept
   EXPECT_EQ(store.transitions("old", old - 1h).size(), 0u);
   EXPECT_TRUE(store.rollups("k", hour_number(old), hour_number(old)).empty());
@@ -253,7 +253,7 @@ TEST_F(StateStoreTest, RetentionDeletesOldRows) {
 TEST_F(StateStoreTest, WriterThreadFlushesOnItsOwn) {
   auto o = options();
   o.flush_interval = 10ms;
-  StateStore store(o);
+  SqliteStore store(o);
   store.record_result("k", result(Status::ok, hour_start(), 0.1));
   // Poll rather than sleep a fixed time: the writer's batch lands within a few intervals.
   for (int i = 0; i < 500 && store.load_states().empty(); ++i)
@@ -268,7 +268,7 @@ TEST_F(StateStoreTest, StatesSurviveKillDashNine) {
   if (child == 0) {
     // The child records, flushes, records more without flushing, and dies without any
     // destructor or atexit running: what was flushed must be there, nothing may be corrupt.
-    auto* store = new StateStore(options());
+    auto* store = new SqliteStore(options());
     store->record_result("c/s/http", result(Status::critical, t0, 0.1, "HTTP 503"));
     store->record_result("c/s/dns", result(Status::ok, t0, 0.1, "ok"));
     store->set_fact("c/s/http", "first_failure", "t0");
@@ -282,7 +282,7 @@ TEST_F(StateStoreTest, StatesSurviveKillDashNine) {
   ASSERT_TRUE(WIFSIGNALED(status));
   EXPECT_EQ(WTERMSIG(status), SIGKILL);
 
-  StateStore store(options());
+  SqliteStore store(options());
   auto states = store.load_states();
   ASSERT_EQ(states.count("c/s/http"), 1u);
   EXPECT_EQ(states.at("c/s/http").status, Status::critical);
@@ -299,24 +299,24 @@ TEST_F(StateStoreTest, OpenErrorsNameTheFile) {
     f << std::string(8192, 'x');  // not a database
   }
   try {
-    StateStore store(options());
+    SqliteStore store(options());
     FAIL() << "opened a file that is not a database";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(path_), std::string::npos) << e.what();
   }
   auto o = options();
   o.path = dir_ + "/no/such/dir/state.db";
-  EXPECT_THROW(StateStore{o}, std::runtime_error);
+  EXPECT_THROW(SqliteStore{o}, std::runtime_error);
 }
 
 TEST_F(StateStoreTest, RefusesNewerSchema) {
-  { StateStore store(options()); }
+  { SqliteStore store(options()); }
   {
     SQLite::Database db(path_, SQLite::OPEN_READWRITE);
     db.exec("UPDATE schema_version SET version = 999");
   }
   try {
-    StateStore store(options());
+    SqliteStore store(options());
     FAIL() << "opened a newer schema";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
@@ -324,10 +324,10 @@ TEST_F(StateStoreTest, RefusesNewerSchema) {
 }
 
 TEST_F(StateStoreTest, UsesWalMode) {
-  { StateStore store(options()); }
+  { SqliteStore store(options()); }
   SQLite::Database db(path_, SQLite::OPEN_READONLY);
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
 }
 
 }  // namespace
-}  // namespace lookout::agent
+}  // namespace lookout::store

@@ -1,6 +1,14 @@
-#include "agent/state_store.h"
+#include "store/sqlite_store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -11,11 +19,9 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <spdlog/spdlog.h>
 
-namespace lookout::agent {
+namespace lookout::store {
 namespace {
 
-using Clock = std::chrono::system_clock;
-using TimePoint = Clock::time_point;
 
 int64_t to_ms(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -79,13 +85,33 @@ const std::vector<const char*> kMigrations = {
       PRIMARY KEY (check_key, key)
     ) WITHOUT ROWID;
     )sql",
+    // 1 -> 2: the durable path (incidents, tickets, outbox build on these). Plain SQL that
+    // PostgreSQL runs as is.
+    R"sql(
+    CREATE TABLE events (
+      stream TEXT NOT NULL,
+      key TEXT NOT NULL,
+      seq BIGINT NOT NULL,
+      at_ms BIGINT NOT NULL,
+      kind TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      PRIMARY KEY (stream, key, seq)
+    );
+    CREATE INDEX events_by_time ON events (at_ms);
+    CREATE TABLE kv (
+      scope TEXT NOT NULL,
+      key TEXT NOT NULL,
+      value TEXT NOT NULL,
+      PRIMARY KEY (scope, key)
+    );
+    )sql",
 };
 
 constexpr auto kRetentionEvery = std::chrono::hours(24);
 
 }  // namespace
 
-struct StateStore::Impl {
+struct SqliteStore::Impl {
   // What the store needs to remember per check between results: small, so 100k checks stay
   // cheap. The last result itself only lives in the pending queue until it is written.
   struct Current {
@@ -115,8 +141,17 @@ struct StateStore::Impl {
     }
   };
 
+  struct PendingCommit {
+    Transaction tx;
+    std::function<void(CommitResult)> done;
+  };
+
   StoreOptions options;
+  const Clock* clock = nullptr;
+  int lock_fd = -1;
   std::unique_ptr<SQLite::Database> db;  // used under db_mutex only
+  std::vector<PendingCommit> commits;    // durable commits waiting for the writer (mutex)
+  std::atomic<uint64_t> committed{0}, commit_failures{0}, dropped_rows{0};
 
   // Lock order: db_mutex before mutex.
   std::mutex db_mutex;
@@ -132,25 +167,57 @@ struct StateStore::Impl {
 
   std::string describe() const { return "state store " + options.path; }
 
+  void lock_file();
   void open();
   void migrate();
   void load_memory();
   void flush();  // takes db_mutex
-  void write(Pending& p);
+  void write(Pending& p, bool isolate);
+  void write_commits(std::vector<PendingCommit>& batch);  // takes db_mutex
+  void apply(const Transaction& tx);
+  // Runs one row's statement; in isolation under a savepoint, so a refused row is dropped
+  // (logged and counted) and the rest of the batch still commits.
+  template <class F>
+  void row(bool isolate, const char* what, const std::string& key, F&& fn);
   void requeue(Pending&& p);
   void retention(TimePoint now);  // takes db_mutex
   void run_writer();
 };
 
-void StateStore::Impl::open() {
+void SqliteStore::Impl::lock_file() {
+  if (options.path.empty() || options.path == ":memory:") return;
+  // flock on a lock file beside the database: held until this process exits (kill -9
+  // included), so a second agent on the same file is refused instead of corrupting state.
+  std::string lock_path = options.path + ".lock";
+  lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0)
+    throw std::runtime_error(describe() + ": cannot create " + lock_path + ": " + std::strerror(errno));
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    ssize_t n = ::pread(lock_fd, buf, sizeof buf - 1, 0);
+    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    ::close(lock_fd);
+    lock_fd = -1;
+    throw std::runtime_error(describe() + " is in use by another lookout process" +
+                             (pid.empty() ? "" : " (pid " + pid + ")") + "; lock file " + lock_path);
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock_fd, 0) == 0 && ::pwrite(lock_fd, pid.data(), pid.size(), 0) < 0) {
+    // the pid is only for the message above; the lock itself is held
+  }
+}
+
+void SqliteStore::Impl::open() {
+  lock_file();
   try {
     db = std::make_unique<SQLite::Database>(
         options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
     db->setBusyTimeout(5000);
-    // WAL + NORMAL: a crash of the process loses nothing committed; a power cut may lose the
-    // last batch, which the next results rebuild anyway.
+    // WAL + FULL: a commit is on disk (fsync of the WAL) when it returns, which the durable
+    // path promises; the batched path pays one sync per flush, about once a second.
     db->exec("PRAGMA journal_mode=WAL");
-    db->exec("PRAGMA synchronous=NORMAL");
+    db->exec("PRAGMA synchronous=FULL");
     db->exec("PRAGMA foreign_keys=ON");
     migrate();
   } catch (const SQLite::Exception& e) {
@@ -158,7 +225,7 @@ void StateStore::Impl::open() {
   }
 }
 
-void StateStore::Impl::migrate() {
+void SqliteStore::Impl::migrate() {
   db->exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   int version = 0;
   {
@@ -180,7 +247,7 @@ void StateStore::Impl::migrate() {
   }
 }
 
-void StateStore::Impl::load_memory() {
+void SqliteStore::Impl::load_memory() {
   std::lock_guard lock(mutex);
   SQLite::Statement st(*db,
                        "SELECT check_key, status, since_ms, last_run_ms, consecutive_failures "
@@ -203,7 +270,7 @@ void StateStore::Impl::load_memory() {
     facts[{fa.getColumn(0).getString(), fa.getColumn(1).getString()}] = fa.getColumn(2).getString();
 }
 
-void StateStore::Impl::flush() {
+void SqliteStore::Impl::flush() {
   std::lock_guard db_lock(db_mutex);
   Pending p;
   {
@@ -212,7 +279,13 @@ void StateStore::Impl::flush() {
     std::swap(p, pending);
   }
   try {
-    write(p);
+    write(p, false);
+    return;
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: batch write failed ({}); writing row by row", describe(), e.what());
+  }
+  try {
+    write(p, true);  // a row the database refuses is dropped; the others commit
   } catch (const std::exception& e) {
     // Disk full, file locked by someone else...: keep the batch and try again next time.
     spdlog::error("{}: write failed, will retry: {}", describe(), e.what());
@@ -220,7 +293,25 @@ void StateStore::Impl::flush() {
   }
 }
 
-void StateStore::Impl::write(Pending& p) {
+template <class F>
+void SqliteStore::Impl::row(bool isolate, const char* what, const std::string& key, F&& fn) {
+  if (!isolate) {
+    fn();
+    return;
+  }
+  db->exec("SAVEPOINT row");
+  try {
+    fn();
+    db->exec("RELEASE row");
+  } catch (const SQLite::Exception& e) {
+    db->exec("ROLLBACK TO row");
+    db->exec("RELEASE row");
+    dropped_rows.fetch_add(1);
+    spdlog::error("{}: dropped {} {}: {}", describe(), what, key, e.what());
+  }
+}
+
+void SqliteStore::Impl::write(Pending& p, bool isolate) {
   SQLite::Transaction tx(*db);
   if (!p.states.empty()) {
     SQLite::Statement st(*db,
@@ -231,14 +322,16 @@ void StateStore::Impl::write(Pending& p) {
                          "consecutive_failures = excluded.consecutive_failures, "
                          "last_result = excluded.last_result");
     for (const auto& [key, s] : p.states) {
-      st.bind(1, key);
-      st.bind(2, std::string(probes::to_string(s.current.status)));
-      st.bind(3, static_cast<int64_t>(to_ms(s.current.since)));
-      st.bind(4, static_cast<int64_t>(to_ms(s.current.last_run)));
-      st.bind(5, s.current.consecutive_failures);
-      st.bind(6, s.last_result);
-      st.exec();
-      st.reset();
+      row(isolate, "the state of", key, [&] {
+        st.reset();
+        st.bind(1, key);
+        st.bind(2, std::string(probes::to_string(s.current.status)));
+        st.bind(3, static_cast<int64_t>(to_ms(s.current.since)));
+        st.bind(4, static_cast<int64_t>(to_ms(s.current.last_run)));
+        st.bind(5, s.current.consecutive_failures);
+        st.bind(6, s.last_result);
+        st.exec();
+      });
     }
   }
   if (!p.transitions.empty()) {
@@ -246,13 +339,15 @@ void StateStore::Impl::write(Pending& p) {
                          "INSERT INTO transitions (check_key, at_ms, from_status, to_status, "
                          "reason) VALUES (?, ?, ?, ?, ?)");
     for (const auto& t : p.transitions) {
-      st.bind(1, t.check_key);
-      st.bind(2, static_cast<int64_t>(to_ms(t.at)));
-      st.bind(3, std::string(probes::to_string(t.from)));
-      st.bind(4, std::string(probes::to_string(t.to)));
-      st.bind(5, t.reason);
-      st.exec();
-      st.reset();
+      row(isolate, "a transition of", t.check_key, [&] {
+        st.reset();
+        st.bind(1, t.check_key);
+        st.bind(2, static_cast<int64_t>(to_ms(t.at)));
+        st.bind(3, std::string(probes::to_string(t.from)));
+        st.bind(4, std::string(probes::to_string(t.to)));
+        st.bind(5, t.reason);
+        st.exec();
+      });
     }
   }
   if (!p.rollups.empty()) {
@@ -262,16 +357,19 @@ void StateStore::Impl::write(Pending& p) {
                          "ON CONFLICT (check_key, hour) DO UPDATE SET "
                          "runs = runs + excluded.runs, failures = failures + excluded.failures, "
                          "latency_sum = latency_sum + excluded.latency_sum, "
-                         "latency_max = MAX(latency_max, excluded.latency_max)");
+                         "latency_max = CASE WHEN excluded.latency_max > latency_max "
+                         "THEN excluded.latency_max ELSE latency_max END");
     for (const auto& [k, r] : p.rollups) {
-      st.bind(1, k.first);
-      st.bind(2, static_cast<int64_t>(k.second));
-      st.bind(3, static_cast<int64_t>(r.runs));
-      st.bind(4, static_cast<int64_t>(r.failures));
-      st.bind(5, r.latency_sum);
-      st.bind(6, r.latency_max);
-      st.exec();
-      st.reset();
+      row(isolate, "a rollup of", k.first, [&] {
+        st.reset();
+        st.bind(1, k.first);
+        st.bind(2, static_cast<int64_t>(k.second));
+        st.bind(3, static_cast<int64_t>(r.runs));
+        st.bind(4, static_cast<int64_t>(r.failures));
+        st.bind(5, r.latency_sum);
+        st.bind(6, r.latency_max);
+        st.exec();
+      });
     }
   }
   if (!p.series.empty()) {
@@ -280,13 +378,15 @@ void StateStore::Impl::write(Pending& p) {
                          "VALUES (?, ?, ?, ?, ?) ON CONFLICT (check_key, series, hour) DO UPDATE "
                          "SET at_ms = excluded.at_ms, value = excluded.value");
     for (const auto& [k, point] : p.series) {
-      st.bind(1, k.first.first);
-      st.bind(2, k.first.second);
-      st.bind(3, static_cast<int64_t>(k.second));
-      st.bind(4, static_cast<int64_t>(to_ms(point.at)));
-      st.bind(5, point.value);
-      st.exec();
-      st.reset();
+      row(isolate, "a series point of", k.first.first, [&] {
+        st.reset();
+        st.bind(1, k.first.first);
+        st.bind(2, k.first.second);
+        st.bind(3, static_cast<int64_t>(k.second));
+        st.bind(4, static_cast<int64_t>(to_ms(point.at)));
+        st.bind(5, point.value);
+        st.exec();
+      });
     }
   }
   if (!p.facts.empty()) {
@@ -295,18 +395,20 @@ void StateStore::Impl::write(Pending& p) {
                          "ON CONFLICT (check_key, key) DO UPDATE SET value = excluded.value");
     SQLite::Statement del(*db, "DELETE FROM facts WHERE check_key = ? AND key = ?");
     for (const auto& [k, v] : p.facts) {
-      auto& st = v ? up : del;
-      st.bind(1, k.first);
-      st.bind(2, k.second);
-      if (v) st.bind(3, *v);
-      st.exec();
-      st.reset();
+      row(isolate, "a fact of", k.first, [&] {
+        auto& st = v ? up : del;
+        st.reset();
+        st.bind(1, k.first);
+        st.bind(2, k.second);
+        if (v) st.bind(3, *v);
+        st.exec();
+      });
     }
   }
   tx.commit();
 }
 
-void StateStore::Impl::requeue(Pending&& p) {
+void SqliteStore::Impl::requeue(Pending&& p) {
   std::lock_guard lock(mutex);
   // Anything queued meanwhile is newer and wins; rollup deltas and transitions add up.
   for (auto& [k, s] : p.states) pending.states.try_emplace(k, std::move(s));
@@ -325,7 +427,7 @@ void StateStore::Impl::requeue(Pending&& p) {
   for (auto& [k, v] : p.facts) pending.facts.try_emplace(k, std::move(v));
 }
 
-void StateStore::Impl::retention(TimePoint now) {
+void SqliteStore::Impl::retention(TimePoint now) {
   TimePoint cutoff = now - std::chrono::hours(24) * options.retention_days;
   int64_t cutoff_ms = to_ms(cutoff);
   int64_t cutoff_hour = hour_of(cutoff);
@@ -360,26 +462,103 @@ void StateStore::Impl::retention(TimePoint now) {
   }
 }
 
-void StateStore::Impl::run_writer() {
+void SqliteStore::Impl::apply(const Transaction& tx) {
+  if (!tx.events.empty()) {
+    SQLite::Statement st(*db,
+                         "INSERT INTO events (stream, key, seq, at_ms, kind, payload) "
+                         "VALUES (?, ?, ?, ?, ?, ?)");
+    for (const auto& e : tx.events) {
+      st.reset();
+      st.bind(1, e.stream);
+      st.bind(2, e.key);
+      st.bind(3, static_cast<int64_t>(e.seq));
+      st.bind(4, static_cast<int64_t>(to_ms(e.at)));
+      st.bind(5, e.kind);
+      st.bind(6, e.payload);
+      st.exec();
+    }
+  }
+  if (!tx.values.empty()) {
+    SQLite::Statement up(*db,
+                         "INSERT INTO kv (scope, key, value) VALUES (?, ?, ?) "
+                         "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value");
+    SQLite::Statement del(*db, "DELETE FROM kv WHERE scope = ? AND key = ?");
+    for (const auto& v : tx.values) {
+      auto& st = v.value ? up : del;
+      st.reset();
+      st.bind(1, v.scope);
+      st.bind(2, v.key);
+      if (v.value) st.bind(3, *v.value);
+      st.exec();
+    }
+  }
+}
+
+void SqliteStore::Impl::write_commits(std::vector<PendingCommit>& batch) {
+  // Group commit: one database transaction (one WAL sync) for every queued commit, each under
+  // its own savepoint so that a refused one leaves no trace and does not fail the others.
+  std::vector<CommitResult> results(batch.size());
+  {
+    std::lock_guard db_lock(db_mutex);
+    try {
+      SQLite::Transaction tx(*db);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        db->exec("SAVEPOINT tx");
+        try {
+          apply(batch[i].tx);
+          db->exec("RELEASE tx");
+          results[i].ok = true;
+        } catch (const std::exception& e) {
+          db->exec("ROLLBACK TO tx");
+          db->exec("RELEASE tx");
+          results[i].error = e.what();
+        }
+      }
+      tx.commit();
+    } catch (const std::exception& e) {
+      for (auto& r : results)
+        if (r.ok) r = CommitResult{false, std::string("commit failed: ") + e.what()};
+    }
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    (results[i].ok ? committed : commit_failures).fetch_add(1);
+    if (!results[i].ok) spdlog::error("{}: durable commit refused: {}", describe(), results[i].error);
+    if (batch[i].done) batch[i].done(std::move(results[i]));
+  }
+}
+
+void SqliteStore::Impl::run_writer() {
   std::unique_lock lock(mutex);
+  auto next_flush = std::chrono::steady_clock::now() + options.flush_interval;
   while (!stopping) {
-    wake.wait_for(lock, options.flush_interval, [this] { return stopping; });
+    wake.wait_until(lock, next_flush, [this] { return stopping || !commits.empty(); });
     if (stopping) break;
+    if (!commits.empty()) {
+      // Durable commits go first and never wait for the flush interval.
+      std::vector<PendingCommit> batch;
+      std::swap(batch, commits);
+      lock.unlock();
+      write_commits(batch);
+      lock.lock();
+      if (std::chrono::steady_clock::now() < next_flush) continue;
+    }
     lock.unlock();
     flush();
-    auto now = Clock::now();
+    auto now = clock->now();
     if (now - last_retention >= kRetentionEvery) {
       last_retention = now;
       retention(now);
     }
+    next_flush = std::chrono::steady_clock::now() + options.flush_interval;
     lock.lock();
   }
 }
 
-StateStore::StateStore(StoreOptions options) : impl_(std::make_unique<Impl>()) {
+SqliteStore::SqliteStore(StoreOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
+  impl_->clock = impl_->options.clock ? impl_->options.clock : &SystemClock::instance();
   impl_->open();
-  auto now = Clock::now();
+  auto now = impl_->clock->now();
   impl_->last_retention = now;
   impl_->retention(now);
   try {
@@ -390,17 +569,78 @@ StateStore::StateStore(StoreOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->writer = std::thread([impl = impl_.get()] { impl->run_writer(); });
 }
 
-StateStore::~StateStore() {
+SqliteStore::~SqliteStore() {
   {
     std::lock_guard lock(impl_->mutex);
     impl_->stopping = true;
   }
   impl_->wake.notify_all();
   if (impl_->writer.joinable()) impl_->writer.join();
+  std::vector<Impl::PendingCommit> last;
+  {
+    std::lock_guard lock(impl_->mutex);
+    std::swap(last, impl_->commits);
+  }
+  if (!last.empty()) impl_->write_commits(last);
   impl_->flush();
+  if (impl_->lock_fd >= 0) ::close(impl_->lock_fd);
 }
 
-std::map<std::string, StoredState> StateStore::load_states() {
+void SqliteStore::commit(Transaction tx, std::function<void(CommitResult)> done) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (!impl_->stopping) {
+      impl_->commits.push_back({std::move(tx), std::move(done)});
+      impl_->wake.notify_all();
+      return;
+    }
+  }
+  // The writer is gone (shutdown): commit on this thread.
+  std::vector<Impl::PendingCommit> one;
+  one.push_back({std::move(tx), std::move(done)});
+  impl_->write_commits(one);
+}
+
+std::vector<Event> SqliteStore::events(const std::string& stream, const std::string& key,
+                                       int64_t after_seq) {
+  std::vector<Event> out;
+  std::lock_guard db_lock(impl_->db_mutex);
+  SQLite::Statement st(*impl_->db,
+                       "SELECT seq, at_ms, kind, payload FROM events "
+                       "WHERE stream = ? AND key = ? AND seq > ? ORDER BY seq");
+  st.bind(1, stream);
+  st.bind(2, key);
+  st.bind(3, static_cast<int64_t>(after_seq));
+  while (st.executeStep())
+    out.push_back(Event{stream, key, st.getColumn(0).getInt64(), from_ms(st.getColumn(1).getInt64()),
+                        st.getColumn(2).getString(), st.getColumn(3).getString()});
+  return out;
+}
+
+std::map<std::string, std::string> SqliteStore::values(const std::string& scope) {
+  std::map<std::string, std::string> out;
+  std::lock_guard db_lock(impl_->db_mutex);
+  SQLite::Statement st(*impl_->db, "SELECT key, value FROM kv WHERE scope = ?");
+  st.bind(1, scope);
+  while (st.executeStep()) out[st.getColumn(0).getString()] = st.getColumn(1).getString();
+  return out;
+}
+
+std::optional<std::string> SqliteStore::value(const std::string& scope, const std::string& key) {
+  std::lock_guard db_lock(impl_->db_mutex);
+  SQLite::Statement st(*impl_->db, "SELECT value FROM kv WHERE scope = ? AND key = ?");
+  st.bind(1, scope);
+  st.bind(2, key);
+  if (!st.executeStep()) return std::nullopt;
+  return st.getColumn(0).getString();
+}
+
+StoreStats SqliteStore::stats() const {
+  return StoreStats{impl_->committed.load(), impl_->commit_failures.load(),
+                    impl_->dropped_rows.load()};
+}
+
+std::map<std::string, StoredState> SqliteStore::load_states() {
   std::map<std::string, StoredState> out;
   std::lock_guard db_lock(impl_->db_mutex);
   SQLite::Statement st(*impl_->db,
@@ -420,8 +660,8 @@ std::map<std::string, StoredState> StateStore::load_states() {
   return out;
 }
 
-void StateStore::record_result(const std::string& check_key, const probes::Result& result) {
-  TimePoint at = result.started == TimePoint{} ? Clock::now() : result.started;
+void SqliteStore::record_result(const std::string& check_key, const probes::Result& result) {
+  TimePoint at = result.started == TimePoint{} ? impl_->clock->now() : result.started;
   std::string json = result.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   bool failed = result.status != probes::Status::ok;
 
@@ -450,10 +690,10 @@ void StateStore::record_result(const std::string& check_key, const probes::Resul
   r.latency_max = std::max(r.latency_max, result.duration_seconds);
 }
 
-void StateStore::flush() { impl_->flush(); }
+void SqliteStore::flush() { impl_->flush(); }
 
-std::vector<Transition> StateStore::transitions(const std::string& check_key,
-                                                std::chrono::system_clock::time_point since) {
+std::vector<Transition> SqliteStore::transitions(const std::string& check_key,
+                                                TimePoint since) {
   std::vector<Transition> out;
   std::lock_guard db_lock(impl_->db_mutex);  // no flush moves rows meanwhile
   SQLite::Statement st(*impl_->db,
@@ -475,7 +715,7 @@ std::vector<Transition> StateStore::transitions(const std::string& check_key,
   return out;
 }
 
-std::vector<Rollup> StateStore::rollups(const std::string& check_key, int64_t from_hour,
+std::vector<Rollup> SqliteStore::rollups(const std::string& check_key, int64_t from_hour,
                                         int64_t to_hour) {
   std::map<int64_t, Rollup> by_hour;
   std::lock_guard db_lock(impl_->db_mutex);
@@ -508,13 +748,13 @@ std::vector<Rollup> StateStore::rollups(const std::string& check_key, int64_t fr
   return out;
 }
 
-void StateStore::apply_retention(std::chrono::system_clock::time_point now) {
+void SqliteStore::apply_retention(TimePoint now) {
   impl_->retention(now);
 }
 
-std::vector<probes::SeriesPoint> StateStore::series(const std::string& check_key,
+std::vector<probes::SeriesPoint> SqliteStore::series(const std::string& check_key,
                                                     const std::string& series,
-                                                    std::chrono::system_clock::time_point since) {
+                                                    TimePoint since) {
   std::vector<probes::SeriesPoint> out;
   std::lock_guard lock(impl_->mutex);
   auto it = impl_->series.find({check_key, series});
@@ -524,10 +764,10 @@ std::vector<probes::SeriesPoint> StateStore::series(const std::string& check_key
   return out;
 }
 
-void StateStore::record(const std::string& check_key, const std::string& series,
-                        std::chrono::system_clock::time_point at, double value) {
+void SqliteStore::record(const std::string& check_key, const std::string& series,
+                        TimePoint at, double value) {
   // Memory only covers the retention window: an ancient point would be deleted at once.
-  if (at < Clock::now() - std::chrono::hours(24) * impl_->options.retention_days) return;
+  if (at < impl_->clock->now() - std::chrono::hours(24) * impl_->options.retention_days) return;
   int64_t hour = hour_of(at);
   probes::SeriesPoint point{at, value};
   std::lock_guard lock(impl_->mutex);
@@ -535,7 +775,7 @@ void StateStore::record(const std::string& check_key, const std::string& series,
   impl_->pending.series[{{check_key, series}, hour}] = point;
 }
 
-std::optional<std::string> StateStore::get_fact(const std::string& check_key,
+std::optional<std::string> SqliteStore::get_fact(const std::string& check_key,
                                                 const std::string& key) {
   std::lock_guard lock(impl_->mutex);
   auto it = impl_->facts.find({check_key, key});
@@ -543,7 +783,7 @@ std::optional<std::string> StateStore::get_fact(const std::string& check_key,
   return it->second;
 }
 
-void StateStore::set_fact(const std::string& check_key, const std::string& key,
+void SqliteStore::set_fact(const std::string& check_key, const std::string& key,
                           const std::optional<std::string>& value) {
   std::lock_guard lock(impl_->mutex);
   if (value)
@@ -553,4 +793,4 @@ void StateStore::set_fact(const std::string& check_key, const std::string& key,
   impl_->pending.facts[{check_key, key}] = value;
 }
 
-}  // namespace lookout::agent
+}  // namespace lookout::store

@@ -1,11 +1,13 @@
-#include "probes/net/tcp_connect.h"
+#include "net/tcp_connect.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 
-namespace lookout::probes::net {
+#include "net/human_duration.h"
+
+namespace lookout::net {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
@@ -18,7 +20,7 @@ bool is_timeout_error(const boost::system::error_code& ec) {
   return ec == boost::beast::error::timeout || ec == asio::error::timed_out;
 }
 
-asio::awaitable<TcpConnectResult> tcp_connect(ProbeContext& ctx, boost::beast::tcp_stream& stream,
+asio::awaitable<TcpConnectResult> tcp_connect(Context& ctx, boost::beast::tcp_stream& stream,
                                               const std::string& host, uint16_t port,
                                               AddressFamily family,
                                               std::optional<asio::ip::address> address) {
@@ -57,7 +59,7 @@ asio::awaitable<TcpConnectResult> tcp_connect(ProbeContext& ctx, boost::beast::t
   }
   out.connect = since(t);
   if (cec) {
-    const double timeout_s = std::chrono::duration<double>(ctx.spec.timeout).count();
+    const double timeout_s = std::chrono::duration<double>(ctx.timeout).count();
     out.failure = is_timeout_error(cec) ? FailureKind::timeout : FailureKind::connect;
     out.error = is_timeout_error(cec)
                     ? "connect timeout after " + human_duration(timeout_s) + " to " + out.peer_text
@@ -66,4 +68,4 @@ asio::awaitable<TcpConnectResult> tcp_connect(ProbeContext& ctx, boost::beast::t
   co_return out;
 }
 
-}  // namespace lookout::probes::net
+}  // namespace lookout::net

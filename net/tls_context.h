@@ -9,7 +9,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 
-namespace lookout::probes::net {
+namespace lookout::net {
 
 class TlsContexts {
  public:
@@ -22,4 +22,4 @@ class TlsContexts {
   std::map<std::pair<std::string, bool>, std::shared_ptr<boost::asio::ssl::context>> contexts_;
 };
 
-}  // namespace lookout::probes::net
+}  // namespace lookout::net

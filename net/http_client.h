@@ -15,12 +15,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 
-#include "probes/net/resolver.h"
-#include "probes/net/url.h"
-#include "probes/probe.h"
-#include "probes/result.h"
+#include "net/resolver.h"
+#include "net/url.h"
+#include "net/context.h"
+#include "net/failure_kind.h"
 
-namespace lookout::probes::net {
+namespace lookout::net {
 
 struct HttpRequest {
   std::string method = "GET";
@@ -68,7 +68,7 @@ struct HttpResponse {
 std::string ca_file_problem(const std::string& path);
 
 /// Runs one request. `ctx` supplies the resolver, TLS contexts and deadline.
-boost::asio::awaitable<HttpResponse> http_fetch(ProbeContext& ctx, HttpRequest request);
+boost::asio::awaitable<HttpResponse> http_fetch(Context& ctx, HttpRequest request);
 
 /// Follows redirects (3xx with Location) up to max_redirects, detecting loops; returns the
 /// final response and the chain of URLs visited. Phases are summed over hops.
@@ -78,7 +78,7 @@ struct FetchChain {
   bool redirect_loop = false;
   bool too_many_redirects = false;
 };
-boost::asio::awaitable<FetchChain> http_fetch_follow(ProbeContext& ctx, HttpRequest request,
+boost::asio::awaitable<FetchChain> http_fetch_follow(Context& ctx, HttpRequest request,
                                                      int max_redirects);
 
-}  // namespace lookout::probes::net
+}  // namespace lookout::net

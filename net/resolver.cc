@@ -1,4 +1,4 @@
-#include "probes/net/resolver.h"
+#include "net/resolver.h"
 
 #include <ares.h>
 #include <arpa/nameser.h>
@@ -18,7 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace lookout::probes::net {
+namespace lookout::net {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
@@ -394,4 +394,4 @@ asio::awaitable<DnsAnswer> Resolver::query(std::string name, int type, Clock::ti
       asio::use_awaitable);
 }
 
-}  // namespace lookout::probes::net
+}  // namespace lookout::net
