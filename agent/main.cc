@@ -3,6 +3,7 @@
 //   lookout validate -c FILE     print every config problem, exit 0 / 2
 //   lookout check [--type T] TARGET [flags]   one check, Nagios exit codes, --json
 //   lookout catalog update [...]             refresh the CMS release catalogue
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <set>
@@ -12,6 +13,7 @@
 #include "agent/cli_catalog.h"
 #include "agent/daemon.h"
 #include "agent/oneshot.h"
+#include "agent/version.h"
 #include "config/duration.h"
 #include "config/loader.h"
 #include "probes/probe_registry.h"
@@ -37,6 +39,8 @@ int cmd_validate(const std::string& file) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Lookout: proactive site monitoring"};
+  app.set_version_flag("--version", "lookout " + std::string(kVersion) + " (" +
+                                        std::string(kRevision) + ")");
   app.require_subcommand(1);
 
   std::string config_file;
@@ -72,9 +76,28 @@ int main(int argc, char** argv) {
   }
   agent::add_catalog_command(app);  // `lookout catalog update`
 
+  // `check --json` reports usage errors as a JSON object on stdout too (exit 3, UNKNOWN), so a
+  // caller parsing the output always gets JSON. Scanned from argv: a parse error may come
+  // before CLI11 has set the flag.
+  bool json_usage = false;
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--json") == 0) json_usage = true;
+  auto usage_error = [&](const std::string& message) {
+    if (json_usage)
+      std::cout << agent::usage_error_json(message).dump(-1, ' ', false,
+                                                          nlohmann::json::error_handler_t::replace)
+                << "\n";
+    else
+      std::cerr << message << "\n";
+    return 3;
+  };
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (json_usage && e.get_exit_code() != 0 && app.got_subcommand(check) &&
+        !app.got_subcommand("catalog"))
+      return usage_error(e.what());
     int rc = app.exit(e);
     if (rc == 0) return 0;
     if (app.got_subcommand("catalog")) return rc;  // its callback chose the code
@@ -89,25 +112,16 @@ int main(int argc, char** argv) {
     req.type = type;
     req.target = target;
     auto to = config::parse_cli_duration(timeout_text);
-    if (!to || to->count() <= 0) {
-      std::cerr << "--timeout: bad duration '" << timeout_text << "'\n";
-      return 3;
-    }
+    if (!to || to->count() <= 0) return usage_error("--timeout: bad duration '" + timeout_text + "'");
     req.timeout = *to;
     if (!resolver.empty()) req.resolver_servers.push_back(resolver);
     const probes::ProbeKind* kind = probes::find_probe_kind(type);
-    if (!kind) {
-      std::cerr << "--type: unknown check type '" << type << "'\n";
-      return 3;
-    }
+    if (!kind) return usage_error("--type: unknown check type '" + type + "'");
     std::map<std::string, const probes::CliFlag*> own;
     for (const auto& f : kind->cli_flags) own[f.flag] = &f;
     for (const auto& [flag, values] : flag_values) {
       if (values.empty()) continue;
-      if (!own.count(flag)) {
-        std::cerr << flag << " does not apply to --type " << type << "\n";
-        return 3;
-      }
+      if (!own.count(flag)) return usage_error(flag + " does not apply to --type " + type);
       std::vector<std::string> option_values = values;
       if (own[flag]->duration)
         for (auto& v : option_values)  // "2" or "0.5" on the command line are seconds
@@ -116,22 +130,20 @@ int main(int argc, char** argv) {
     }
     for (const auto& [flag, on] : switch_values) {
       if (!on) continue;
-      if (!own.count(flag)) {
-        std::cerr << flag << " does not apply to --type " << type << "\n";
-        return 3;
-      }
+      if (!own.count(flag)) return usage_error(flag + " does not apply to --type " + type);
       req.options[own[flag]->key] = {"true"};
     }
     auto outcome = agent::run_one_check(req);
     if (!outcome.valid) {
-      std::cerr << outcome.errors.to_string();
-      return 3;
+      std::string message = outcome.errors.to_string();
+      while (!message.empty() && message.back() == '\n') message.pop_back();
+      return usage_error(message);
     }
     if (json)
       std::cout << agent::oneshot_json(outcome.result, type, target)
                          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     else
-      std::cout << agent::nagios_line(outcome.result, type) << "\n";
+      std::cout << agent::nagios_line(outcome.result, type, agent::perf_thresholds(req)) << "\n";
     return static_cast<int>(outcome.result.status);
   }
   return 2;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/check_spec.h"
 #include "config/errors.h"
@@ -21,8 +22,8 @@ class CheckTypes {
  public:
   virtual ~CheckTypes() = default;
   virtual bool has(std::string_view type) const = 0;
-  /// "http, tls, ..." for messages.
-  virtual std::string names() const = 0;
+  /// Every type name, in registry order ("http", "tls", ...).
+  virtual std::vector<std::string> names() const = 0;
   /// Reads spec.type's options from `options` (filling defaults such as the target) and returns
   /// the probe; nullptr after adding errors when they are invalid. Must not report unknown keys.
   virtual std::shared_ptr<probes::Probe> build(CheckSpec& spec, OptionMap& options,

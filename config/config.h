@@ -28,7 +28,9 @@ struct AgentSettings {
   net::ResolverOptions resolver;
 };
 
-/// Opening hours on one weekday: minutes since local midnight, [start, end).
+/// Opening hours starting on one weekday: minutes since local midnight, [start, end).
+/// end_minute < start_minute: an overnight range ending the next day (22:00-06:00 = {1320, 360});
+/// the whole day is {0, 1440}. start == end never occurs (a config error).
 struct DayHours {
   int start_minute = 0;
   int end_minute = 0;

@@ -1,8 +1,12 @@
 #include "config/loader.h"
 
 #include <date/tz.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -36,7 +40,7 @@ void for_each_key(const YAML::Node& map, const std::string& path,
     std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
     std::string kpath = path.empty() ? key : path + "." + key;
     if (!known.count(key)) {
-      errors.add(kv.first, kpath, "unknown key");
+      errors.add(kv.first, kpath, unknown_key_message(key, known));
       continue;
     }
     fn(key, kv.second, kpath);
@@ -114,32 +118,115 @@ void read_defaults(const YAML::Node& n, const std::string& path, Inherited& inh,
     } else if (check_types().has(key)) {
       if (expect_map(kv.second, kpath, errors)) inh.type_layers[key].emplace_back(kv.second, kpath);
     } else {
-      errors.add(kv.first, kpath, "unknown key (expected interval, timeout, retry_interval or a check type)");
+      std::set<std::string> valid(kCommonCheckKeys);
+      for (const auto& name : check_types().names()) valid.insert(name);
+      std::string near = suggest_key(key, valid);
+      errors.add(kv.first, kpath,
+                 "unknown key (expected interval, timeout, retry_interval or a check type" +
+                     (near.empty() ? std::string(")") : "; did you mean '" + near + "'?)"));
     }
   }
 }
 
-std::optional<DayHours> parse_hours(const std::string& text) {
-  static const std::regex re("^([01]?[0-9]|2[0-4]):([0-5][0-9])-([01]?[0-9]|2[0-4]):([0-5][0-9])$");
+constexpr int kMinutesPerDay = 24 * 60;
+const char* const kDayNames[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+// "09:00-17:30" -> {540, 1050}; "22:00-06:00" (overnight: ends the next day) -> {1320, 360};
+// "00:00-24:00" -> {0, 1440}. On a bad range, `why` says what is expected.
+std::optional<DayHours> parse_hours(const std::string& text, std::string& why) {
+  static const std::regex re("^([0-9]{1,2}):([0-9]{2})-([0-9]{1,2}):([0-9]{2})$");
   std::smatch m;
-  if (!std::regex_match(text, m, re)) return std::nullopt;
-  DayHours h{std::stoi(m[1]) * 60 + std::stoi(m[2]), std::stoi(m[3]) * 60 + std::stoi(m[4])};
-  if (h.start_minute >= h.end_minute || h.end_minute > 24 * 60) return std::nullopt;
-  return h;
+  if (!std::regex_match(text, m, re)) {
+    why = "expected HH:MM-HH:MM on the 24-hour clock, e.g. 09:00-17:30, or closed";
+    return std::nullopt;
+  }
+  auto minute = [&](int h_group, int m_group, bool end) -> std::optional<int> {
+    int h = std::stoi(m[h_group]), mi = std::stoi(m[m_group]);
+    if (h > 24 || mi > 59 || (h == 24 && mi != 0)) {
+      why = m[h_group].str() + ":" + m[m_group].str() +
+            " is not a time of day (hours 00-23, minutes 00-59; 24:00 only as an end)";
+      return std::nullopt;
+    }
+    if (h == 24 && !end) {
+      why = "a range cannot start at 24:00 (a range starting at midnight starts at 00:00)";
+      return std::nullopt;
+    }
+    return h * 60 + mi;
+  };
+  auto start = minute(1, 2, false);
+  if (!start) return std::nullopt;
+  auto end = minute(3, 4, true);
+  if (!end) return std::nullopt;
+  if (*start == *end) {
+    why = "empty range: start equals end (for the whole day use 00:00-24:00)";
+    return std::nullopt;
+  }
+  if (*end == kMinutesPerDay && *start == 0) return DayHours{0, kMinutesPerDay};
+  if (*end < *start && *end == 0) {  // "22:00-00:00" is 22:00-24:00
+    return DayHours{*start, kMinutesPerDay};
+  }
+  return DayHours{*start, *end};
 }
 
 int day_index(const std::string& d) {
-  static const char* kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
   for (int i = 0; i < 7; ++i)
-    if (d == kDays[i]) return i;
+    if (d == kDayNames[i]) return i;
   return -1;
+}
+
+// One opening range (or `closed`) as written, for overlap messages.
+struct HoursEntry {
+  std::string key;        // "mon-fri"
+  int from = 0, to = 0;   // days, 0 = Monday
+  std::string written;    // "09:00-17:00" or "closed"
+  std::optional<DayHours> hours;  // nullopt: closed
+  YAML::Node node;        // the range's node (the value, or the list item)
+  std::string path;
+
+  std::string text() const { return key + ": " + written; }
+  bool overnight() const { return hours && hours->end_minute < hours->start_minute; }
+  // The minutes of the week [start, end) it covers starting on `day`; an overnight range
+  // spills into the next day (Sunday's into Monday's).
+  std::vector<std::pair<int, int>> week_spans(int day) const {
+    constexpr int kWeek = 7 * kMinutesPerDay;
+    int start = day * kMinutesPerDay + hours->start_minute;
+    int end = day * kMinutesPerDay + hours->end_minute + (overnight() ? kMinutesPerDay : 0);
+    if (end <= kWeek) return {{start, end}};
+    return {{start, kWeek}, {0, end - kWeek}};
+  }
+};
+
+struct Overlap {
+  int day = -1;                 // the weekday of the first shared minute
+  int spilled_from = -1;        // when one range got there past midnight: its start day
+};
+
+// Where `a` and `b` cover the same minute. A closed day conflicts with any range starting that
+// day.
+Overlap find_overlap(const HoursEntry& a, const HoursEntry& b) {
+  for (int da = a.from; da <= a.to; ++da) {
+    for (int db = b.from; db <= b.to; ++db) {
+      if (!a.hours || !b.hours) {
+        if (da == db && (a.hours || b.hours)) return {da, -1};
+        continue;
+      }
+      for (auto [s1, e1] : a.week_spans(da))
+        for (auto [s2, e2] : b.week_spans(db))
+          if (s1 < e2 && s2 < e1) {
+            int day = std::max(s1, s2) / kMinutesPerDay;
+            return {day, day != da ? da : day != db ? db : -1};
+          }
+    }
+  }
+  return {};
 }
 
 void read_business_hours(const YAML::Node& n, const std::string& path, BusinessHours& bh,
                          Errors& errors) {
   if (!expect_map(n, path, errors)) return;
+  std::vector<HoursEntry> entries;
   for (const auto& kv : n) {
-    std::string key = kv.first.Scalar();
+    std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
     std::string kpath = path + "." + key;
     int from = -1, to = -1;
     if (auto dash = key.find('-'); dash != std::string::npos) {
@@ -152,15 +239,54 @@ void read_business_hours(const YAML::Node& n, const std::string& path, BusinessH
       errors.add(kv.first, kpath, "expected a day (mon..sun) or a day range like mon-fri");
       continue;
     }
-    std::vector<DayHours> spans;
-    for (const auto& s : read_string_list(kv.second, kpath, errors)) {
-      if (s == "closed") continue;
-      auto h = parse_hours(s);
-      if (!h) errors.add(kv.second, kpath, "bad hours '" + s + "' (expected HH:MM-HH:MM or closed)");
-      else spans.push_back(*h);
+    std::vector<std::pair<YAML::Node, std::string>> items;
+    if (kv.second.IsSequence()) {
+      for (size_t i = 0; i < kv.second.size(); ++i)
+        items.emplace_back(kv.second[i], kpath + "[" + std::to_string(i) + "]");
+    } else {
+      items.emplace_back(kv.second, kpath);
     }
-    for (int d = from; d <= to; ++d) bh.week[d] = spans;
+    for (const auto& [item, ipath] : items) {
+      if (!item.IsScalar()) {
+        errors.add(item, ipath, kv.second.IsSequence() ? "expected a string" : "expected a string or a list of strings");
+        continue;
+      }
+      const std::string& s = item.Scalar();
+      HoursEntry e{key, from, to, s, std::nullopt, item, ipath};
+      if (s != "closed") {
+        std::string why;
+        e.hours = parse_hours(s, why);
+        if (!e.hours) {
+          errors.add(item, ipath, "bad hours '" + s + "': " + why);
+          continue;
+        }
+      }
+      entries.push_back(std::move(e));
+    }
   }
+  // Two ranges that cover the same minute would make the opening hours ambiguous (and `closed`
+  // next to hours for the same day too): name both, at the later one.
+  for (size_t j = 1; j < entries.size(); ++j) {
+    for (size_t i = 0; i < j; ++i) {
+      Overlap o = find_overlap(entries[i], entries[j]);
+      if (o.day < 0) continue;
+      const HoursEntry& first = entries[i];
+      const HoursEntry& later = entries[j];
+      std::string message = "'" + later.text() + "' overlaps '" + first.text() + "' (line " +
+                            std::to_string(first.node.Mark().line + 1) + ") on " +
+                            kDayNames[o.day];
+      if (o.spilled_from >= 0)
+        message += std::string(" (the ") + kDayNames[o.spilled_from] + " range runs past midnight)";
+      errors.add(later.node, later.path, message);
+      break;  // one message per range
+    }
+  }
+  for (const auto& e : entries)
+    if (e.hours)
+      for (int d = e.from; d <= e.to; ++d) bh.week[d].push_back(*e.hours);
+  for (auto& day : bh.week)
+    std::sort(day.begin(), day.end(),
+              [](const DayHours& x, const DayHours& y) { return x.start_minute < y.start_minute; });
 }
 
 void read_contract(const YAML::Node& n, const std::string& path, Contract& c, Errors& errors) {
@@ -176,7 +302,10 @@ void read_contract(const YAML::Node& n, const std::string& path, Contract& c, Er
       std::string prio = pkv.first.Scalar();
       std::string ppath = kpath + "." + prio;
       if (prio != "P1" && prio != "P2" && prio != "P3") {
-        errors.add(pkv.first, ppath, "unknown priority (expected P1, P2 or P3)");
+        bool lower_case = prio == "p1" || prio == "p2" || prio == "p3";
+        errors.add(pkv.first, ppath,
+                   "unknown priority (expected P1, P2 or P3" +
+                       (lower_case ? "; did you mean 'P" + prio.substr(1) + "'?)" : std::string(")")));
         continue;
       }
       if (!expect_map(pkv.second, ppath, errors)) continue;
@@ -189,6 +318,35 @@ void read_contract(const YAML::Node& n, const std::string& path, Contract& c, Er
       c.sla[prio] = t;
     }
   });
+}
+
+// Why the state store could not create or open `file` (and its -wal/-shm files beside it) at
+// `lookout run`, or nullopt. Relative paths are relative to the working directory, as at run.
+std::optional<std::string> state_file_problem(const std::string& file) {
+  namespace fs = std::filesystem;
+  if (file.empty()) return "must not be empty";
+  if (file == ":memory:") return std::nullopt;
+  const fs::path p(file);
+  const std::string dir = p.parent_path().empty() ? "." : p.parent_path().string();
+  std::string relative;
+  if (p.is_relative()) {
+    std::error_code ec;
+    fs::path cwd = fs::current_path(ec);
+    relative = " (relative to the working directory " + (ec ? std::string("?") : cwd.string()) + ")";
+  }
+  std::error_code ec;
+  fs::file_status st = fs::status(dir, ec);
+  if (!fs::exists(st)) return "directory '" + dir + "' does not exist" + relative;
+  if (!fs::is_directory(st)) return "'" + dir + "' is not a directory" + relative;
+  // SQLite creates the file and its journal files in that directory.
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return "directory '" + dir + "' is not writable (" + std::strerror(errno) +
+           "): the state store creates its file and journal there" + relative;
+  fs::file_status fst = fs::status(p, ec);
+  if (fs::is_directory(fst)) return "'" + file + "' is a directory" + relative;
+  if (fs::exists(fst) && ::access(file.c_str(), R_OK | W_OK) != 0)
+    return "'" + file + "' is not writable (" + std::strerror(errno) + ")" + relative;
+  return std::nullopt;
 }
 
 void read_agent(const YAML::Node& n, AgentSettings& a, Errors& errors) {
@@ -208,7 +366,10 @@ void read_agent(const YAML::Node& n, AgentSettings& a, Errors& errors) {
               a.listen = *s;
           }
         } else if (key == "state_file") {
-          if (auto s = read_string(v, path, errors)) a.state_file = *s;
+          if (auto s = read_string(v, path, errors)) {
+            if (auto problem = state_file_problem(*s)) errors.add(v, path, *problem);
+            a.state_file = *s;
+          }
         } else if (key == "workers") {
           if (auto i = read_int(v, path, errors, 0, 256)) a.workers = static_cast<int>(*i);
         } else if (key == "max_in_flight") {
@@ -272,8 +433,10 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   }
   spec.type = type_node.Scalar();
   if (!check_types().has(spec.type)) {
+    std::string names;
+    for (const auto& name : check_types().names()) names += (names.empty() ? "" : ", ") + name;
     errors.add(type_node, path + ".type",
-               "unknown check type '" + spec.type + "' (known: " + check_types().names() + ")");
+               "unknown check type '" + spec.type + "' (known: " + names + ")");
     return;
   }
   spec.check_id = spec.type;
@@ -311,7 +474,8 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
                    format_duration(spec.interval));
   spec.retry_interval = retry.value_or(spec.interval);
   if (spec.retry_interval > spec.interval) spec.retry_interval = spec.interval;
-  if (spec.retry_interval < std::chrono::seconds(1))
+  // (below 1s only when set so: an interval below 1s is reported above)
+  if (spec.retry_interval < std::chrono::seconds(1) && spec.interval >= std::chrono::seconds(1))
     errors.add(n["retry_interval"], path + ".retry_interval", "must be at least 1s");
 
   OptionMap options;
@@ -329,7 +493,9 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   }
   size_t before = errors.size();
   check->probe = check_types().build(spec, options, errors);
-  options.report_unknown(errors);
+  static const std::set<std::string> kCheckKeys = {"type", "id", "enabled", "interval", "timeout",
+                                                    "retry_interval"};
+  options.report_unknown(errors, kCheckKeys, path);
   if (!enabled || errors.size() != before || !check->probe) return;
   cfg.checks.push_back(std::move(check));
 }
@@ -346,7 +512,12 @@ class ConfigBuilder {
     std::string key = key_node.Scalar();
     if (key == "agent") read_agent(value, cfg_.agent, errors);
     else if (key == "defaults") read_defaults(value, "defaults", top_, errors);
-    else if (key != "clients") errors.add(key_node, key, "unknown key (expected agent, defaults or clients)");
+    else if (key != "clients") {
+      std::string near = suggest_key(key, {"agent", "defaults", "clients"});
+      errors.add(key_node, key,
+                 "unknown key (expected agent, defaults or clients" +
+                     (near.empty() ? std::string(")") : "; did you mean '" + near + "'?)"));
+    }
   }
 
   /// The next item of the clients list.
@@ -503,6 +674,12 @@ void build_config(const YAML::Node& root, Config& cfg, Errors& errors) {
 // The streaming path: root entries and clients go to the ConfigBuilder as soon as each is
 // complete, and each client's tree is dropped once built. Errors come out in the whole-tree
 // order (root entries first, then clients) whatever the key order. Lives for one parse.
+std::string duplicate_key_message(const DuplicateKey& d) {
+  std::string where = "line " + std::to_string(d.first.line + 1);
+  if (d.first.line == d.mark.line) where += ", column " + std::to_string(d.first.column + 1);
+  return "duplicate key '" + d.key + "' (first at " + where + ")";
+}
+
 class StreamingLoad final : public YamlDocumentSink {
  public:
   StreamingLoad(Config& cfg, Errors& errors)
@@ -553,6 +730,10 @@ class StreamingLoad final : public YamlDocumentSink {
       clients_failed_ = true;
     }
     return true;
+  }
+
+  void on_duplicate_key(const DuplicateKey& d) override {
+    errors_.add_at(d.mark, d.path, duplicate_key_message(d));
   }
 
   /// After the parse: a clients entry that was not streamed, then the client errors.
@@ -630,8 +811,14 @@ LoadResult load_config_text(const std::string& text, const std::string& file,
   }
   // A root `defaults` after clients already built, an alias to the root map or to the clients
   // list (never whole while streaming), or a root `{...}` that is a key: parse again, whole.
-  result.errors = Errors(file);
-  cfg = Config();
+  return load_config_text_whole(text, file, types);
+}
+
+LoadResult load_config_text_whole(const std::string& text, const std::string& file,
+                                  const CheckTypes& types) {
+  CheckTypesScope scope(types);
+  LoadResult result{std::nullopt, Errors(file)};
+  Config cfg;
   cfg.file = file;
   YAML::Node root;
   try {
@@ -640,6 +827,8 @@ LoadResult load_config_text(const std::string& text, const std::string& file,
     return syntax_error(e, file);
   }
   try {
+    for (const auto& d : find_duplicate_keys(text))
+      result.errors.add_at(d.mark, d.path, duplicate_key_message(d));
     build_config(root, cfg, result.errors);
   } catch (const YAML::Exception& e) {
     result.errors.add_at(e.mark, "", "invalid config: " + e.msg);

@@ -21,5 +21,9 @@ LoadResult load_config_file(const std::string& path, const CheckTypes& types);
 /// Same from text; `file` is used in messages. Never throws (bad input is an error entry).
 LoadResult load_config_text(const std::string& text, const std::string& file,
                             const CheckTypes& types);
+/// The same without streaming: the whole parse tree at once. load_config_text falls back to it
+/// for documents it cannot stream; exposed so tests can compare both paths on the same text.
+LoadResult load_config_text_whole(const std::string& text, const std::string& file,
+                                  const CheckTypes& types);
 
 }  // namespace lookout::config

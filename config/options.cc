@@ -23,9 +23,13 @@ void OptionMap::add_layer(const YAML::Node& map, const std::string& path) {
   }
 }
 
-bool OptionMap::has(const std::string& key) const { return entries_.count(key) != 0; }
+bool OptionMap::has(const std::string& key) const {
+  asked_.insert(key);
+  return entries_.count(key) != 0;
+}
 
 YAML::Node OptionMap::node(const std::string& key) {
+  asked_.insert(key);
   auto it = entries_.find(key);
   if (it == entries_.end()) return YAML::Node(YAML::NodeType::Undefined);
   read_.insert(key);
@@ -156,9 +160,16 @@ std::optional<std::map<std::string, std::string>> OptionMap::get_string_map(
   return out;
 }
 
-void OptionMap::report_unknown(Errors& errors) const {
-  for (const auto& [key, entry] : entries_)
-    if (!read_.count(key)) errors.add(entry.key_node, entry.path, "unknown key");
+void OptionMap::report_unknown(Errors& errors, const std::set<std::string>& also_valid,
+                               const std::string& also_valid_path) const {
+  for (const auto& [key, entry] : entries_) {
+    if (read_.count(key)) continue;
+    std::set<std::string> valid = asked_;
+    if (!also_valid.empty() &&
+        entry.path == (also_valid_path.empty() ? key : also_valid_path + "." + key))
+      valid.insert(also_valid.begin(), also_valid.end());
+    errors.add(entry.key_node, entry.path, unknown_key_message(key, valid));
+  }
 }
 
 }  // namespace lookout::config

@@ -42,8 +42,11 @@ class OptionMap {
 
   /// Record a problem about `key` at its position.
   void error(const std::string& key, const std::string& message, Errors& errors) const;
-  /// Report every key no one read as "unknown key".
-  void report_unknown(Errors& errors) const;
+  /// Report every key no one read as "unknown key", with a "did you mean" among the keys that
+  /// were asked for (read or not), plus `also_valid` for keys of the layer at `also_valid_path`
+  /// (the check's own keys, read by the loader itself).
+  void report_unknown(Errors& errors, const std::set<std::string>& also_valid = {},
+                      const std::string& also_valid_path = "") const;
 
  private:
   struct Entry {
@@ -53,6 +56,7 @@ class OptionMap {
   };
   std::map<std::string, Entry> entries_;
   mutable std::set<std::string> read_;
+  mutable std::set<std::string> asked_;  // every key asked for, present or not: the valid keys
 };
 
 /// Reads `node` as a map, recording an error when it is not one.

@@ -1,10 +1,12 @@
 #include "config/yaml_stream.h"
 
+#include <functional>
 #include <istream>
 #include <memory>
 #include <optional>
 #include <set>
 #include <streambuf>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -57,6 +59,104 @@ class Discard final : public YAML::EventHandler {
   void OnMapEnd() override {}
 };
 
+// Follows the parser's events to know, at every node, the key path it sits at, and reports a
+// scalar key seen twice in one map. Keeps only the keys of the maps still open.
+class KeyTracker {
+ public:
+  explicit KeyTracker(std::function<void(const DuplicateKey&)> report) : report_(std::move(report)) {}
+
+  /// A scalar, null or alias (`scalar` only for a scalar).
+  void leaf(const YAML::Mark& mark, const std::string* scalar) {
+    begin(mark, scalar);
+    complete();
+  }
+  /// A map or sequence starts.
+  void open(const YAML::Mark& mark, bool map) {
+    begin(mark, nullptr);
+    Level level;
+    level.map = map;
+    stack_.push_back(std::move(level));
+  }
+  /// The innermost map or sequence ends.
+  void close() {
+    if (stack_.empty()) return;
+    stack_.pop_back();
+    complete();
+  }
+
+ private:
+  struct Level {
+    bool map = false;
+    bool want_key = true;  // maps: the next node is a key
+    std::string key;       // maps: the current key
+    size_t index = 0;      // sequences: the current item
+    std::unordered_map<std::string, YAML::Mark> keys;
+  };
+
+  void begin(const YAML::Mark& mark, const std::string* scalar) {
+    if (stack_.empty() || !stack_.back().map || !stack_.back().want_key) return;
+    Level& top = stack_.back();
+    if (!scalar) {  // a null, alias or collection as key: not comparable
+      top.key = "?";
+      return;
+    }
+    top.key = *scalar;
+    auto [it, inserted] = top.keys.emplace(*scalar, mark);
+    if (!inserted) {
+      std::string path = path_to(stack_.size() - 1);
+      report_(DuplicateKey{path.empty() ? *scalar : path + "." + *scalar, *scalar, mark, it->second});
+    }
+  }
+
+  void complete() {
+    if (stack_.empty()) return;
+    Level& top = stack_.back();
+    if (!top.map) ++top.index;
+    else top.want_key = !top.want_key;
+  }
+
+  // The path of the collection at stack level `depth` (0 = the root: "").
+  std::string path_to(size_t depth) const {
+    std::string path;
+    for (size_t i = 0; i < depth; ++i) {
+      if (stack_[i].map) path += (path.empty() ? "" : ".") + stack_[i].key;
+      else path += "[" + std::to_string(stack_[i].index) + "]";
+    }
+    return path;
+  }
+
+  std::function<void(const DuplicateKey&)> report_;
+  std::vector<Level> stack_;
+};
+
+// Only tracks keys (find_duplicate_keys).
+class KeyScan final : public YAML::EventHandler {
+ public:
+  explicit KeyScan(std::vector<DuplicateKey>& out)
+      : keys_([&out](const DuplicateKey& d) { out.push_back(d); }) {}
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { keys_.leaf(mark, nullptr); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { keys_.leaf(mark, nullptr); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string& value) override {
+    keys_.leaf(mark, &value);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    keys_.open(mark, false);
+  }
+  void OnSequenceEnd() override { keys_.close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    keys_.open(mark, true);
+  }
+  void OnMapEnd() override { keys_.close(); }
+
+ private:
+  KeyTracker keys_;
+};
+
 // A read-only streambuf over consecutive pieces of text owned by someone else (no copy).
 class PiecesBuf final : public std::streambuf {
  public:
@@ -86,7 +186,10 @@ class StreamBuilder final : public YAML::EventHandler {
  public:
   /// `lead_in`: that many characters were put at the start of the root's line.
   StreamBuilder(const std::string& stream_key, YamlDocumentSink& sink, int lead_in)
-      : stream_key_(stream_key), sink_(sink), lead_in_(lead_in) {}
+      : stream_key_(stream_key),
+        sink_(sink),
+        keys_([&sink](const DuplicateKey& d) { sink.on_duplicate_key(d); }),
+        lead_in_(lead_in) {}
 
   bool root_is_map() const { return root_shell_ != nullptr; }
 
@@ -102,11 +205,13 @@ class StreamBuilder final : public YAML::EventHandler {
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     RawNode& n = begin(mark, anchor);
     n.set_null();
+    keys_.leaf(n.mark(), nullptr);
     complete(n);
   }
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     enter();
+    keys_.leaf(mark, nullptr);
     if (anchor >= anchors_.size() || !anchors_[anchor].first)
       throw YAML::ParserException(mark, "unknown anchor");
     auto& [node, memory] = anchors_[anchor];
@@ -125,6 +230,7 @@ class StreamBuilder final : public YAML::EventHandler {
     RawNode& n = begin(mark, anchor);
     n.set_scalar(value);
     n.set_tag(tag);
+    keys_.leaf(n.mark(), &value);
     complete(n);
   }
 
@@ -135,6 +241,7 @@ class StreamBuilder final : public YAML::EventHandler {
     n.set_tag(tag);
     n.set_type(YAML::NodeType::Sequence);
     n.set_style(style);
+    keys_.open(n.mark(), false);
     open_.push_back(Open{&n});
     if (stream_key) {
       stream_shell_ = &n;
@@ -143,7 +250,10 @@ class StreamBuilder final : public YAML::EventHandler {
     }
   }
 
-  void OnSequenceEnd() override { close(); }
+  void OnSequenceEnd() override {
+    keys_.close();
+    close();
+  }
 
   void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value style) override {
@@ -152,6 +262,7 @@ class StreamBuilder final : public YAML::EventHandler {
     n.set_type(YAML::NodeType::Map);
     n.set_tag(tag);
     n.set_style(style);
+    keys_.open(n.mark(), true);
     open_.push_back(Open{&n});
     if (root) {
       root_shell_ = &n;
@@ -160,7 +271,10 @@ class StreamBuilder final : public YAML::EventHandler {
     }
   }
 
-  void OnMapEnd() override { close(); }
+  void OnMapEnd() override {
+    keys_.close();
+    close();
+  }
 
  private:
   struct Open {
@@ -245,6 +359,7 @@ class StreamBuilder final : public YAML::EventHandler {
 
   const std::string& stream_key_;
   YamlDocumentSink& sink_;
+  KeyTracker keys_;
   Memory memory_;  // the memory of the piece being built
   std::set<const YAML::detail::memory_holder*> merged_;  // other pieces' memories merged into it
   std::vector<Open> open_;
@@ -305,6 +420,16 @@ YAML::Node load_yaml_tree(std::string_view text) {
   PiecesBuf buf({text});
   std::istream in(&buf);
   return YAML::Load(in);
+}
+
+std::vector<DuplicateKey> find_duplicate_keys(std::string_view text) {
+  std::vector<DuplicateKey> out;
+  PiecesBuf buf({text});
+  std::istream in(&buf);
+  YAML::Parser parser(in);
+  KeyScan scan(out);
+  parser.HandleNextDocument(scan);
+  return out;
 }
 
 YAML::Node new_map_sharing_memory(const YAML::Node& owner) {

@@ -5,10 +5,19 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
 namespace lookout::config {
+
+/// A key that appears a second time in one map (YAML::Load keeps both; lookups see the first).
+struct DuplicateKey {
+  std::string path;  // the key's path: clients[0].sites[1].url
+  std::string key;
+  YAML::Mark mark;   // the repeated key
+  YAML::Mark first;  // the first one
+};
 
 /// Receives one streamed document (see stream_yaml_document). The callbacks run inside the
 /// parse, in document order. The nodes handed over own their memory: keep a copy to keep them.
@@ -25,6 +34,8 @@ class YamlDocumentSink {
   virtual void on_sequence(const YAML::Node& key, const YAML::Mark& mark) = 0;
   /// One complete item of that sequence. Return false to abandon the stream.
   virtual bool on_item(const YAML::Node& item) = 0;
+  /// A scalar key repeated in one map, anywhere in the document, as soon as it is read.
+  virtual void on_duplicate_key(const DuplicateKey&) {}
 };
 
 /// Parses the first YAML document of `text` (as YAML::Load does) and hands it to `sink`: a root
@@ -39,6 +50,11 @@ bool stream_yaml_document(std::string_view text, const std::string& stream_key,
 
 /// YAML::Load(text) without copying the text. Throws YAML::ParserException.
 YAML::Node load_yaml_tree(std::string_view text);
+
+/// The repeated scalar keys of the first document of `text`, in document order (what
+/// stream_yaml_document reports through on_duplicate_key, for a text read by load_yaml_tree).
+/// Throws YAML::ParserException.
+std::vector<DuplicateKey> find_duplicate_keys(std::string_view text);
 
 /// A new empty map that shares `owner`'s node memory. Putting owner's nodes into it then costs
 /// nothing; into a map of its own, yaml-cpp merges owner's whole memory on every insert.

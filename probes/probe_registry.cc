@@ -49,9 +49,9 @@ namespace {
 class RegistryCheckTypes final : public config::CheckTypes {
  public:
   bool has(std::string_view type) const override { return find_probe_kind(type) != nullptr; }
-  std::string names() const override {
-    std::string out;
-    for (const auto& k : probe_kinds()) out += (out.empty() ? "" : ", ") + k.name;
+  std::vector<std::string> names() const override {
+    std::vector<std::string> out;
+    for (const auto& k : probe_kinds()) out.push_back(k.name);
     return out;
   }
   std::shared_ptr<Probe> build(CheckSpec& spec, config::OptionMap& options,

@@ -4,12 +4,22 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "config/yaml_stream.h"
+
+using lookout::config::DayHours;
 using lookout::config::load_config_file;
 using lookout::config::load_config_text;
 using ::testing::HasSubstr;
+
+namespace lookout::config {
+bool operator==(const DayHours& a, const DayHours& b) {
+  return a.start_minute == b.start_minute && a.end_minute == b.end_minute;
+}
+}  // namespace lookout::config
 
 namespace {
 
@@ -116,6 +126,135 @@ TEST(ConfigLoaderTest, MissingClientsIsAnError) {
   auto r = load_config_text("agent: {workers: 1}\n", "x.yaml", lookout::probes::check_types());
   ASSERT_FALSE(r.config);
   EXPECT_THAT(r.errors.to_string(), HasSubstr("missing field 'clients'"));
+}
+
+std::string with_hours(const std::string& hours) {
+  return "clients:\n  - id: c\n    business_hours:\n" + hours;
+}
+
+TEST(ConfigLoaderTest, OvernightAndWholeDayHoursAreAccepted) {
+  auto r = load_config_text(with_hours(R"(      mon-fri: ["09:00-12:00", "13:00-17:30"]
+      thu: "22:00-06:00"
+      sat: "00:00-24:00"
+      sun: ["17:00-08:30", "12:00-13:00"]
+)"), "hours.yaml", lookout::probes::check_types());
+  ASSERT_TRUE(r.config) << r.errors.to_string();
+  const auto& week = r.config->clients[0].hours.week;
+  using V = std::vector<DayHours>;
+  EXPECT_EQ(week[0], (V{{540, 720}, {780, 1050}}));
+  // a range ending the next day: end < start, stored on the day it starts
+  EXPECT_EQ(week[3], (V{{540, 720}, {780, 1050}, {1320, 360}}));
+  EXPECT_EQ(week[4], (V{{540, 720}, {780, 1050}}));
+  EXPECT_EQ(week[5], (V{{0, 1440}}));
+  // sorted by start; Sunday's overnight range spills into Monday 00:00-08:30 without overlap
+  EXPECT_EQ(week[6], (V{{720, 780}, {1020, 510}}));
+}
+
+TEST(ConfigLoaderTest, RangeEndingAtMidnightIsNotOvernight) {
+  auto r = load_config_text(with_hours("      mon: \"22:00-00:00\"\n      tue: \"00:00-06:00\"\n"),
+                            "hours.yaml", lookout::probes::check_types());
+  ASSERT_TRUE(r.config) << r.errors.to_string();
+  EXPECT_EQ(r.config->clients[0].hours.week[0], (std::vector<DayHours>{{1320, 1440}}));
+}
+
+TEST(ConfigLoaderTest, OvernightSpillOverlapsTheNextDay) {
+  auto r = load_config_text(with_hours("      fri: \"22:00-06:00\"\n      sat: \"05:59-07:00\"\n"),
+                            "hours.yaml", lookout::probes::check_types());
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(r.errors.to_string(),
+            "hours.yaml:5:12: clients[0].business_hours.sat: 'sat: 05:59-07:00' overlaps "
+            "'fri: 22:00-06:00' (line 4) on sat (the fri range runs past midnight)\n");
+  // touching ranges do not overlap
+  auto ok = load_config_text(with_hours("      fri: \"22:00-06:00\"\n      sat: \"06:00-07:00\"\n"),
+                             "hours.yaml", lookout::probes::check_types());
+  EXPECT_TRUE(ok.config) << ok.errors.to_string();
+}
+
+TEST(ConfigLoaderTest, HoursStartingAt24AreRejected) {
+  auto r = load_config_text(with_hours("      mon: \"24:00-06:00\"\n"), "hours.yaml", lookout::probes::check_types());
+  ASSERT_FALSE(r.config);
+  EXPECT_THAT(r.errors.to_string(),
+              HasSubstr("bad hours '24:00-06:00': a range cannot start at 24:00"));
+}
+
+TEST(ConfigLoaderTest, DuplicateKeysAreFoundWhenTheDocumentIsReadWhole) {
+  // A root `defaults` after the clients makes the loader read the document a second time, whole.
+  auto r = load_config_text(R"(clients:
+  - id: c
+    sites:
+      - {id: s, url: "http://127.0.0.1/", url: "http://127.0.0.2/"}
+defaults:
+  interval: 5m
+  interval: 6m
+)", "whole.yaml", lookout::probes::check_types());
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(messages(r), (std::vector<std::string>{
+                             "whole.yaml:4:43: clients[0].sites[0].url: duplicate key 'url' "
+                             "(first at line 4, column 17)",
+                             "whole.yaml:7:3: defaults.interval: duplicate key 'interval' "
+                             "(first at line 6)"}));
+}
+
+TEST(ConfigLoaderTest, SameKeyInDifferentMapsIsNoDuplicate) {
+  auto r = load_config_text(R"(clients:
+  - id: a
+    sites: [{id: s, url: "http://127.0.0.1/"}]
+  - id: b
+    sites: [{id: s, url: "http://127.0.0.1/"}]
+)", "x.yaml", lookout::probes::check_types());
+  EXPECT_TRUE(r.config) << r.errors.to_string();
+}
+
+TEST(ConfigLoaderTest, StateFileInAWritableDirectoryIsAccepted) {
+  std::string dir = ::testing::TempDir();
+  auto r = load_config_text("agent: {state_file: " + dir + "/state.db}\nclients: [{id: c}]\n",
+                            "x.yaml", lookout::probes::check_types());
+  EXPECT_TRUE(r.config) << r.errors.to_string();
+}
+
+TEST(ConfigLoaderTest, RelativeStateFileIsRelativeToTheWorkingDirectory) {
+  auto r = load_config_text("agent: {state_file: no-such-dir-here/state.db}\nclients: [{id: c}]\n",
+                            "x.yaml", lookout::probes::check_types());
+  ASSERT_FALSE(r.config);
+  EXPECT_EQ(r.errors.to_string(),
+            "x.yaml:1:21: agent.state_file: directory 'no-such-dir-here' does not exist (relative "
+            "to the working directory " +
+                std::filesystem::current_path().string() + ")\n");
+}
+
+TEST(ConfigLoaderTest, StateFileUnderAFileIsRejected) {
+  std::string file = ::testing::TempDir() + "/lookout-not-a-dir";
+  std::ofstream(file) << "x";
+  auto r = load_config_text("agent: {state_file: " + file + "/state.db}\nclients: [{id: c}]\n",
+                            "x.yaml", lookout::probes::check_types());
+  ASSERT_FALSE(r.config);
+  EXPECT_THAT(r.errors.to_string(), HasSubstr("agent.state_file: '" + file + "' is not a directory"));
+}
+
+TEST(ConfigLoaderTest, SuggestsNearMissesOnly) {
+  using lookout::config::suggest_key;
+  const std::set<std::string> keys = {"keyword", "keyword_absent", "method", "timeout", "id"};
+  EXPECT_EQ(suggest_key("kewyord", keys), "keyword");    // swapped neighbours
+  EXPECT_EQ(suggest_key("keywrd", keys), "keyword");     // one deletion
+  EXPECT_EQ(suggest_key("KEYWORD", keys), "keyword");    // case
+  EXPECT_EQ(suggest_key("methdo_", keys), "method");     // two edits
+  EXPECT_EQ(suggest_key("mthdo_", keys), "");            // three
+  EXPECT_EQ(suggest_key("xy", keys), "");                // short: everything is two edits away
+  EXPECT_EQ(suggest_key("colour", keys), "");
+}
+
+TEST(ConfigLoaderTest, UnknownOptionSuggestsACheckLevelKey) {
+  auto r = load_config_text(R"(clients:
+  - id: c
+    sites:
+      - id: s
+        url: http://127.0.0.1/
+        checks:
+          - {type: http, intervall: 5m}
+)", "x.yaml", lookout::probes::check_types());
+  EXPECT_EQ(messages(r), (std::vector<std::string>{
+                             "x.yaml:7:26: clients[0].sites[0].checks[0].intervall: unknown key "
+                             "(did you mean 'interval'?)"}));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "probes/probe_registry.h"
 
 using lookout::config::load_config_text;
+using lookout::config::load_config_text_whole;
 using lookout::config::load_yaml_tree;
 using lookout::config::LoadResult;
 using lookout::config::new_map_sharing_memory;
@@ -375,9 +376,9 @@ TEST(ConfigStreamTest, ErrorInThirdClientNamesItsLineAndColumnJson) {
   auto r = load_config_text(text, "c.json", lookout::probes::check_types());
   EXPECT_THAT(messages(r),
               ::testing::ElementsAre(
-                  "c.json:" + line_col(text, "\"colour\"") + ": agent.colour: unknown key",
                   "c.json:" + line_col(text, "99") +
-                      ": clients[2].sites[0].checks[0].max_redirects: must be between 0 and 30"));
+                      ": clients[2].sites[0].checks[0].max_redirects: must be between 0 and 30",
+                  "c.json:" + line_col(text, "\"colour\"") + ": agent.colour: unknown key"));
   // on the root's own line too (compact JSON: one line, marks after the `{`)
   std::string compact = R"({"agent": {"colour": 1}, "clients": [{"id": "a", "bogus": 2}]})";
   EXPECT_THAT(messages(load_config_text(compact, "c.json", lookout::probes::check_types())),
@@ -411,7 +412,6 @@ TEST(ConfigStreamTest, DefaultsAfterClientsGiveTheSameConfig) {
 }
 
 TEST(ConfigStreamTest, StreamingAndWholeTreeGiveTheSameResult) {
-  // A root `defaults: {}` after the clients forces the whole-tree path (it adds nothing).
   std::ifstream in(std::string(LOOKOUT_TESTDATA) + "/config/invalid-many.yaml");
   std::stringstream invalid;
   invalid << in.rdbuf();
@@ -421,15 +421,16 @@ TEST(ConfigStreamTest, StreamingAndWholeTreeGiveTheSameResult) {
   for (const std::string& text : {invalid.str(), demo.str(), std::string(kClientsYaml),
                                   std::string(kBlock)}) {
     auto streamed = load_config_text(text, "f.yaml", lookout::probes::check_types());
-    auto whole = load_config_text(text + "\ndefaults: {}\n", "f.yaml", lookout::probes::check_types());
+    auto whole = load_config_text_whole(text, "f.yaml", lookout::probes::check_types());
     EXPECT_EQ(summary(streamed), summary(whole));
   }
 }
 
-TEST(ConfigStreamTest, ErrorsKeepTheWholeTreeOrderWhateverTheKeyOrder) {
+TEST(ConfigStreamTest, ErrorsAreInFileOrderWhateverTheKeyOrder) {
+  // root entries are read before the clients, but reported in file order
   auto r = load_config_text("clients:\n  - {id: a, bogus: 1}\nzzz: 1\n", "x.yaml", lookout::probes::check_types());
-  EXPECT_THAT(messages(r), ::testing::ElementsAre("x.yaml:3:1: zzz: unknown key (expected agent, defaults or clients)",
-                                                  "x.yaml:2:13: clients[0].bogus: unknown key"));
+  EXPECT_THAT(messages(r), ::testing::ElementsAre("x.yaml:2:13: clients[0].bogus: unknown key",
+                                                  "x.yaml:3:1: zzz: unknown key (expected agent, defaults or clients)"));
 }
 
 TEST(ConfigStreamTest, AnchorsAndAliasesAcrossClients) {
@@ -548,10 +549,11 @@ TEST(ConfigStreamTest, ClientsShapesAsBefore) {
               ::testing::ElementsAre("x:1:1: the config must be a map with agent, defaults and clients"));
   EXPECT_THAT(messages(load_config_text("", "x", lookout::probes::check_types())),
               ::testing::ElementsAre("x: the config must be a map with agent, defaults and clients"));
-  // clients through an alias (not streamed) and a second clients key (ignored)
+  // clients through an alias (not streamed) and a second clients key (an error, else ignored)
   auto r = load_config_text("x-list: &l [{id: a}]\nclients: *l\nclients: [{id: b}]\n", "x", lookout::probes::check_types());
   EXPECT_THAT(messages(r), ::testing::ElementsAre(
-                               "x:1:1: x-list: unknown key (expected agent, defaults or clients)"));
+                               "x:1:1: x-list: unknown key (expected agent, defaults or clients)",
+                               "x:3:1: clients: duplicate key 'clients' (first at line 2)"));
   // an alias to the clients list: parsed whole, as before
   auto s = load_config_text("clients: &c [{id: a}]\nagent: *c\n", "x", lookout::probes::check_types());
   EXPECT_THAT(messages(s), ::testing::ElementsAre("x:1:10: agent: expected a map"));

@@ -1,4 +1,4 @@
-// libFuzzer target: our DNS answer handling — the wire parser (probes/net/dns_message.h) and
+// libFuzzer target: our DNS answer handling — the wire parser (net/dns_message.h) and
 // what the DNS and DNSBL probes make of a reply (rcode, answers, assertions, list codes, TXT
 // reasons). Whatever the bytes: no crash, no exception, bounded output.
 #include <cstddef>

@@ -1,4 +1,4 @@
-// libFuzzer target: HTTP response handling as net::http_fetch does it (probes/net/http_client.cc):
+// libFuzzer target: HTTP response handling as net::http_fetch does it (net/http_client.cc):
 // a Beast response_parser<buffer_body> with the request's header limit, no Beast body limit,
 // the body read through a 16 KiB window and kept up to the request's body limit, HEAD skipping
 // the body; then, for a redirect, the Location resolved as http_fetch_follow does. The input
