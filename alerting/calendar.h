@@ -19,7 +19,8 @@
 //   - Searches are bounded: after kMaxClosedDays consecutive local dates without any open time
 //     add() gives up and returns time_point::max(); next_open()/next_close() look at most
 //     kMaxClosedDays local dates ahead and return nullopt when they find nothing.
-//   - Supported instants: years 1900..2199. Arguments outside are clamped into that range.
+//   - Supported instants: years 1900..2199 UTC. Outside it is_open() is false (true for 24x7),
+//     add() returns time_point::max(), and between()/next_*() clamp their arguments into it.
 #pragma once
 
 #include <array>

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -288,8 +290,9 @@ struct Oracle {
       holiday[d - first_day] = holiday_names.count(name) ? 1 : 0;
     }
     open.resize(wall_minute.size());
-    for (size_t i = 0; i < wall_minute.size(); ++i) {
-      const int64_t day = floor_div(wall_minute[i], 1440);
+    const size_t n = wall_minute.size();
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t day = wall_minute[i] / 1440;  // 2026..2028: positive
       const int64_t m = wall_minute[i] - day * 1440;
       const int weekday = int((day % 7 + 7 + 3) % 7);  // 1970-01-01 was a Thursday; 0 = Monday
       const int yesterday = (weekday + 6) % 7;
@@ -309,31 +312,35 @@ struct Oracle {
     }
   }
 
-  static TimePoint minute_start(size_t i) { return kWindowStart + minutes{i}; }
-  static size_t index(TimePoint t) { return size_t(date::floor<minutes>(t - kWindowStart).count()); }
+  // Queries work in whole milliseconds since kWindowStart, on plain integers (fast in Debug).
+  static constexpr int64_t kMinute = 60'000;
+  static int64_t ms(TimePoint t) { return date::floor<milliseconds>(t - kWindowStart).count(); }
+  static TimePoint at(int64_t ms) { return kWindowStart + milliseconds{ms}; }
 
-  bool is_open(TimePoint t) const { return open[index(t)]; }
+  bool is_open(TimePoint t) const { return open[size_t(ms(t) / kMinute)]; }
 
   milliseconds between(TimePoint a, TimePoint b) const {
-    TimePoint::duration total{0};
-    for (TimePoint t = a; t < b;) {
-      const size_t i = index(t);
-      const TimePoint next = std::min(minute_start(i + 1), b);
-      if (open[i]) total += next - t;
+    const uint8_t* o = open.data();
+    int64_t total = 0;
+    for (int64_t t = ms(a), end = ms(b); t < end;) {
+      const int64_t next = std::min((t / kMinute + 1) * kMinute, end);
+      if (o[t / kMinute]) total += next - t;
       t = next;
     }
-    return date::floor<milliseconds>(total);
+    return milliseconds{total};
   }
 
   // nullopt if the answer lies beyond the window.
   std::optional<TimePoint> add(TimePoint t, milliseconds amount) const {
     if (amount <= milliseconds{0}) return t;
-    TimePoint::duration left = amount;
-    for (size_t i = index(t); i < open.size(); ++i) {
-      if (!open[i]) continue;
-      const TimePoint from = std::max(t, minute_start(i));
-      const TimePoint::duration here = minute_start(i + 1) - from;
-      if (left <= here) return from + left;
+    const uint8_t* o = open.data();
+    int64_t left = amount.count();
+    const int64_t start = ms(t);
+    for (int64_t i = start / kMinute; i < int64_t(open.size()); ++i) {
+      if (!o[i]) continue;
+      const int64_t from = std::max(start, i * kMinute);
+      const int64_t here = (i + 1) * kMinute - from;
+      if (left <= here) return at(from + left);
       left -= here;
     }
     return std::nullopt;
@@ -341,10 +348,10 @@ struct Oracle {
 
   // The first minute boundary x >= t where openness flips to `to_open`; nullopt beyond window.
   std::optional<TimePoint> next_transition(TimePoint t, bool to_open) const {
-    size_t i = index(t);
-    if (minute_start(i) < t) ++i;
-    for (; i < open.size(); ++i) {
-      if (i > 0 && bool(open[i]) == to_open && bool(open[i - 1]) != to_open) return minute_start(i);
+    const uint8_t* o = open.data();
+    int64_t i = (ms(t) + kMinute - 1) / kMinute;  // first boundary at or after t
+    for (; i < int64_t(open.size()); ++i) {
+      if (i > 0 && bool(o[i]) == to_open && bool(o[i - 1]) != to_open) return at(i * kMinute);
     }
     return std::nullopt;
   }
