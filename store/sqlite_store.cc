@@ -323,7 +323,7 @@ void SqliteStore::Impl::write(Pending& p, bool isolate) {
                          "last_result = excluded.last_result");
     for (const auto& [key, s] : p.states) {
       row(isolate, "the state of", key, [&] {
-        st.reset();
+        st.tryReset();  // a previous row may have failed: its error is not this row's
         st.bind(1, key);
         st.bind(2, std::string(probes::to_string(s.current.status)));
         st.bind(3, static_cast<int64_t>(to_ms(s.current.since)));
@@ -340,7 +340,7 @@ void SqliteStore::Impl::write(Pending& p, bool isolate) {
                          "reason) VALUES (?, ?, ?, ?, ?)");
     for (const auto& t : p.transitions) {
       row(isolate, "a transition of", t.check_key, [&] {
-        st.reset();
+        st.tryReset();
         st.bind(1, t.check_key);
         st.bind(2, static_cast<int64_t>(to_ms(t.at)));
         st.bind(3, std::string(probes::to_string(t.from)));
@@ -361,7 +361,7 @@ void SqliteStore::Impl::write(Pending& p, bool isolate) {
                          "THEN excluded.latency_max ELSE latency_max END");
     for (const auto& [k, r] : p.rollups) {
       row(isolate, "a rollup of", k.first, [&] {
-        st.reset();
+        st.tryReset();
         st.bind(1, k.first);
         st.bind(2, static_cast<int64_t>(k.second));
         st.bind(3, static_cast<int64_t>(r.runs));
@@ -379,7 +379,7 @@ void SqliteStore::Impl::write(Pending& p, bool isolate) {
                          "SET at_ms = excluded.at_ms, value = excluded.value");
     for (const auto& [k, point] : p.series) {
       row(isolate, "a series point of", k.first.first, [&] {
-        st.reset();
+        st.tryReset();
         st.bind(1, k.first.first);
         st.bind(2, k.first.second);
         st.bind(3, static_cast<int64_t>(k.second));
@@ -397,7 +397,7 @@ void SqliteStore::Impl::write(Pending& p, bool isolate) {
     for (const auto& [k, v] : p.facts) {
       row(isolate, "a fact of", k.first, [&] {
         auto& st = v ? up : del;
-        st.reset();
+        st.tryReset();
         st.bind(1, k.first);
         st.bind(2, k.second);
         if (v) st.bind(3, *v);
@@ -468,7 +468,7 @@ void SqliteStore::Impl::apply(const Transaction& tx) {
                          "INSERT INTO events (stream, key, seq, at_ms, kind, payload) "
                          "VALUES (?, ?, ?, ?, ?, ?)");
     for (const auto& e : tx.events) {
-      st.reset();
+      st.tryReset();
       st.bind(1, e.stream);
       st.bind(2, e.key);
       st.bind(3, static_cast<int64_t>(e.seq));
@@ -485,7 +485,7 @@ void SqliteStore::Impl::apply(const Transaction& tx) {
     SQLite::Statement del(*db, "DELETE FROM kv WHERE scope = ? AND key = ?");
     for (const auto& v : tx.values) {
       auto& st = v.value ? up : del;
-      st.reset();
+      st.tryReset();
       st.bind(1, v.scope);
       st.bind(2, v.key);
       if (v.value) st.bind(3, *v.value);
