@@ -12,6 +12,7 @@
 #include "agent/engine.h"
 #include "agent/metrics.h"
 #include "agent/check_listeners.h"
+#include "agent/config_diff.h"
 #include "config/loader.h"
 #include "store/sqlite_store.h"
 #include "probes/probe_registry.h"
@@ -113,12 +114,14 @@ int run_daemon(const std::string& config_file) {
           next.config->agent.state_file != cfg.agent.state_file ||
           next.config->agent.workers != cfg.agent.workers)
         spdlog::warn("reload: listen, state_file and workers changes need a restart; ignored");
+      auto diff = diff_checks(cfg, *next.config);
       cfg = std::move(*next.config);
       next.config.reset();
       engine.apply(cfg);
       malloc_trim(0);
       metrics.set_reload(true, now_seconds());
-      spdlog::info("reloaded {}: {} checks", config_file, cfg.checks.size());
+      spdlog::info("reloaded {}: {} checks; {}", config_file, cfg.checks.size(),
+                   diff.empty() ? std::string("no check changed") : diff.to_string());
       continue;
     }
     spdlog::info("signal {}: draining {} running checks", sig, engine.in_flight());

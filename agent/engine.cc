@@ -113,8 +113,9 @@ class Engine::Worker {
                    [this, check, key, host, generation](std::exception_ptr, probes::Result r) {
                      engine_.release(host);
                      auto failing = engine_.on_result(check, r);
-                     schedule_.finished(key, generation, failing.value_or(false),
-                                        engine_.clock_.now());
+                     int missed = schedule_.finished(key, generation, failing.value_or(false),
+                                                     engine_.clock_.now());
+                     for (int i = 0; i < missed; ++i) engine_.metrics_.count_missed_run();
                      wake_.cancel();
                    });
     return true;

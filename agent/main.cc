@@ -12,6 +12,7 @@
 
 #include "agent/cli_catalog.h"
 #include "agent/daemon.h"
+#include "agent/logging.h"
 #include "agent/oneshot.h"
 #include "agent/version.h"
 #include "config/duration.h"
@@ -46,6 +47,11 @@ int main(int argc, char** argv) {
   std::string config_file;
   auto* run = app.add_subcommand("run", "run the monitoring daemon");
   run->add_option("-c,--config", config_file, "config file (YAML or JSON)")->required();
+  std::string log_level = "info", log_format = "text";
+  run->add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
+      ->envname("LOOKOUT_LOG_LEVEL")->capture_default_str();
+  run->add_option("--log-format", log_format, "text, or json (one object per line)")
+      ->envname("LOOKOUT_LOG_FORMAT")->capture_default_str();
 
   auto* validate = app.add_subcommand("validate", "check a config file and list every problem");
   validate->add_option("-c,--config", config_file, "config file (YAML or JSON)")->required();
@@ -106,7 +112,13 @@ int main(int argc, char** argv) {
   }
 
   if (*validate) return cmd_validate(config_file);
-  if (*run) return agent::run_daemon(config_file);
+  if (*run) {
+    if (auto err = agent::setup_logging(log_level, log_format)) {
+      std::cerr << "lookout run: " << *err << "\n";
+      return 2;
+    }
+    return agent::run_daemon(config_file);
+  }
   if (*check) {
     agent::OneShotRequest req;
     req.type = type;

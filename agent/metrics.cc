@@ -7,7 +7,8 @@
 
 #include <prometheus/text_serializer.h>
 
-#include "agent/metric_names.h"
+#include "agent/metric_families.h"
+#include "agent/version.h"
 
 namespace lookout::agent {
 using prometheus::BuildCounter;
@@ -16,11 +17,15 @@ using prometheus::BuildHistogram;
 
 namespace {
 std::string help_for(const std::string& name) {
-  for (const auto& m : kMetricHelp)
-    if (m.name == name) return std::string(m.help);
-  return "Lookout probe metric " + name;
+  if (const auto* f = find_metric_family(name)) return std::string(f->help);
+  return "Lookout probe metric " + name;  // a family missing from metric_families.h (a test fails)
 }
 constexpr const char* kFailures = "lookout_check_failures_total";
+// HELP of an agent metric from the one list (metric_families.h).
+std::string help(std::string_view name) {
+  const auto* f = find_metric_family(name);
+  return f ? std::string(f->help) : std::string(name);
+}
 }  // namespace
 
 std::string escape_label_value(std::string_view v) {
@@ -46,32 +51,36 @@ std::string format_sample_value(double v) {
 AgentMetrics::AgentMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
   auto& r = *registry_;
   runs_family_ = &BuildCounter().Name("lookout_check_runs_total")
-                      .Help("Checks completed, by resulting status").Register(r);
+                      .Help(help("lookout_check_runs_total")).Register(r);
   checks_configured_ = &BuildGauge().Name("lookout_checks_configured")
-                            .Help("Checks in the loaded config").Register(r).Add({});
+                            .Help(help("lookout_checks_configured")).Register(r).Add({});
   in_flight_ = &BuildGauge().Name("lookout_checks_in_flight")
-                    .Help("Checks running right now").Register(r).Add({});
+                    .Help(help("lookout_checks_in_flight")).Register(r).Add({});
   lag_ = &BuildHistogram().Name("lookout_scheduling_lag_seconds")
-              .Help("Delay between a check's due time and its start").Register(r)
+              .Help(help("lookout_scheduling_lag_seconds")).Register(r)
               .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                                0.25, 0.5, 1, 2.5, 5, 10});
   missed_runs_ = &BuildCounter().Name("lookout_check_missed_runs_total")
-                      .Help("Runs skipped because the previous run of the check was still going")
+                      .Help(help("lookout_check_missed_runs_total"))
                       .Register(r).Add({});
   deferred_runs_ = &BuildCounter().Name("lookout_check_deferred_runs_total")
-                        .Help("Runs that waited for the global or per-host in-flight limit")
+                        .Help(help("lookout_check_deferred_runs_total"))
                         .Register(r).Add({});
   auto& cache = BuildGauge().Name("lookout_resolver_cache_lookups")
-                    .Help("DNS cache lookups since start, by result (hit, miss)").Register(r);
+                    .Help(help("lookout_resolver_cache_lookups")).Register(r);
   resolver_hits_ = &cache.Add({{"result", "hit"}});
   resolver_misses_ = &cache.Add({{"result", "miss"}});
   reload_ok_ = &BuildGauge().Name("lookout_config_last_reload_successful")
-                    .Help("Whether the last configuration reload attempt was successful")
+                    .Help(help("lookout_config_last_reload_successful"))
                     .Register(r).Add({});
   reload_time_ = &BuildGauge().Name("lookout_config_last_reload_success_timestamp_seconds")
-                      .Help("Timestamp of the last successful configuration reload")
+                      .Help(help("lookout_config_last_reload_success_timestamp_seconds"))
                       .Register(r).Add({});
   for (const char* s : {"ok", "warning", "critical", "unknown"}) runs_family_->Add({{"status", s}});
+  BuildGauge().Name("lookout_build_info")
+      .Help(help("lookout_build_info"))
+      .Register(r).Add({{"version", std::string(kVersion)}, {"revision", std::string(kRevision)}})
+      .Set(1);
   std::lock_guard lock(mutex_);
   for (const char* n : {"probe_success", "probe_duration_seconds", "lookout_check_status"}) name_id(n);
 }
@@ -109,11 +118,21 @@ void AgentMetrics::export_result(const probes::CheckSpec& spec, const probes::Re
     cs.labels = "check=\"" + escape_label_value(spec.check_id) + "\",client=\"" +
                 escape_label_value(spec.client_id) + "\",site=\"" +
                 escape_label_value(spec.site_id) + "\",type=\"" + escape_label_value(spec.type) + "\"";
-  if (count && result.failure != probes::FailureKind::none)
-    cs.failures[static_cast<size_t>(result.failure)]++;
+  // One rule: a run counts as a failure when probe_success is 0 (critical or unknown). A verdict
+  // reached by judging what was found (an expired certificate, an insecure version, a listing)
+  // without a network failure counts as `assertion`; an unknown without one as `internal`.
+  bool failed = result.status == probes::Status::critical || result.status == probes::Status::unknown;
+  if (count && failed) {
+    auto kind = result.failure != probes::FailureKind::none ? result.failure
+                : result.status == probes::Status::critical ? probes::FailureKind::assertion
+                                                             : probes::FailureKind::internal;
+    cs.failures[static_cast<size_t>(kind)]++;
+  }
   cs.samples.clear();
   cs.samples.reserve(3 + result.samples.size());
-  cs.samples.push_back({def_id(0, {}), result.status == probes::Status::ok ? 1.0 : 0.0});
+  // blackbox_exporter's meaning: the probe itself succeeded; a warning (slow, expiring soon) is
+  // still a success. The verdict is lookout_check_status.
+  cs.samples.push_back({def_id(0, {}), failed ? 0.0 : 1.0});
   cs.samples.push_back({def_id(1, {}), result.duration_seconds});
   cs.samples.push_back({def_id(2, {}), static_cast<double>(result.status)});
   for (const auto& s : result.samples) {
@@ -155,8 +174,7 @@ bool AgentMetrics::write_next(Cursor& cursor, std::string& out) const {
   size_t written = 0;
   if (cursor.piece == 1) {
     if (!cursor.header_written) {
-      out += std::string("# HELP ") + kFailures +
-             " Failed check runs by client, site, check, type and failure kind\n# TYPE " +
+      out += std::string("# HELP ") + kFailures + " " + help_for(kFailures) + "\n# TYPE " +
              kFailures + " counter\n";
       cursor.header_written = true;
     }
@@ -177,7 +195,9 @@ bool AgentMetrics::write_next(Cursor& cursor, std::string& out) const {
         const SeriesDef& def = defs_[s.def];
         if (def.name != id) continue;
         if (!cursor.header_written) {  // only families with samples get HELP/TYPE
-          out += "# HELP " + name + " " + help_for(name) + "\n# TYPE " + name + " gauge\n";
+          const auto* family = find_metric_family(name);
+          out += "# HELP " + name + " " + help_for(name) + "\n# TYPE " + name + " " +
+                 std::string(family ? type_name(family->type) : "gauge") + "\n";
           cursor.header_written = true;
         }
         out += name;

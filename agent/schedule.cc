@@ -104,14 +104,18 @@ std::vector<Schedule::Run> Schedule::take_due(TimePoint now, int* missed) {
   return out;
 }
 
-void Schedule::finished(const std::string& key, uint64_t generation, bool failing, TimePoint now) {
+int Schedule::finished(const std::string& key, uint64_t generation, bool failing, TimePoint now) {
   auto it = slots_.find(key);
-  if (it == slots_.end()) return;
+  if (it == slots_.end()) return 0;
   Slot& s = it->second;
   s.running = false;
-  if (s.generation != generation) return;  // replaced by a reload meanwhile: its own due stands
+  if (s.generation != generation) return 0;  // replaced by a reload meanwhile: its due stands
+  const auto& spec = s.check->spec;
+  auto step = s.failing && spec.retry_interval < spec.interval ? spec.retry_interval : spec.interval;
+  int missed = step.count() > 0 && now > s.due ? static_cast<int>((now - s.due) / step) : 0;
   s.failing = failing;
   schedule_next(key, s, now);
+  return missed;
 }
 
 void Schedule::schedule_next(const std::string& key, Slot& s, TimePoint now) {

@@ -60,8 +60,9 @@ class Schedule {
   /// Every run due at or before `now`, oldest first; each is marked running. A check already
   /// running when due is skipped to its next slot and counted in `missed`.
   std::vector<Run> take_due(TimePoint now, int* missed = nullptr);
-  /// A run ended with `failing` at `now`; schedules the next.
-  void finished(const std::string& key, uint64_t generation, bool failing, TimePoint now);
+  /// A run ended with `failing` at `now`; schedules the next. Returns the runs missed because
+  /// this one was still going when they were due (slots of its interval that passed).
+  int finished(const std::string& key, uint64_t generation, bool failing, TimePoint now);
 
   /// Earliest pending due time, if any.
   std::optional<TimePoint> next_due() const;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -56,6 +57,7 @@ struct Contract {
 struct Check {
   CheckSpec spec;
   std::shared_ptr<probes::Probe> probe;
+  uint64_t options_fingerprint = 0;  // OptionMap::fingerprint(): a reload tells changed checks
   std::vector<std::string> tags;  // the site's tags
 };
 

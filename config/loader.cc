@@ -493,6 +493,7 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   }
   size_t before = errors.size();
   check->probe = check_types().build(spec, options, errors);
+  check->options_fingerprint = options.fingerprint();
   static const std::set<std::string> kCheckKeys = {"type", "id", "enabled", "interval", "timeout",
                                                     "retry_interval"};
   options.report_unknown(errors, kCheckKeys, path);

@@ -172,4 +172,20 @@ void OptionMap::report_unknown(Errors& errors, const std::set<std::string>& also
   }
 }
 
+uint64_t OptionMap::fingerprint() const {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a over "key=value\n" in key order
+  auto mix = [&h](const std::string& text) {
+    for (unsigned char c : text) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
+  for (const auto& [key, entry] : entries_) {
+    YAML::Emitter out;
+    out << YAML::Flow << entry.value;
+    mix(key + "=" + (out.good() ? std::string(out.c_str()) : std::string()) + "\n");
+  }
+  return h;
+}
+
 }  // namespace lookout::config

@@ -47,6 +47,9 @@ class OptionMap {
   /// (the check's own keys, read by the loader itself).
   void report_unknown(Errors& errors, const std::set<std::string>& also_valid = {},
                       const std::string& also_valid_path = "") const;
+  /// A hash of the effective options (keys and values after inheritance), so a reload can tell
+  /// a check whose options changed from one that did not.
+  uint64_t fingerprint() const;
 
  private:
   struct Entry {

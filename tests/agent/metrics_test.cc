@@ -1,5 +1,13 @@
 #include "agent/metrics.h"
 
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "agent/metric_families.h"
+#include "probes/exposition_parser.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -66,6 +74,67 @@ TEST(AgentMetricsTest, CountsFailuresByKindAndEscapesLabels) {
   EXPECT_THAT(text, HasSubstr("probe_success{check=\"tls\",client=\"acme\",site=\"www\",type=\"tls\"} 0\n"));
 }
 
+TEST(AgentMetricsTest, AWarningIsAProbeSuccessAndNotAFailure) {
+  AgentMetrics m;
+  Result r = lookout::probes::make_result(Status::warning, FailureKind::none, "expires in 20 days");
+  m.record_result(spec("www"), r);
+  std::string text = m.serialize();
+  const std::string labels = "check=\"tls\",client=\"acme\",site=\"www\",type=\"tls\"";
+  EXPECT_THAT(text, HasSubstr("probe_success{" + labels + "} 1\n"));
+  EXPECT_THAT(text, HasSubstr("lookout_check_status{" + labels + "} 1\n"));
+  EXPECT_THAT(text, Not(HasSubstr("lookout_check_failures_total{")));
+}
+
+TEST(AgentMetricsTest, EveryCriticalOrUnknownRunCountsAsAFailureWithAKind) {
+  AgentMetrics m;
+  // A patch check judged insecure, or an expired certificate: critical without a network failure.
+  m.record_result(spec("www"), lookout::probes::make_result(Status::critical, FailureKind::none, "insecure"));
+  m.record_result(spec("shop"), lookout::probes::make_result(Status::unknown, FailureKind::none, "no data"));
+  m.record_result(spec("blog"), lookout::probes::make_result(Status::unknown, FailureKind::dns, "SERVFAIL"));
+  std::string text = m.serialize();
+  EXPECT_THAT(text, HasSubstr("site=\"www\",type=\"tls\",kind=\"assertion\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("site=\"shop\",type=\"tls\",kind=\"internal\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("site=\"blog\",type=\"tls\",kind=\"dns\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("probe_success{check=\"tls\",client=\"acme\",site=\"shop\",type=\"tls\"} 0\n"));
+}
+
+TEST(AgentMetricsTest, ARestoredResultIsExportedWithoutCountingARun) {
+  AgentMetrics m;
+  lookout::config::Check check;
+  check.spec = spec("www");
+  Result last = lookout::probes::make_result(Status::critical, FailureKind::connect, "refused");
+  last.add_sample("probe_http_status_code", 0);
+  m.on_check_restored(check, last);
+  std::string text = m.serialize();
+  EXPECT_THAT(text, HasSubstr("lookout_check_status{check=\"tls\",client=\"acme\",site=\"www\",type=\"tls\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("probe_http_status_code{check=\"tls\",client=\"acme\",site=\"www\",type=\"tls\"} 0\n"));
+  EXPECT_THAT(text, Not(HasSubstr("lookout_check_failures_total{")));
+  EXPECT_THAT(text, HasSubstr("lookout_check_runs_total{status=\"critical\"} 0"));
+}
+
+TEST(AgentMetricsTest, BuildInfoCarriesVersionAndRevision) {
+  AgentMetrics m;
+  EXPECT_THAT(m.serialize(), ::testing::ContainsRegex(
+                                 "lookout_build_info\\{revision=\"([0-9a-f]+|unknown)\",version=\"[0-9.]+\"\\} 1"));
+}
+
+// Every family a probe emits has HELP and TYPE in the one list: scan the probes' sources for
+// add_sample("name", ...) so that adding a metric without documenting it fails here.
+TEST(AgentMetricsTest, EveryFamilyAProbeEmitsIsInTheOneList) {
+  std::regex call(R"re(add_sample\(\s*"([a-z_:]+)")re");
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(LOOKOUT_SOURCE_DIR "/probes")) {
+    if (entry.path().extension() != ".cc") continue;
+    std::ifstream in(entry.path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (std::sregex_iterator it(text.begin(), text.end(), call), end; it != end; ++it)
+      names.insert((*it)[1]);
+  }
+  ASSERT_GT(names.size(), 20u);  // the scan found the probes' metrics
+  for (const auto& n : names)
+    EXPECT_NE(lookout::agent::find_metric_family(n), nullptr) << n << " has no entry in metric_families.h";
+}
+
 TEST(AgentMetricsTest, SpecialValuesUsePrometheusSpelling) {
   EXPECT_EQ(lookout::agent::format_sample_value(std::nan("")), "NaN");
   EXPECT_EQ(lookout::agent::format_sample_value(1.0 / 0.0), "+Inf");
@@ -95,7 +164,15 @@ TEST(AgentMetricsTest, LargeExpositionIsStreamedInBoundedParts) {
     all += part;
     part.clear();
   }
-  EXPECT_EQ(all, m.serialize());
+  // The parts, joined, are one valid exposition (parsed by the project's text-format parser).
+  size_t samples = 0;
+  lookout::probes::ExpositionParser parser([&](const lookout::probes::ExpositionSample&) {
+    ++samples;
+    return true;
+  });
+  parser.feed(all);
+  EXPECT_TRUE(parser.finish()) << parser.first_error();
+  EXPECT_GT(samples, static_cast<size_t>(4 * kChecks));
   auto count = [&](const std::string& needle) {
     size_t n = 0;
     for (size_t pos = all.find(needle); pos != std::string::npos; pos = all.find(needle, pos + 1)) ++n;
