@@ -159,6 +159,14 @@ TEST_F(DaemonTest, RunsReloadsSurvivesKillAndDrains) {
   EXPECT_EQ((*find(j, "acme/shop/http"))["status"], "critical");
   EXPECT_EQ((*find(j, "acme/www/http"))["status"], "ok");
   EXPECT_FALSE((*find(j, "acme/shop/http"))["last_result"].is_null());
+  // ... and so do their metrics: a restart must not look like a recovery in Prometheus.
+  std::string restarted = metrics_text();
+  EXPECT_THAT(restarted, ::testing::HasSubstr(
+                             "lookout_check_status{check=\"http\",client=\"acme\",site=\"shop\",type=\"http\"} 2"));
+  EXPECT_THAT(restarted, ::testing::HasSubstr(
+                             "probe_http_status_code{check=\"http\",client=\"acme\",site=\"shop\",type=\"http\"} 503"));
+  EXPECT_THAT(restarted, ::testing::HasSubstr(
+                             "lookout_check_status{check=\"http\",client=\"acme\",site=\"www\",type=\"http\"} 0"));
 
   // SIGTERM: clean exit.
   kill(pid_, SIGTERM);
@@ -173,6 +181,42 @@ TEST_F(DaemonTest, RunsReloadsSurvivesKillAndDrains) {
   ASSERT_EQ(pid_, -1) << "agent did not exit on SIGTERM";
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_F(DaemonTest, LogsTransitionsAndRefusesASecondAgentOnTheSameStateFile) {
+  write_config("1s", false);
+  start_agent();
+  wait_for([](const nlohmann::json& j) { return all_ran(j, 2); });
+  pid_t first = pid_;
+  // A second agent on the same state file (same config) stops at once, naming the first.
+  pid_ = -1;
+  std::string cfg = (dir_ / "lookout.yaml").string();
+  pid_t second = fork();
+  ASSERT_GE(second, 0);
+  if (second == 0) {
+    int fd = ::open((dir_ / "second.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(LOOKOUT_BINARY, LOOKOUT_BINARY, "run", "-c", cfg.c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  pid_ = first;
+  int status = 0;
+  waitpid(second, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  std::ifstream second_log(dir_ / "second.log");
+  std::string text((std::istreambuf_iterator<char>(second_log)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, ::testing::HasSubstr("in use by another lookout process (pid " +
+                                         std::to_string(first) + ")"));
+  EXPECT_THAT(text, ::testing::HasSubstr((dir_ / "state.db").string()));
+  // The first agent logged its failing check's transition, once.
+  std::ifstream log(dir_ / "agent.log");
+  std::string agent_log((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(agent_log, ::testing::HasSubstr("acme/shop/http: new -> critical: HTTP 503"));
+  EXPECT_THAT(agent_log, ::testing::Not(::testing::HasSubstr("acme/www/http: new")));
+  // The first agent is unaffected.
+  EXPECT_EQ(checks().size(), 2u);
 }
 
 TEST_F(DaemonTest, RefusesToStartOnABadConfig) {
