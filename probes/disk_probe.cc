@@ -19,6 +19,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "net/http_client.h"
+#include "probes/fact_names.h"
 
 namespace lookout::probes {
 namespace asio = boost::asio;
@@ -260,9 +261,9 @@ class DiskProbe : public Probe {
     auto fail = [&](FailureKind kind, std::string summary) {
       Result r = make_result(Status::unknown, kind, std::move(summary));
       r.facts["source"] = "node_exporter";
-      r.facts["url"] = url;
+      r.facts[fact::kUrl] = url;
       r.facts["mounts"] = nlohmann::json::array();
-      if (resp.status) r.facts["status_code"] = resp.status;
+      if (resp.status) r.facts[fact::kStatusCode] = resp.status;
       r.facts["exposition_bytes"] = scrape.parser().bytes();
       return r;
     };
@@ -292,7 +293,7 @@ class DiskProbe : public Probe {
     } else {
       r = evaluate_disk(o_, scrape.readings(), ctx.history, ctx.spec.key(), Clock::now());
       r.facts["source"] = "node_exporter";
-      r.facts["url"] = url;
+      r.facts[fact::kUrl] = url;
       r.facts["exposition_bytes"] = scrape.parser().bytes();
     }
     r.set_phase("resolve", resp.resolve);

@@ -13,6 +13,7 @@
 #include "probes/dnsbl_lists.h"
 #include "net/http_client.h"
 #include "net/x509_facts.h"
+#include "probes/fact_names.h"
 #include "probes/rdap.h"
 
 namespace lookout::probes {
@@ -82,7 +83,7 @@ class DomainProbe : public Probe {
       return r;
     };
     if (resp.failure != FailureKind::none) return unknown(resp.failure, resp.error);
-    r.facts["http_status"] = resp.status;
+    r.facts[fact::kStatusCode] = resp.status;
     if (chain.redirect_loop || chain.too_many_redirects)
       return unknown(FailureKind::protocol, "redirect loop or too many redirects at " + server);
     if (resp.status == 404) {
@@ -132,7 +133,7 @@ class DomainProbe : public Probe {
         if (squeezed(s) == squeezed(b)) bad_status = s;
 
     if (!d.expires) {
-      r.facts["days_left"] = nullptr;
+      r.facts[fact::kDaysLeft] = nullptr;
       r.facts["expires"] = nullptr;
       r.status = bad_status.empty() ? Status::unknown : Status::critical;
       r.failure = bad_status.empty() ? FailureKind::protocol : FailureKind::assertion;
@@ -143,7 +144,7 @@ class DomainProbe : public Probe {
     }
     auto left = *d.expires - std::chrono::system_clock::now();
     auto days = std::chrono::floor<std::chrono::days>(left).count();
-    r.facts["days_left"] = days;
+    r.facts[fact::kDaysLeft] = days;
     r.facts["expires"] = net::iso8601_utc(unix_seconds(*d.expires));
     r.add_sample("lookout_domain_expiry_timestamp_seconds",
                  static_cast<double>(unix_seconds(*d.expires)));

@@ -5,6 +5,7 @@
 
 #include "net/http_client.h"
 #include "net/resolver.h"
+#include "probes/fact_names.h"
 
 namespace lookout::probes {
 namespace asio = boost::asio;
@@ -143,9 +144,9 @@ class HttpProbe : public Probe {
     r.set_phase("transfer", resp.transfer);
     for (const auto& [phase, v] : r.phases)
       r.add_sample("probe_http_duration_seconds", v, {{"phase", phase}});
-    r.facts["url"] = chain.urls.back();
+    r.facts[fact::kUrl] = chain.urls.back();
     if (chain.urls.size() > 1) r.facts["redirects"] = chain.urls;
-    if (resp.peer) r.facts["address"] = resp.peer->to_string();
+    if (resp.peer) r.facts[fact::kAddress] = resp.peer->to_string();
     r.add_sample("probe_http_redirects", static_cast<double>(chain.urls.size() - 1));
     r.add_sample("probe_http_ssl", resp.used_tls ? 1 : 0);
     const std::string where = resp.peer ? resp.peer->to_string() : o_.url.host;
@@ -163,15 +164,15 @@ class HttpProbe : public Probe {
                                                        : " from " + resp.peer_text);
       // The failing hop may be a redirect target the user never typed (http -> https://www.).
       if (chain.urls.size() > 1) r.summary += " after redirect to " + chain.urls.back();
-      if (resp.status) r.facts["status_code"] = resp.status;
+      if (resp.status) r.facts[fact::kStatusCode] = resp.status;
       co_return r;
     }
-    r.facts["status_code"] = resp.status;
+    r.facts[fact::kStatusCode] = resp.status;
     r.facts["body_bytes"] = resp.body.size();
     if (resp.body_truncated) r.facts["body_truncated"] = true;
     if (resp.used_tls) {
-      r.facts["tls_version"] = resp.tls_version;
-      r.facts["tls_cipher"] = resp.tls_cipher;
+      r.facts[fact::kTlsVersion] = resp.tls_version;
+      r.facts[fact::kTlsCipher] = resp.tls_cipher;
     }
     r.add_sample("probe_http_status_code", resp.status);
     r.add_sample("probe_http_content_length", static_cast<double>(resp.body.size()));

@@ -8,6 +8,7 @@
 
 #include "probes/catalog.h"
 #include "probes/cms_detector.h"
+#include "probes/fact_names.h"
 #include "probes/history.h"
 #include "net/http_client.h"
 #include "net/x509_facts.h"
@@ -172,7 +173,7 @@ class PatchProbe : public Probe {
       r.summary += ")";
     }
     r.status = nagios_status(status);
-    r.facts["reason"] = a.reason.empty() ? r.summary : a.reason;
+    r.facts[fact::kReason] = a.reason.empty() ? r.summary : a.reason;
     finish(r, &det, status, a, pc ? pc->as_of : std::string(), requests, t0);
     record_history(ctx, r, status);
     co_return r;
@@ -230,7 +231,7 @@ class PatchProbe : public Probe {
     f["eol"] = opt_json(a.eol);
     f["catalog_as_of"] = as_of.empty() ? nlohmann::json(nullptr) : nlohmann::json(as_of);
     f["requests"] = requests;
-    if (!f.contains("reason")) f["reason"] = r.summary;
+    if (!f.contains("reason")) f[fact::kReason] = r.summary;
 
     // Bounded labels: product from the detector's fixed list, version normalised by the parser.
     std::string product_label = has_product ? det->product : "none";

@@ -21,6 +21,7 @@
 #include "net/tls_context.h"
 #include "net/url.h"
 #include "net/x509_facts.h"
+#include "probes/fact_names.h"
 #include "probes/tls_verdict.h"
 
 namespace lookout::probes {
@@ -162,7 +163,7 @@ class TlsProbe : public Probe {
     r.facts["host"] = o_.host;
     r.facts["port"] = o_.port;
     if (!o_.sni.empty()) r.facts["sni"] = o_.sni;
-    if (hs.peer) r.facts["address"] = hs.peer->to_string();
+    if (hs.peer) r.facts[fact::kAddress] = hs.peer->to_string();
 
     // A server that only speaks TLS < 1.2: read its certificate over the old protocol so the
     // report says that, and still covers the certificate.
@@ -181,7 +182,7 @@ class TlsProbe : public Probe {
       if (!hs.peer_text.empty() && r.summary.find(hs.peer_text) == std::string::npos)
         r.summary += " (" + hs.peer_text + ")";
       r.facts["findings"] = nlohmann::json::array({std::string(to_string(TlsFinding::unreachable))});
-      r.facts["days_left"] = nullptr;
+      r.facts[fact::kDaysLeft] = nullptr;
       co_return r;
     }
 
@@ -217,7 +218,7 @@ class TlsProbe : public Probe {
     if (v.findings.empty() || (v.findings.size() == 1 && v.has(TlsFinding::expiring)))
       r.summary += ", " + hs.version;
     r.facts["findings"] = v.findings_json();
-    r.facts["days_left"] = v.days_left ? nlohmann::json(*v.days_left) : nlohmann::json(nullptr);
+    r.facts[fact::kDaysLeft] = v.days_left ? nlohmann::json(*v.days_left) : nlohmann::json(nullptr);
     if (v.leaf_days_left) r.facts["leaf_days_left"] = *v.leaf_days_left;
     if (v.intermediate_days_left) r.facts["intermediate_days_left"] = *v.intermediate_days_left;
     if (!hs.served.empty()) {
@@ -232,8 +233,8 @@ class TlsProbe : public Probe {
     for (size_t i = 1; i < hs.served.size(); ++i)
       chain.push_back(net::cert_facts_json(hs.served[i], now));
     r.facts["chain"] = chain;
-    r.facts["protocol"] = hs.version;
-    r.facts["cipher"] = hs.cipher;
+    r.facts[fact::kTlsVersion] = hs.version;
+    r.facts[fact::kTlsCipher] = hs.cipher;
     r.facts["ocsp_stapled"] = hs.ocsp_stapled;
     if (hs.ocsp_stapled) r.facts["ocsp_status"] = hs.ocsp_status;
     nlohmann::json verify = nlohmann::json::array();

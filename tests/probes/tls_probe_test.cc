@@ -120,8 +120,8 @@ TEST(TlsProbe, ValidCertificateIsOkWithAllFacts) {
   EXPECT_EQ(r.failure, FailureKind::none);
   EXPECT_EQ(findings(r), json::array());
   EXPECT_NEAR(days_left(r), 80, 0.1);
-  EXPECT_EQ(r.facts["protocol"], "TLS 1.3");
-  EXPECT_EQ(r.facts["cipher"].get<std::string>().rfind("TLS_", 0), 0u) << r.facts["cipher"];
+  EXPECT_EQ(r.facts["tls_version"], "TLS 1.3");
+  EXPECT_EQ(r.facts["tls_cipher"].get<std::string>().rfind("TLS_", 0), 0u) << r.facts["tls_cipher"];
   EXPECT_EQ(r.facts["ocsp_stapled"], false);
   EXPECT_EQ(r.facts["trusted"], true);
   const auto& leaf = r.facts["leaf"];
@@ -280,7 +280,7 @@ TEST(TlsProbe, LegacyProtocolOnlyWhenAsked) {
   EXPECT_EQ(r.status, Status::critical);
   EXPECT_EQ(findings(r), json::array({"legacy_protocol"})) << r.summary;
   EXPECT_EQ(r.facts["legacy_check"], "accepted");
-  EXPECT_EQ(r.facts["protocol"], "TLS 1.3");  // the main handshake is still the best one
+  EXPECT_EQ(r.facts["tls_version"], "TLS 1.3");  // the main handshake is still the best one
   const auto& modern = probe("tls_valid", "legacy_protocols: true").result;
   EXPECT_EQ(modern.status, Status::ok) << modern.summary;
   EXPECT_EQ(modern.facts["legacy_check"], "refused");
@@ -303,7 +303,7 @@ TEST(TlsProbe, ServerSpeakingOnlyTls10) {
   EXPECT_EQ(r.status, Status::critical);
   EXPECT_EQ(r.failure, FailureKind::tls);
   EXPECT_EQ(findings(r), json::array({"legacy_protocol"})) << r.summary;
-  EXPECT_EQ(r.facts["protocol"], "TLS 1.0");
+  EXPECT_EQ(r.facts["tls_version"], "TLS 1.0");
   EXPECT_NEAR(days_left(r), 80, 0.1);
   EXPECT_EQ(r.summary, "server speaks only TLS 1.0, no TLS 1.2 or 1.3");
 }
