@@ -22,6 +22,7 @@
 #include "net/resolver.h"
 #include "net/tls_context.h"
 #include "tests/estate/estate.h"
+#include "tests/support/estate_fixture.h"
 #include "tests/estate/node_exporter.h"
 
 namespace lookout::probes {
@@ -113,20 +114,9 @@ FilesystemReading reading(std::string mount, double size, double avail, double f
   return r;
 }
 
-class EstateFixture : public ::testing::Test {
+class EstateFixture : public lookout::testing::EstateSuite {
  protected:
-  static void SetUpTestSuite() {
-    estate_ = new estate::Estate(estate::EstateOptions{});
-    estate_->start();
-  }
-  static void TearDownTestSuite() {
-    delete estate_;
-    estate_ = nullptr;
-  }
-  static std::string endpoint(const std::string& name) { return estate_->endpoint(name); }
-  static estate::Estate* estate_;
 };
-estate::Estate* EstateFixture::estate_ = nullptr;
 
 // ---- projection ------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@
 #include "net/resolver.h"
 #include "net/tls_context.h"
 #include "tests/estate/estate.h"
+#include "tests/support/estate_fixture.h"
 
 namespace lookout::probes {
 namespace {
@@ -19,17 +20,8 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-class DomainProbeTest : public ::testing::Test {
+class DomainProbeTest : public lookout::testing::EstateSuite {
  protected:
-  static void SetUpTestSuite() {
-    estate_ = new estate::Estate(estate::EstateOptions{});
-    estate_->start();
-  }
-  static void TearDownTestSuite() {
-    delete estate_;
-    estate_ = nullptr;
-  }
-
   struct Built {
     ProbePtr probe;
     config::Errors errors;
@@ -77,10 +69,8 @@ class DomainProbeTest : public ::testing::Test {
     return result;
   }
 
-  static estate::Estate* estate_;
 };
 
-estate::Estate* DomainProbeTest::estate_ = nullptr;
 
 double sample(const Result& r, const std::string& name) {
   for (const auto& s : r.samples)

@@ -11,6 +11,7 @@
 
 #include "agent/oneshot.h"
 #include "tests/estate/estate.h"
+#include "tests/support/estate_fixture.h"
 
 namespace lookout::probes {
 namespace {
@@ -25,17 +26,8 @@ struct CheckRun {
   std::chrono::milliseconds timeout;
 };
 
-class HttpProbeTest : public ::testing::Test {
+class HttpProbeTest : public lookout::testing::EstateSuite {
  protected:
-  static void SetUpTestSuite() {
-    estate_ = new estate::Estate(estate::EstateOptions{});
-    estate_->start();
-  }
-  static void TearDownTestSuite() {
-    delete estate_;
-    estate_ = nullptr;
-  }
-
   static std::string url(const std::string& path) { return estate_->endpoint("http") + path; }
   static std::string https(const std::string& path) {
     return estate_->endpoint("https") + path;
@@ -61,9 +53,7 @@ class HttpProbeTest : public ::testing::Test {
     return {outcome.result, elapsed, timeout};
   }
 
-  static estate::Estate* estate_;
 };
-estate::Estate* HttpProbeTest::estate_ = nullptr;
 
 TEST_F(HttpProbeTest, HealthySiteIsOkWithKeyword) {
   CheckRun r = check(url("/ok"), {{"keyword", {"Welcome to the estate"}}});

@@ -22,6 +22,7 @@
 #include "net/tls_context.h"
 #include "net/x509_facts.h"
 #include "tests/estate/estate.h"
+#include "tests/support/estate_fixture.h"
 
 namespace lookout::probes {
 namespace {
@@ -31,16 +32,8 @@ using ::testing::HasSubstr;
 
 const std::string kCatalog = LOOKOUT_TESTDATA "/catalog/fixed";
 
-class PatchProbeTest : public ::testing::Test {
+class PatchProbeTest : public lookout::testing::EstateSuite {
  protected:
-  static void SetUpTestSuite() {
-    estate_ = new estate::Estate(estate::EstateOptions{});
-    estate_->start();
-  }
-  static void TearDownTestSuite() {
-    delete estate_;
-    estate_ = nullptr;
-  }
   static std::string site(const std::string& name) { return estate_->endpoint(name) + "/"; }
 
   static Result check(const std::string& target,
@@ -86,9 +79,7 @@ class PatchProbeTest : public ::testing::Test {
     return out;
   }
 
-  static estate::Estate* estate_;
 };
-estate::Estate* PatchProbeTest::estate_ = nullptr;
 
 struct Expect {
   const char* site;
