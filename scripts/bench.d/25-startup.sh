@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Start-up (issue 9): 100,000 HTTP checks with no stored results, on a 10 min interval, so that
+# without the warm-up their first runs would be spread over 10 minutes. Measures the time until
+# every check has a first result (the lookout_check_status series on /metrics, polled), the p99
+# scheduling lag meanwhile, the highest in-flight count seen against max_in_flight (2,000, the
+# default), deferred and missed runs. One JSON line per figure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD_DIR=${BUILD_DIR:-build}
+CHECKS=${CHECKS:-100000}
+LIMIT=${LIMIT:-240}
+cmake --build "$BUILD_DIR" --target lookout lookout-estate >&2
+W=$(mktemp -d /tmp/lookout-bench-startup-XXXXXX)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+AP=$(free_port)
+cleanup() { kill ${AGENT:-} ${ESTATE:-} 2>/dev/null || true; sleep 0.5; [ -n "${KEEP:-}" ] || rm -rf "$W"; }
+trap cleanup EXIT
+
+"$BUILD_DIR/tests/estate/lookout-estate" --base-port 0 --threads 1 --work-dir "$W/estate" \
+  --print-endpoints >"$W/endpoints.json" 2>"$W/estate.log" &
+ESTATE=$!
+for _ in $(seq 100); do [ -s "$W/endpoints.json" ] && break; sleep 0.1; done
+HTTP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])' "$W/endpoints.json")
+
+python3 - "$W/scale.yaml" "$CHECKS" "$AP" "$W" "$HTTP" <<'PY'
+import sys
+path, n, port, work, http = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+out = ["agent:", f"  listen: 127.0.0.1:{port}", f"  state_file: {work}/state.db", "  workers: 2",
+       "  max_in_flight: 2000", "  per_host_limit: 4000",
+       "defaults:", "  interval: 10m", "  timeout: 10s", "clients:"]
+per_client = 100
+for c in range((n + per_client - 1) // per_client):
+    out += [f"  - id: c{c}", "    sites:"]
+    for s in range(min(per_client, n - c * per_client)):
+        out += [f"      - id: s{s}", f"        url: {http}/ok?c={c}&s={s}", "        checks: [{type: http}]"]
+open(path, "w").write("\n".join(out) + "\n")
+PY
+
+"$BUILD_DIR/lookout" run -c "$W/scale.yaml" >"$W/agent.log" 2>&1 &
+AGENT=$!
+for _ in $(seq 600); do curl -sf "http://127.0.0.1:$AP/healthz" >/dev/null && break; sleep 0.1; done
+START=$(date +%s.%N)
+echo "startup: $CHECKS checks loaded; polling until every check has a result (limit $LIMIT s)" >&2
+MAX_IN_FLIGHT=0
+DONE=""
+while :; do
+  curl -sf "http://127.0.0.1:$AP/metrics" >"$W/metrics.txt" || true
+  N=$(grep -c '^lookout_check_status{' "$W/metrics.txt" || true)
+  F=$(awk '/^lookout_checks_in_flight / {printf "%d", $2}' "$W/metrics.txt")
+  [ "${F:-0}" -gt "$MAX_IN_FLIGHT" ] && MAX_IN_FLIGHT=$F
+  NOW=$(date +%s.%N)
+  ELAPSED=$(python3 -c "print(round($NOW - $START, 1))")
+  echo "  t=${ELAPSED}s checks with a result: $N, in flight: ${F:-0}" >&2
+  if [ "$N" -ge "$CHECKS" ]; then DONE=$ELAPSED; break; fi
+  python3 -c "import sys; sys.exit(0 if $NOW - $START < $LIMIT else 1)" || break
+  sleep 2
+done
+python3 - "$W/metrics.txt" "$CHECKS" "${DONE:-null}" "$MAX_IN_FLIGHT" <<'PY'
+import json, re, sys
+text = open(sys.argv[1]).read()
+n, done, max_seen = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+def value(name, labels=""):
+    m = re.search(r"^" + re.escape(name) + re.escape(labels) + r" (\S+)$", text, re.M)
+    return float(m.group(1)) if m else 0.0
+buckets = [(float(le), float(v)) for le, v in re.findall(
+    r'^lookout_scheduling_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M)]
+total = value("lookout_scheduling_lag_seconds_count")
+p99 = None
+for le, cum in sorted(buckets):
+    if total and cum / total >= 0.99:
+        p99 = le
+        break
+rows = [
+  ("checks_configured", value("lookout_checks_configured")),
+  ("seconds_until_every_check_has_a_result", None if done == "null" else float(done)),
+  ("p99_scheduling_lag_seconds_upper_bound", p99),
+  ("max_in_flight_seen", max_seen), ("max_in_flight_limit", 2000),
+  ("deferred_runs", value("lookout_check_deferred_runs_total")),
+  ("missed_runs", value("lookout_check_missed_runs_total")),
+]
+for metric, v in rows:
+    print(json.dumps({"benchmark": "startup_100k_checks", "metric": metric, "value": v}))
+PY
