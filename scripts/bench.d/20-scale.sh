@@ -9,34 +9,11 @@ CHECKS=${CHECKS:-100000}
 DURATION=${DURATION:-300}
 cmake --build "$BUILD_DIR" --target lookout lookout-estate >&2
 W=$(mktemp -d /tmp/lookout-bench-scale-XXXXXX)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-AP=$(free_port)
-cleanup() { kill ${AGENT:-} ${ESTATE:-} 2>/dev/null || true; sleep 0.5; rm -rf "$W"; }
-trap cleanup EXIT
+source scripts/bench-estate.sh
+start_estate
+write_http_config "$CHECKS" 60s 4000
 
-"$BUILD_DIR/tests/estate/lookout-estate" --base-port 0 --threads 1 --work-dir "$W/estate" \
-  --print-endpoints >"$W/endpoints.json" 2>"$W/estate.log" &
-ESTATE=$!
-for _ in $(seq 100); do [ -s "$W/endpoints.json" ] && break; sleep 0.1; done
-HTTP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])' "$W/endpoints.json")
-
-python3 - "$W/scale.yaml" "$CHECKS" "$AP" "$W" "$HTTP" <<'PY'
-import sys
-path, n, port, work, http = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-out = ["agent:", f"  listen: 127.0.0.1:{port}", f"  state_file: {work}/state.db", "  workers: 2",
-       "  max_in_flight: 4000", "  per_host_limit: 4000",
-       "defaults:", "  interval: 60s", "  timeout: 10s", "clients:"]
-per_client = 100
-for c in range((n + per_client - 1) // per_client):
-    out += [f"  - id: c{c}", "    sites:"]
-    for s in range(min(per_client, n - c * per_client)):
-        out += [f"      - id: s{s}", f"        url: {http}/ok?c={c}&s={s}", "        checks: [{type: http}]"]
-open(path, "w").write("\n".join(out) + "\n")
-PY
-
-"$BUILD_DIR/lookout" run -c "$W/scale.yaml" >"$W/agent.log" 2>&1 &
-AGENT=$!
-for _ in $(seq 600); do curl -sf "http://127.0.0.1:$AP/healthz" >/dev/null && break; sleep 0.1; done
+start_agent
 echo "scale: $CHECKS checks loaded, measuring for $DURATION s" >&2
 START=$(date +%s)
 sleep "$DURATION"

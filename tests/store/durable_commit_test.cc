@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "store/sqlite_store.h"
+#include "tests/support/temp_dir.h"
 
 namespace lookout::store {
 namespace {
@@ -24,13 +25,6 @@ using namespace std::chrono_literals;
 
 class DurableCommitTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string templ = (std::filesystem::temp_directory_path() / "lookout-durable-XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
-    path_ = dir_ + "/state.db";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   StoreOptions options() const {
     StoreOptions o;
     o.path = path_;
@@ -41,7 +35,8 @@ class DurableCommitTest : public ::testing::Test {
     return Event{"incident", key, seq, TimePoint(std::chrono::seconds(1'700'000'000 + seq)), kind,
                  "{\"n\":" + std::to_string(seq) + "}"};
   }
-  std::string dir_, path_;
+  lookout::testing::TempDir dir_{"lookout-durable"};
+  std::string path_ = dir_.file("state.db");
 };
 
 TEST_F(DurableCommitTest, CommittedTransactionIsThereAfterReopen) {

@@ -1,4 +1,5 @@
 #include "store/sqlite_store.h"
+#include "tests/support/temp_dir.h"
 
 #include <csignal>
 #include <cstdlib>
@@ -22,14 +23,6 @@ using Clock = std::chrono::system_clock;
 
 class StateStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string templ = (std::filesystem::temp_directory_path() / "lookout-store-XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
-    path_ = dir_ + "/state.db";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   StoreOptions options() const {
     StoreOptions o;
     o.path = path_;
@@ -53,7 +46,9 @@ class StateStoreTest : public ::testing::Test {
     return std::chrono::floor<std::chrono::hours>(t.time_since_epoch()).count();
   }
 
-  std::string dir_, path_;
+  lookout::testing::TempDir tmp_{"lookout-store"};
+  std::string dir_ = tmp_.path();
+  std::string path_ = tmp_.file("state.db");
 };
 
 TEST_F(StateStoreTest, StatesComeBackAfterReopen) {
