@@ -106,7 +106,7 @@ class Engine::Worker {
     auto check = run.check;
     auto ctx = std::make_shared<probes::ProbeContext>(
         io_.get_executor(), resolver_, engine_.tls_, check->spec,
-        std::chrono::steady_clock::now() + check->spec.timeout, engine_.history_);
+        std::chrono::steady_clock::now() + check->spec.timeout, engine_.history_, engine_.clock_);
     std::string key = check->spec.key();
     uint64_t generation = run.generation;
     asio::co_spawn(io_, run_check(check->probe, ctx, check, engine_.clock_),

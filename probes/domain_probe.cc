@@ -58,11 +58,11 @@ class DomainProbe : public Probe {
     req.body_limit = kBodyLimit;
     req.ca_file = o_.ca_file;
     auto chain = co_await net::http_fetch_follow(ctx, std::move(req), kMaxRedirects);
-    co_return judge(chain);
+    co_return judge(chain, ctx.now());
   }
 
  private:
-  Result judge(const net::FetchChain& chain) const {
+  Result judge(const net::FetchChain& chain, std::chrono::system_clock::time_point now) const {
     const net::HttpResponse& resp = chain.response;
     Result r;
     r.set_phase("resolve", resp.resolve);
@@ -107,10 +107,11 @@ class DomainProbe : public Probe {
       std::string type = resp.header("Content-Type").value_or("no Content-Type");
       return unknown(FailureKind::protocol, parsed.error + " (from " + server + ", " + type + ")");
     }
-    return verdict(*parsed.domain, std::move(r));
+    return verdict(*parsed.domain, std::move(r), now);
   }
 
-  Result verdict(const rdap::DomainInfo& d, Result r) const {
+  Result verdict(const rdap::DomainInfo& d, Result r,
+                 std::chrono::system_clock::time_point now) const {
     nlohmann::json status = nlohmann::json::array();
     for (const auto& s : d.status) status.push_back(s);
     r.facts["status"] = status;
@@ -142,7 +143,7 @@ class DomainProbe : public Probe {
                       : o_.domain + " has status \"" + bad_status + "\"" + by;
       return r;
     }
-    auto left = *d.expires - std::chrono::system_clock::now();
+    auto left = *d.expires - now;
     auto days = std::chrono::floor<std::chrono::days>(left).count();
     r.facts[fact::kDaysLeft] = days;
     r.facts["expires"] = net::iso8601_utc(unix_seconds(*d.expires));

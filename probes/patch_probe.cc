@@ -80,7 +80,7 @@ class PatchProbe : public Probe {
 
   asio::awaitable<Result> run(ProbeContext& ctx) override {
     Result r;
-    r.started = std::chrono::system_clock::now();
+    r.started = ctx.now();
     auto t0 = std::chrono::steady_clock::now();
 
     std::vector<Document> docs;
@@ -99,7 +99,7 @@ class PatchProbe : public Probe {
                             ? chain.response.error
                             : (chain.redirect_loop ? "redirect loop" : "too many redirects");
       r = make_result(Status::unknown, kind, "cannot read " + o_.url.to_string() + ": " + why);
-      r.started = std::chrono::system_clock::now();
+      r.started = ctx.now();
       finish(r, nullptr, PatchStatus::unknown, {}, {}, requests, t0);
       co_return r;
     }

@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "config/check_spec.h"
+#include "config/clock.h"
 #include "net/context.h"
 #include "probes/result.h"
 
@@ -28,13 +29,19 @@ struct ProbeContext : net::Context {
   const CheckSpec& spec;
   /// Stored history; never null in the agent, a MemoryHistory for one-shot runs.
   History* history = nullptr;
+  /// Wall-clock time for verdicts that depend on it (days left, days exposed); injected.
+  const Clock* clock = &SystemClock::instance();
 
   ProbeContext(boost::asio::any_io_executor executor, net::Resolver& resolver,
                net::TlsContexts& tls, const CheckSpec& spec,
-               std::chrono::steady_clock::time_point deadline, History* history = nullptr)
+               std::chrono::steady_clock::time_point deadline, History* history = nullptr,
+               const Clock& clock = SystemClock::instance())
       : net::Context{std::move(executor), resolver, tls, deadline, spec.timeout},
         spec(spec),
-        history(history) {}
+        history(history),
+        clock(&clock) {}
+
+  Clock::time_point now() const { return clock->now(); }
 };
 
 class Probe {

@@ -206,7 +206,7 @@ class TlsProbe : public Probe {
         r.facts["legacy_check"] = "timeout";
       }
     }
-    const auto now = std::chrono::system_clock::now();
+    const auto now = ctx.now();
     TlsVerdict v = classify_tls(obs, o_.policy, now);
 
     r.status = v.status;

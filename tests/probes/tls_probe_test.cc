@@ -53,7 +53,8 @@ struct Run {
 };
 
 Run run_tls(const std::string& target, const std::string& options_yaml,
-            std::chrono::milliseconds timeout = 5s, const std::string& site_url = "") {
+            std::chrono::milliseconds timeout = 5s, const std::string& site_url = "",
+            const Clock& clock = SystemClock::instance()) {
   Run out;
   CheckSpec spec;
   spec.type = "tls";
@@ -77,7 +78,7 @@ Run run_tls(const std::string& target, const std::string& options_yaml,
   net::TlsContexts tls;
   MemoryHistory history;
   ProbeContext ctx{io.get_executor(), resolver, tls, spec,
-                   std::chrono::steady_clock::now() + timeout, &history};
+                   std::chrono::steady_clock::now() + timeout, &history, clock};
   boost::asio::co_spawn(io, probe->run(ctx), [&](std::exception_ptr e, Result r) {
     if (e) std::rethrow_exception(e);
     out.result = std::move(r);
@@ -158,6 +159,16 @@ TEST(TlsProbe, ValidCertificateIsOkWithAllFacts) {
   EXPECT_GT(inter_after->value, leaf_after->value);
   EXPECT_GT(r.phase("tls"), 0);
   EXPECT_NO_THROW(r.to_json().dump());
+}
+
+// Time is an input: the same valid certificate judged by a clock two years ahead has expired.
+TEST(TlsProbe, TheVerdictUsesTheInjectedClock) {
+  ManualClock later(std::chrono::system_clock::now() + std::chrono::days(730));
+  std::string opts = "{ca_file: '" + tls_estate().endpoint("ca_file") + "'}";
+  auto r = run_tls(tls_estate().endpoint("tls_valid"), opts, 5s, "", later);
+  ASSERT_TRUE(r.built) << r.errors;
+  EXPECT_EQ(r.result.status, Status::critical) << r.result.summary;
+  EXPECT_LT(days_left(r.result), -300) << r.result.summary;
 }
 
 TEST(TlsProbe, SystemStoreDoesNotTrustTheEstateCa) {
