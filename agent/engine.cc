@@ -1,7 +1,6 @@
 #include "agent/engine.h"
 
 #include <algorithm>
-#include <future>
 #include <set>
 #include <thread>
 
@@ -40,18 +39,10 @@ class Engine::Worker {
               std::map<std::string, RestoredRun> known) {
     asio::post(io_, [this, checks = std::move(checks), known = std::move(known)] {
       schedule_.assign(checks, engine_.clock_.now(), known);
+      engine_.record_next_runs(checks, schedule_);
       waiting_.clear();
       wake_.cancel();
     });
-  }
-
-  std::optional<TimePoint> next_run(const std::string& key) {
-    if (stopped_) return std::nullopt;
-    std::promise<std::optional<TimePoint>> p;
-    auto f = p.get_future();
-    asio::post(io_, [&] { p.set_value(schedule_.due_of(key)); });
-    if (f.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return std::nullopt;
-    return f.get();
   }
 
   void stop_scheduling() {
@@ -65,7 +56,6 @@ class Engine::Worker {
     guard_.reset();
     io_.stop();
     if (thread_.joinable()) thread_.join();
-    stopped_ = true;
   }
 
   net::ResolverStats resolver_stats() { return resolver_.stats(); }
@@ -115,6 +105,7 @@ class Engine::Worker {
                      auto failing = engine_.on_result(check, r);
                      schedule_.finished(key, generation, failing.value_or(false),
                                         engine_.clock_.now());
+                     engine_.record_next_runs({check}, schedule_);
                      wake_.cancel();
                    });
     return true;
@@ -129,7 +120,6 @@ class Engine::Worker {
   Schedule schedule_;
   std::vector<Schedule::Run> waiting_;  // due, waiting for the in-flight limits
   bool stopping_ = false;
-  std::atomic<bool> stopped_{false};
 };
 
 Engine::Engine(EngineOptions options, AgentMetrics& metrics, probes::History* history,
@@ -315,9 +305,23 @@ std::optional<CheckHealth> Engine::check(const std::string& key) const {
   return it->second;
 }
 
-std::optional<std::chrono::system_clock::time_point> Engine::next_run(const std::string& key) {
-  if (workers_.empty()) return std::nullopt;
-  return worker_for(key).next_run(key);
+std::optional<std::chrono::system_clock::time_point> Engine::next_run(
+    const std::string& key) const {
+  std::lock_guard lock(state_mutex_);
+  auto it = states_.find(key);
+  if (it == states_.end() || !it->second.check || it->second.next_run == TimePoint{})
+    return std::nullopt;
+  return it->second.next_run;
+}
+
+void Engine::record_next_runs(const std::vector<std::shared_ptr<const config::Check>>& checks,
+                              const Schedule& schedule) {
+  std::lock_guard lock(state_mutex_);
+  for (const auto& c : checks) {
+    auto it = states_.find(c->spec.key());
+    if (it == states_.end() || it->second.check != c) continue;  // removed or replaced
+    it->second.next_run = schedule.due_of(it->first).value_or(TimePoint{});
+  }
 }
 
 namespace {
