@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
 
 #include "net/resolver.h"
 #include "net/url.h"
@@ -28,17 +29,35 @@ struct AdminServer::Impl {
   tcp::acceptor acceptor{io};
   std::thread thread;
 
+  static void set_answer(http::response<http::string_body>& res, HttpAnswer answer) {
+    res.result(static_cast<http::status>(answer.status));
+    res.set(http::field::content_type, answer.content_type);
+    for (auto& [name, value] : answer.headers) res.set(name, value);
+    res.body() = std::move(answer.body);
+  }
+
+  static HttpAnswer json_error(int status, const std::string& message) {
+    HttpAnswer a;
+    a.status = status;
+    a.body = nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                   nlohmann::json::error_handler_t::replace) +
+             "\n";
+    return a;
+  }
+
   http::response<http::string_body> route(const http::request<http::string_body>& req) {
     http::response<http::string_body> res;
     res.version(req.version());
     res.set(http::field::server, "lookout");
-    std::string target(req.target());
-    std::string path = target.substr(0, target.find('?'));
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      res.result(http::status::method_not_allowed);
-      res.set(http::field::allow, "GET, HEAD");
-      res.set(http::field::content_type, "text/plain; charset=utf-8");
-      res.body() = "method not allowed\n";
+    std::string_view target(req.target().data(), req.target().size());
+    std::string_view path = target.substr(0, target.find('?'));
+    bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+    bool own = path == "/metrics" || path == "/healthz" || path == "/-/healthy";
+    if (own && !get) {
+      auto a = json_error(405, "method " + std::string(req.method_string()) + " not allowed on " +
+                                   std::string(path) + "; use GET or HEAD");
+      a.headers.emplace_back("Allow", "GET, HEAD");
+      set_answer(res, std::move(a));
     } else if (path == "/metrics") {  // HTTP/1.0 only; 1.1 is streamed in write_metrics
       res.result(http::status::ok);
       res.set(http::field::content_type, kMetricsType);
@@ -46,18 +65,15 @@ struct AdminServer::Impl {
       auto next = handlers.metrics_stream();
       while (next(res.body())) {
       }
-    } else if (path == "/healthz" || path == "/-/healthy") {
+    } else if (own) {
       res.result(http::status::ok);
       res.set(http::field::content_type, "text/plain; charset=utf-8");
       res.body() = "ok\n";
-    } else if (path == "/api/v1/checks") {
-      res.result(http::status::ok);
-      res.set(http::field::content_type, "application/json");
-      res.body() = handlers.checks_json();
+    } else if (handlers.api) {
+      std::string_view method(req.method_string().data(), req.method_string().size());
+      set_answer(res, handlers.api(method, target));
     } else {
-      res.result(http::status::not_found);
-      res.set(http::field::content_type, "text/plain; charset=utf-8");
-      res.body() = "not found; try /metrics, /healthz or /api/v1/checks\n";
+      set_answer(res, json_error(404, "not found: " + std::string(path)));
     }
     res.keep_alive(req.keep_alive());
     res.prepare_payload();

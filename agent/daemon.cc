@@ -4,11 +4,13 @@
 
 #include <csignal>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "agent/admin_server.h"
+#include "agent/api.h"
 #include "agent/engine.h"
 #include "agent/metrics.h"
 #include "agent/check_listeners.h"
@@ -84,7 +86,18 @@ int run_daemon(const std::string& config_file) {
     metrics.set_resolver_cache(static_cast<double>(rs.cache_hits),
                                static_cast<double>(rs.cache_misses));
   };
-  handlers.checks_json = [&] { return engine.checks_json_text(); };
+  // The clients as of the last good (re)load, for /api/v1/clients; swapped on SIGHUP.
+  std::mutex clients_mutex;
+  auto clients = std::make_shared<const std::vector<config::Client>>(cfg.clients);
+  handlers.api = [&](std::string_view method, std::string_view target) {
+    std::shared_ptr<const std::vector<config::Client>> current;
+    {
+      std::lock_guard lock(clients_mutex);
+      current = clients;
+    }
+    return api::handle(api::Sources{engine, store.get(), std::move(current), engine.clock()},
+                       method, target);
+  };
   AdminServer admin(cfg.agent.listen, handlers);
   try {
     admin.start();
@@ -97,7 +110,7 @@ int run_daemon(const std::string& config_file) {
   spdlog::info("lookout running: {} checks for {} clients from {}", cfg.checks.size(),
                cfg.clients.size(), config_file);
   std::cout << "metrics: " << base << "/metrics\n"
-            << "api:     " << base << "/api/v1/checks\n"
+            << "api:     " << base << "/api/v1/checks, " << base << "/api/v1/clients\n"
             << "health:  " << base << "/healthz" << std::endl;
 
   for (;;) {
@@ -118,6 +131,11 @@ int run_daemon(const std::string& config_file) {
       cfg = std::move(*next.config);
       next.config.reset();
       engine.apply(cfg);
+      {
+        auto reloaded = std::make_shared<const std::vector<config::Client>>(cfg.clients);
+        std::lock_guard lock(clients_mutex);
+        clients = std::move(reloaded);
+      }
       malloc_trim(0);
       metrics.set_reload(true, now_seconds());
       spdlog::info("reloaded {}: {} checks; {}", config_file, cfg.checks.size(),

@@ -1,7 +1,6 @@
 #include "agent/engine.h"
 
 #include <algorithm>
-#include <future>
 #include <set>
 #include <thread>
 
@@ -40,18 +39,10 @@ class Engine::Worker {
               std::map<std::string, RestoredRun> known) {
     asio::post(io_, [this, checks = std::move(checks), known = std::move(known)] {
       schedule_.assign(checks, engine_.clock_.now(), known);
+      engine_.record_next_runs(checks, schedule_);
       waiting_.clear();
       wake_.cancel();
     });
-  }
-
-  std::optional<TimePoint> next_run(const std::string& key) {
-    if (stopped_) return std::nullopt;
-    std::promise<std::optional<TimePoint>> p;
-    auto f = p.get_future();
-    asio::post(io_, [&] { p.set_value(schedule_.due_of(key)); });
-    if (f.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return std::nullopt;
-    return f.get();
   }
 
   void stop_scheduling() {
@@ -65,7 +56,6 @@ class Engine::Worker {
     guard_.reset();
     io_.stop();
     if (thread_.joinable()) thread_.join();
-    stopped_ = true;
   }
 
   net::ResolverStats resolver_stats() { return resolver_.stats(); }
@@ -116,6 +106,7 @@ class Engine::Worker {
                      int missed = schedule_.finished(key, generation, failing.value_or(false),
                                                      engine_.clock_.now());
                      for (int i = 0; i < missed; ++i) engine_.metrics_.count_missed_run();
+                     engine_.record_next_runs({check}, schedule_);
                      wake_.cancel();
                    });
     return true;
@@ -130,7 +121,6 @@ class Engine::Worker {
   Schedule schedule_;
   std::vector<Schedule::Run> waiting_;  // due, waiting for the in-flight limits
   bool stopping_ = false;
-  std::atomic<bool> stopped_{false};
 };
 
 Engine::Engine(EngineOptions options, AgentMetrics& metrics, probes::History* history,
@@ -316,49 +306,24 @@ std::optional<CheckHealth> Engine::check(const std::string& key) const {
   return it->second;
 }
 
-std::optional<std::chrono::system_clock::time_point> Engine::next_run(const std::string& key) {
-  if (workers_.empty()) return std::nullopt;
-  return worker_for(key).next_run(key);
+std::optional<std::chrono::system_clock::time_point> Engine::next_run(
+    const std::string& key) const {
+  std::lock_guard lock(state_mutex_);
+  auto it = states_.find(key);
+  if (it == states_.end() || !it->second.check || it->second.next_run == TimePoint{})
+    return std::nullopt;
+  return it->second.next_run;
 }
 
-namespace {
-// One check's API object without its last result (appended as text by the callers).
-nlohmann::json check_head(const std::string& key, const CheckHealth& h) {
-  const auto& spec = h.check->spec;
-  nlohmann::json j{{"key", key},
-                   {"client", spec.client_id},
-                   {"site", spec.site_id},
-                   {"check", spec.check_id},
-                   {"type", spec.type},
-                   {"target", spec.target},
-                   {"interval_seconds", spec.interval.count() / 1000.0},
-                   {"status", to_string(h.status)},
-                   {"consecutive_failures", h.consecutive_failures}};
-  j["since"] = h.since.time_since_epoch().count() == 0
-                   ? nlohmann::json(nullptr)
-                   : nlohmann::json(std::chrono::duration<double>(h.since.time_since_epoch()).count());
-  return j;
-}
-}  // namespace
-
-std::string Engine::checks_json_text() const {
-  std::string out = "[";
-  bool first = true;
-  for_each_check([&](const std::string& key, const CheckHealth& h) {
-    std::string head =
-        check_head(key, h).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    head.pop_back();  // reopen the object to splice the stored result text in
-    if (!first) out += ',';
-    first = false;
-    out += head;
-    out += ",\"last_result\":";
-    out += h.last_json.empty() ? "null" : h.last_json;
-    out += '}';
-  });
-  out += ']';
-  return out;
+void Engine::record_next_runs(const std::vector<std::shared_ptr<const config::Check>>& checks,
+                              const Schedule& schedule) {
+  std::lock_guard lock(state_mutex_);
+  for (const auto& c : checks) {
+    auto it = states_.find(c->spec.key());
+    if (it == states_.end() || it->second.check != c) continue;  // removed or replaced
+    it->second.next_run = schedule.due_of(it->first).value_or(TimePoint{});
+  }
 }
 
-nlohmann::json Engine::checks_json() const { return nlohmann::json::parse(checks_json_text()); }
 
 }  // namespace lookout::agent

@@ -45,6 +45,9 @@ struct CheckHealth {
   probes::Status status = probes::Status::unknown;
   std::chrono::system_clock::time_point since{};
   std::chrono::system_clock::time_point last_run{};
+  /// When its worker runs it next (recorded by the worker whenever it schedules the check, so
+  /// reading it costs nothing; epoch = not scheduled yet; in the past while a run is going).
+  std::chrono::system_clock::time_point next_run{};
   int consecutive_failures = 0;
   std::string last_json;  // Result::to_json() text of the last run ("" = none yet); text
                           // because 100,000 JSON trees would cost far more memory
@@ -67,15 +70,11 @@ class Engine {
   /// Stops scheduling, waits up to `grace` for running checks, then stops the workers.
   void stop(std::chrono::milliseconds grace);
 
-  /// Current state of every check with its last result (for /api/v1/checks).
-  nlohmann::json checks_json() const;
-  /// The same, written as text directly (the admin API path: no tree for 100k checks).
-  std::string checks_json_text() const;
   /// Calls `fn` for every check's health under the engine's lock (keep it short).
   void for_each_check(const std::function<void(const std::string&, const CheckHealth&)>& fn) const;
   std::optional<CheckHealth> check(const std::string& key) const;
-  /// When a check runs next (asks its worker; for the API).
-  std::optional<std::chrono::system_clock::time_point> next_run(const std::string& key);
+  /// When a check runs next, as its worker last recorded it (nullopt: unknown or unscheduled).
+  std::optional<std::chrono::system_clock::time_point> next_run(const std::string& key) const;
 
   int in_flight() const { return in_flight_.load(); }
   /// DNS cache hits and misses summed over the workers.
@@ -92,6 +91,10 @@ class Engine {
   /// (nullopt when the check was removed or replaced meanwhile).
   std::optional<bool> on_result(const std::shared_ptr<const config::Check>& check,
                                 const probes::Result& r);
+  /// Records next due times from a worker's schedule (under the state lock; skips checks that
+  /// were removed or replaced meanwhile).
+  void record_next_runs(const std::vector<std::shared_ptr<const config::Check>>& checks,
+                        const Schedule& schedule);
   Worker& worker_for(const std::string& key);
   std::map<std::string, RestoredRun> known_runs(const config::Config& config) const;
 

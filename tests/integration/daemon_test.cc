@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -217,6 +218,108 @@ TEST_F(DaemonTest, LogsTransitionsAndRefusesASecondAgentOnTheSameStateFile) {
   EXPECT_THAT(agent_log, ::testing::Not(::testing::HasSubstr("acme/www/http: new")));
   // The first agent is unaffected.
   EXPECT_EQ(checks().size(), 2u);
+}
+
+// The JSON API against the real daemon: a filter, one check with its transition from the store,
+// the clients with business hours (and a SIGHUP reload the clients endpoint follows), errors.
+TEST_F(DaemonTest, ApiFiltersOneCheckAndClients) {
+  auto write = [&](bool with_beta) {
+    std::string http = estate_->endpoint("http");
+    std::ofstream out(dir_ / "lookout.yaml");
+    out << "agent:\n  listen: 127.0.0.1:" << port_ << "\n  state_file: "
+        << (dir_ / "state.db").string() << "\n  workers: 2\n"
+        << "defaults:\n  interval: 1s\n  timeout: 900ms\n"
+        << "clients:\n  - id: acme\n    name: Acme Ltd\n    timezone: Europe/London\n"
+        << "    business_hours:\n      mon-sun: \"00:00-24:00\"\n"
+        << "    holidays: [\"2031-12-25\"]\n    sites:\n"
+        << "      - id: www\n        url: " << http << "/ok\n        tags: [prod]\n"
+        << "        checks:\n          - {type: http, keyword: Welcome}\n"
+        << "      - id: shop\n        url: " << http << "/status/503\n        tags: [prod, shop]\n"
+        << "        checks:\n          - {type: http}\n";
+    if (with_beta)
+      out << "  - id: beta\n    sites:\n      - id: blog\n        url: " << http
+          << "/ok\n        checks:\n          - {type: http}\n";
+  };
+  auto get_json = [&](const std::string& target, int expect_status) {
+    auto r = http_get("127.0.0.1", port_, target);
+    EXPECT_EQ(r.status, expect_status) << target << ": " << r.body;
+    EXPECT_EQ(r.content_type, "application/json") << target;
+    return nlohmann::json::parse(r.body, nullptr, false);
+  };
+  const std::regex rfc3339(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)");
+  auto is_time = [&](const nlohmann::json& v) {
+    return v.is_string() && std::regex_match(v.get<std::string>(), rfc3339);
+  };
+
+  write(true);
+  start_agent();
+  auto all = wait_for([](const nlohmann::json& j) { return all_ran(j, 3); });
+  for (const auto& c : all) {
+    EXPECT_TRUE(is_time(c["since"])) << c.dump();
+    EXPECT_TRUE(is_time(c["last_run"])) << c.dump();
+    EXPECT_TRUE(is_time(c["next_run"])) << c.dump();
+    EXPECT_TRUE(is_time(c["last_result"]["started"])) << c.dump();
+    EXPECT_EQ(c["interval_seconds"], 1);
+  }
+
+  auto j = get_json("/api/v1/checks?status=critical&tag=prod", 200);
+  ASSERT_EQ(j.size(), 1u) << j.dump();
+  EXPECT_EQ(j[0]["key"], "acme/shop/http");
+  EXPECT_EQ(j[0]["tags"], (nlohmann::json{"prod", "shop"}));
+  j = get_json("/api/v1/checks?tag=prod&limit=1", 200);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["key"], "acme/shop/http");
+  j = get_json("/api/v1/checks?client=beta&status=ok", 200);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["key"], "beta/blog/http");
+
+  // The store hears of a result just after the engine shows it: give it a moment.
+  for (int i = 0; i < 50; ++i) {
+    j = get_json("/api/v1/checks/acme/shop/http", 200);
+    if (!j["transitions"].empty()) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(j["status"], "critical");
+  EXPECT_TRUE(is_time(j["next_run"]));
+  EXPECT_EQ(j["last_result"]["failure_kind"], "http_status");
+  ASSERT_FALSE(j["transitions"].empty()) << j.dump();
+  EXPECT_EQ(j["transitions"][0]["from"], "unknown");
+  EXPECT_EQ(j["transitions"][0]["to"], "critical");
+  EXPECT_TRUE(is_time(j["transitions"][0]["at"]));
+  EXPECT_THAT(j["transitions"][0]["reason"].get<std::string>(), ::testing::HasSubstr("503"));
+  // A window after the transition leaves it out.
+  j = get_json("/api/v1/checks/acme/shop/http?since=2099-01-01T00:00:00Z", 200);
+  EXPECT_EQ(j["transitions"], nlohmann::json::array());
+
+  j = get_json("/api/v1/clients", 200);
+  ASSERT_EQ(j.size(), 2u) << j.dump();
+  EXPECT_EQ(j[0]["id"], "acme");
+  EXPECT_EQ(j[0]["name"], "Acme Ltd");
+  EXPECT_EQ(j[0]["timezone"], "Europe/London");
+  EXPECT_EQ(j[0]["business_hours"]["wed"], (nlohmann::json{"00:00-24:00"}));
+  EXPECT_EQ(j[0]["holidays"], (nlohmann::json{"2031-12-25"}));
+  EXPECT_EQ(j[0]["open_now"], true);  // open around the clock
+  EXPECT_EQ(j[0]["checks"], 2);
+  EXPECT_EQ(j[0]["failing"], 1);
+  EXPECT_EQ(j[1]["id"], "beta");
+  EXPECT_EQ(j[1]["open_now"], false);  // no business hours at all
+  EXPECT_EQ(j[1]["checks"], 1);
+  EXPECT_EQ(j[1]["failing"], 0);
+
+  EXPECT_THAT(get_json("/api/v1/checks?status=down", 400)["error"].get<std::string>(),
+              ::testing::HasSubstr("'down'"));
+  EXPECT_TRUE(get_json("/api/v1/checks/acme/shop/ftp", 404)["error"].is_string());
+  EXPECT_TRUE(get_json("/api/v1/nothing", 404)["error"].is_string());
+
+  // SIGHUP without beta: /api/v1/clients follows the reloaded config.
+  write(false);
+  kill(pid_, SIGHUP);
+  for (int i = 0; i < 100 && get_json("/api/v1/clients", 200).size() != 1; ++i)
+    std::this_thread::sleep_for(100ms);
+  j = get_json("/api/v1/clients", 200);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["id"], "acme");
+  EXPECT_EQ(get_json("/api/v1/checks", 200).size(), 2u);
 }
 
 TEST_F(DaemonTest, RefusesToStartOnABadConfig) {

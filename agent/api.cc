@@ -1,0 +1,538 @@
+#include "agent/api.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/engine.h"
+#include "alerting/calendar.h"
+#include "store/store.h"
+
+namespace lookout::agent::api {
+namespace {
+using std::chrono::milliseconds;
+
+constexpr const char* kEndpoints =
+    "/api/v1/checks, /api/v1/checks/{client}/{site}/{check}, /api/v1/clients, /metrics, /healthz";
+constexpr const char* kDayNames[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+constexpr auto kDefaultTransitionWindow = std::chrono::hours(24 * 7);
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+HttpAnswer error(int status, const std::string& message) {
+  HttpAnswer a;
+  a.status = status;
+  a.body = nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                   nlohmann::json::error_handler_t::replace) +
+           "\n";
+  return a;
+}
+
+HttpAnswer method_not_allowed(std::string_view method, std::string_view path) {
+  auto a = error(405, "method " + std::string(method) + " not allowed on " + std::string(path) +
+                          "; use GET or HEAD");
+  a.headers.emplace_back("Allow", "GET, HEAD");
+  return a;
+}
+
+// A JSON string literal. Bytes >= 0x80 are copied as they are (config text is UTF-8).
+void append_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+// An RFC 3339 string, or null for the zero time (never happened / not scheduled).
+void append_time(std::string& out, TimePoint t) {
+  if (t == TimePoint{}) {
+    out += "null";
+    return;
+  }
+  out += '"';
+  out += rfc3339(t);
+  out += '"';
+}
+
+std::string percent_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// Splits "a=1&b=2" into decoded pairs; nullopt for a malformed escape.
+std::optional<Params> parse_query(std::string_view query) {
+  Params out;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto piece = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (piece.empty()) continue;
+    auto eq = piece.find('=');
+    auto name = percent_decode(piece.substr(0, eq));
+    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{}
+                                                             : piece.substr(eq + 1));
+    if (!name || !value) return std::nullopt;
+    out.emplace_back(std::move(*name), std::move(*value));
+  }
+  return out;
+}
+
+std::string join(const std::set<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// The first parameter not in `known`, as a 400; and 400 for a single-valued one given twice.
+std::optional<HttpAnswer> check_params(const Params& params, const std::set<std::string>& known,
+                                       const std::set<std::string>& single) {
+  std::set<std::string> seen;
+  for (const auto& [name, value] : params) {
+    if (!known.count(name))
+      return error(400, "unknown query parameter '" + name + "'" +
+                            (known.empty() ? "; this endpoint takes none"
+                                           : "; known: " + join(known)));
+    if (single.count(name) && !seen.insert(name).second)
+      return error(400, "query parameter '" + name + "' given more than once");
+  }
+  return std::nullopt;
+}
+
+// The filters of /api/v1/checks: AND across parameters, OR within a repeated one.
+struct Filter {
+  std::set<std::string> clients, sites, types, tags;
+  std::set<probes::Status> statuses;
+
+  bool match(const CheckHealth& h) const {
+    const auto& spec = h.check->spec;
+    if (!clients.empty() && !clients.count(spec.client_id)) return false;
+    if (!sites.empty() && !sites.count(spec.site_id)) return false;
+    if (!types.empty() && !types.count(spec.type)) return false;
+    if (!statuses.empty() && !statuses.count(h.status)) return false;
+    if (!tags.empty() &&
+        std::none_of(h.check->tags.begin(), h.check->tags.end(),
+                     [&](const std::string& t) { return tags.count(t) > 0; }))
+      return false;
+    return true;
+  }
+};
+
+// One check as an API object, left open: the caller adds fields or the closing '}'.
+void append_check(std::string& out, const std::string& key, const CheckHealth& h) {
+  const auto& spec = h.check->spec;
+  out += "{\"key\":";
+  append_string(out, key);
+  out += ",\"client\":";
+  append_string(out, spec.client_id);
+  out += ",\"site\":";
+  append_string(out, spec.site_id);
+  out += ",\"check\":";
+  append_string(out, spec.check_id);
+  out += ",\"type\":";
+  append_string(out, spec.type);
+  out += ",\"target\":";
+  append_string(out, spec.target);
+  out += ",\"tags\":[";
+  for (size_t i = 0; i < h.check->tags.size(); ++i) {
+    if (i) out += ',';
+    append_string(out, h.check->tags[i]);
+  }
+  out += "],\"interval_seconds\":";
+  out += nlohmann::json(static_cast<double>(spec.interval.count()) / 1000.0).dump();
+  out += ",\"status\":";
+  append_string(out, probes::to_string(h.status));
+  out += ",\"consecutive_failures\":";
+  out += std::to_string(h.consecutive_failures);
+  out += ",\"since\":";
+  append_time(out, h.since);
+  out += ",\"last_run\":";
+  append_time(out, h.last_run);
+  out += ",\"next_run\":";
+  append_time(out, h.next_run);
+  out += ",\"last_result\":";
+  if (h.last_json.empty())
+    out += "null";
+  else
+    append_result_json(out, h.last_json);
+}
+
+HttpAnswer json(std::string body) {
+  HttpAnswer a;
+  a.body = std::move(body);
+  a.body += '\n';
+  return a;
+}
+
+HttpAnswer list_checks(const Sources& src, const Params& params) {
+  if (auto bad = check_params(params, {"client", "site", "type", "status", "tag", "limit", "after"},
+                              {"limit", "after"}))
+    return *bad;
+  Filter filter;
+  std::optional<size_t> limit;
+  std::optional<std::string> after;
+  for (const auto& [name, value] : params) {
+    if (value.empty() && name != "after")
+      return error(400, "query parameter '" + name + "' has an empty value");
+    if (name == "client") {
+      filter.clients.insert(value);
+    } else if (name == "site") {
+      filter.sites.insert(value);
+    } else if (name == "type") {
+      filter.types.insert(value);
+    } else if (name == "tag") {
+      filter.tags.insert(value);
+    } else if (name == "status") {
+      auto st = probes::status_from_string(value);
+      if (!st)
+        return error(400, "unknown status '" + value +
+                              "'; expected one of ok, warning, critical, unknown");
+      filter.statuses.insert(*st);
+    } else if (name == "limit") {
+      size_t n = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || p != value.data() + value.size() || n == 0)
+        return error(400, "limit must be a positive integer, not '" + value + "'");
+      limit = n;
+    } else if (name == "after") {
+      after = value;
+    }
+  }
+
+  std::string body = "[";
+  size_t total = 0, written = 0;
+  bool more = false;
+  std::string last_key;
+  src.engine.for_each_check([&](const std::string& key, const CheckHealth& h) {
+    if (!filter.match(h)) return;
+    ++total;
+    if (after && key <= *after) return;
+    if (limit && written == *limit) {
+      more = true;
+      return;
+    }
+    if (written++) body += ',';
+    append_check(body, key, h);
+    body += '}';
+    if (limit) last_key = key;
+  });
+  body += ']';
+  auto answer = json(std::move(body));
+  if (limit) {
+    answer.headers.emplace_back("X-Total-Count", std::to_string(total));
+    if (more) {
+      std::string next = "/api/v1/checks?";
+      for (const auto& [name, value] : params)
+        if (name != "after") next += percent_encode(name) + "=" + percent_encode(value) + "&";
+      next += "after=" + percent_encode(last_key);
+      answer.headers.emplace_back("Link", "<" + next + ">; rel=\"next\"");
+    }
+  }
+  return answer;
+}
+
+HttpAnswer one_check(const Sources& src, const std::string& key, const Params& params) {
+  if (auto bad = check_params(params, {"since"}, {"since"})) return *bad;
+  TimePoint since = src.clock.now() - kDefaultTransitionWindow;
+  for (const auto& [name, value] : params) {
+    auto t = parse_rfc3339(value);
+    if (!t)
+      return error(400, "since must be an RFC 3339 time such as 2026-12-01T00:00:00Z, not '" +
+                            value + "'");
+    since = *t;
+  }
+  auto h = src.engine.check(key);
+  if (!h) return error(404, "no check '" + key + "'");
+  std::vector<store::Transition> transitions;
+  if (src.store) transitions = src.store->transitions(key, since);
+  std::string body;
+  append_check(body, key, *h);
+  body += ",\"transitions_since\":";
+  append_time(body, since);
+  body += ",\"transitions\":[";
+  for (size_t i = 0; i < transitions.size(); ++i) {
+    const auto& t = transitions[i];
+    if (i) body += ',';
+    body += "{\"at\":";
+    append_time(body, t.at);
+    body += ",\"from\":";
+    append_string(body, probes::to_string(t.from));
+    body += ",\"to\":";
+    append_string(body, probes::to_string(t.to));
+    body += ",\"reason\":";
+    append_string(body, t.reason);
+    body += '}';
+  }
+  body += "]}";
+  return json(std::move(body));
+}
+
+std::string hhmm(int minute) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", minute / 60 % 100, minute % 60);
+  return buf;
+}
+
+HttpAnswer list_clients(const Sources& src, const Params& params) {
+  if (auto bad = check_params(params, {}, {})) return *bad;
+  struct Counts {
+    size_t checks = 0, failing = 0;
+  };
+  std::map<std::string, Counts> counts;
+  src.engine.for_each_check([&](const std::string&, const CheckHealth& h) {
+    auto& c = counts[h.check->spec.client_id];
+    ++c.checks;
+    if (!h.last_json.empty() && h.status != probes::Status::ok) ++c.failing;
+  });
+  auto now = src.clock.now();
+  nlohmann::json out = nlohmann::json::array();
+  if (src.clients)
+    for (const auto& client : *src.clients) {
+      nlohmann::json hours = nlohmann::json::object();
+      for (int d = 0; d < 7; ++d) {
+        nlohmann::json day = nlohmann::json::array();
+        for (const auto& r : client.hours.week[d])
+          day.push_back(hhmm(r.start_minute) + "-" + hhmm(r.end_minute));
+        hours[kDayNames[d]] = std::move(day);
+      }
+      nlohmann::json open_now = nullptr;  // null: the calendar could not be built
+      try {
+        open_now = alerting::BusinessCalendar(client.hours).is_open(now);
+      } catch (const std::exception&) {
+      }
+      auto it = counts.find(client.id);
+      Counts c = it == counts.end() ? Counts{} : it->second;
+      out.push_back({{"id", client.id},
+                     {"name", client.name.empty() ? client.id : client.name},
+                     {"timezone", client.hours.timezone},
+                     {"business_hours", std::move(hours)},
+                     {"holidays", client.hours.holidays},
+                     {"open_now", std::move(open_now)},
+                     {"checks", c.checks},
+                     {"failing", c.failing}});
+    }
+  return json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace
+
+std::string rfc3339(TimePoint t) {
+  using namespace std::chrono;
+  auto ms = floor<milliseconds>(t);
+  auto day = floor<days>(ms);
+  year_month_day ymd{sys_days(day)};
+  auto in_day = (ms - day).count();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(in_day / 3'600'000), static_cast<int>(in_day / 60'000 % 60),
+                static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000));
+  return buf;
+}
+
+std::optional<TimePoint> parse_rfc3339(std::string_view s) {
+  using namespace std::chrono;
+  size_t i = 0;
+  auto digits = [&](size_t n) -> std::optional<int> {
+    if (i + n > s.size()) return std::nullopt;
+    int v = 0;
+    for (size_t k = 0; k < n; ++k) {
+      char c = s[i + k];
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + (c - '0');
+    }
+    i += n;
+    return v;
+  };
+  auto expect = [&](std::string_view chars) {
+    if (i < s.size() && chars.find(s[i]) != std::string_view::npos) {
+      ++i;
+      return true;
+    }
+    return false;
+  };
+  auto y = digits(4);
+  if (!y || !expect("-")) return std::nullopt;
+  auto mo = digits(2);
+  if (!mo || !expect("-")) return std::nullopt;
+  auto d = digits(2);
+  if (!d || !expect("Tt ")) return std::nullopt;
+  auto h = digits(2);
+  if (!h || !expect(":")) return std::nullopt;
+  auto mi = digits(2);
+  if (!mi || !expect(":")) return std::nullopt;
+  auto sec = digits(2);
+  if (!sec) return std::nullopt;
+  int ms = 0;
+  if (expect(".")) {
+    size_t start = i;
+    int scale = 100;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      ms += (s[i] - '0') * scale;
+      scale /= 10;
+      ++i;
+    }
+    if (i == start) return std::nullopt;
+  }
+  int offset_minutes = 0;
+  if (!expect("Zz")) {
+    if (i >= s.size()) return std::nullopt;
+    int sign = s[i] == '-' ? -1 : (s[i] == '+' || s[i] == ' ') ? 1 : 0;
+    if (!sign) return std::nullopt;
+    ++i;
+    auto oh = digits(2);
+    if (!oh || !expect(":")) return std::nullopt;
+    auto om = digits(2);
+    if (!om || *oh > 23 || *om > 59) return std::nullopt;
+    offset_minutes = sign * (*oh * 60 + *om);
+  }
+  if (i != s.size()) return std::nullopt;
+  year_month_day ymd{year(*y), month(static_cast<unsigned>(*mo)), day(static_cast<unsigned>(*d))};
+  if (!ymd.ok() || *h > 23 || *mi > 59 || *sec > 60) return std::nullopt;
+  return TimePoint(sys_days(ymd) + hours(*h) + minutes(*mi) + seconds(*sec) + milliseconds(ms) -
+                   minutes(offset_minutes));
+}
+
+void append_result_json(std::string& out, std::string_view j) {
+  // A scan that tracks strings and nesting depth, so only the result's own "started" key
+  // (depth 1) is touched, never one inside "facts".
+  static constexpr std::string_view kKey = "\"started\"";
+  size_t copied = 0;
+  int depth = 0;
+  for (size_t i = 0; i < j.size(); ++i) {
+    char c = j[i];
+    if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == '"') {
+      if (depth == 1 && j.substr(i, kKey.size()) == kKey) {
+        size_t v = i + kKey.size();
+        while (v < j.size() && j[v] == ' ') ++v;
+        if (v < j.size() && j[v] == ':') {
+          ++v;
+          while (v < j.size() && j[v] == ' ') ++v;
+          size_t e = v;
+          while (e < j.size() && std::string_view("0123456789+-.eE").find(j[e]) !=
+                                     std::string_view::npos)
+            ++e;
+          double secs = 0;
+          auto [p, ec] = std::from_chars(j.data() + v, j.data() + e, secs);
+          if (e > v && ec == std::errc() && p == j.data() + e && std::isfinite(secs)) {
+            out.append(j.substr(copied, v - copied));
+            append_time(out, TimePoint(milliseconds(std::llround(secs * 1000))));
+            copied = e;
+            i = e - 1;
+            continue;
+          }
+        }
+      }
+      // Skip the string (a key or a value).
+      for (++i; i < j.size() && j[i] != '"'; ++i)
+        if (j[i] == '\\') ++i;
+    }
+  }
+  out.append(j.substr(copied));
+}
+
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+HttpAnswer handle(const Sources& src, std::string_view method, std::string_view target) {
+  auto q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  bool get = method == "GET" || method == "HEAD";
+
+  enum class Route { none, checks, check, clients } route = Route::none;
+  std::string key;
+  constexpr std::string_view kCheckPrefix = "/api/v1/checks/";
+  if (path == "/api/v1/checks") {
+    route = Route::checks;
+  } else if (path == "/api/v1/clients") {
+    route = Route::clients;
+  } else if (path.substr(0, kCheckPrefix.size()) == kCheckPrefix) {
+    auto rest = path.substr(kCheckPrefix.size());
+    std::vector<std::string> parts;
+    while (true) {
+      auto slash = rest.find('/');
+      auto part = percent_decode(rest.substr(0, slash));
+      if (!part) return error(400, "malformed percent-encoding in the path");
+      parts.push_back(std::move(*part));
+      if (slash == std::string_view::npos) break;
+      rest = rest.substr(slash + 1);
+    }
+    if (parts.size() != 3 || std::any_of(parts.begin(), parts.end(),
+                                         [](const std::string& p) { return p.empty(); }))
+      return error(404, "not found: " + std::string(path) +
+                            "; a check is /api/v1/checks/{client}/{site}/{check}");
+    route = Route::check;
+    key = parts[0] + "/" + parts[1] + "/" + parts[2];
+  }
+  if (route == Route::none)
+    return error(404, "not found: " + std::string(path) + "; endpoints: " + kEndpoints);
+  if (!get) return method_not_allowed(method, path);
+  auto params = parse_query(query);
+  if (!params) return error(400, "malformed percent-encoding in the query string");
+  switch (route) {
+    case Route::checks: return list_checks(src, *params);
+    case Route::check: return one_check(src, key, *params);
+    case Route::clients: return list_clients(src, *params);
+    case Route::none: break;
+  }
+  return error(404, "not found");
+}
+
+}  // namespace lookout::agent::api

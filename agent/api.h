@@ -1,0 +1,61 @@
+// agent::api: the agent's JSON API (/api/v1/...), as pure functions over the engine, the store
+// and the config; agent/admin_server.cc only moves bytes. Documented in docs/api.md.
+//
+//   GET /api/v1/checks                       every check (filters, optional pagination)
+//   GET /api/v1/checks/{client}/{site}/{id}  one check with its recent transitions
+//   GET /api/v1/clients                      clients, business hours, open now, check counts
+//
+// Errors are {"error": "..."} with 400 (bad query), 404 (unknown path or check) or 405 (method).
+// Times are RFC 3339 in UTC with milliseconds ("2026-12-04T05:40:46.123Z").
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/admin_server.h"
+#include "config/clock.h"
+#include "config/config.h"
+
+namespace lookout::store {
+class Store;
+}
+
+namespace lookout::agent {
+
+class Engine;
+
+namespace api {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+/// What the API reads. The engine and the clock are required; the store may be null (then a
+/// check has no transitions) and so may the clients (then /api/v1/clients is empty).
+struct Sources {
+  const Engine& engine;
+  store::Store* store = nullptr;
+  std::shared_ptr<const std::vector<config::Client>> clients;
+  const Clock& clock = SystemClock::instance();
+};
+
+/// Answers one request to an API path (or any path the admin server does not serve itself:
+/// those get a 404). `method` is the HTTP method name ("GET", "HEAD", ...); `target` the
+/// request target with its query string.
+HttpAnswer handle(const Sources& sources, std::string_view method, std::string_view target);
+
+/// "2026-12-04T05:40:46.123Z" (UTC, milliseconds).
+std::string rfc3339(TimePoint t);
+/// Parses RFC 3339 ("2026-12-04T05:40:46Z", "...46.123+01:00", 't'/'z' accepted, a space for
+/// the offset's '+' too, as a '+' in a query often arrives as one); nullopt when invalid.
+std::optional<TimePoint> parse_rfc3339(std::string_view s);
+/// Copies a Result::to_json() text to `out`, turning its top-level "started" number (Unix
+/// seconds) into an RFC 3339 string; anything else is copied as is.
+void append_result_json(std::string& out, std::string_view result_json);
+/// Percent-decodes one query component ('+' stays '+'); nullopt for a malformed escape.
+std::optional<std::string> percent_decode(std::string_view s);
+
+}  // namespace api
+}  // namespace lookout::agent
