@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/admin_server.h"
+#include "agent/alerting_runtime.h"
 #include "agent/engine.h"
 #include "agent/metrics.h"
 #include "agent/check_listeners.h"
@@ -73,10 +74,17 @@ int run_daemon(const std::string& config_file) {
   engine.add_listener(&metrics);
   engine.add_listener(&recorder);
   engine.add_listener(&transition_log);
+  AlertingRuntime alerting(cfg, *store);
+  alerting.start();
+  engine.add_listener(&alerting);
   AdminHandlers handlers;
-  handlers.metrics_stream = [&metrics] {
-    return [&metrics, cursor = AgentMetrics::Cursor{}](std::string& out) mutable {
-      return metrics.write_next(cursor, out);
+  handlers.metrics_stream = [&metrics, &alerting] {
+    return [&metrics, &alerting, cursor = AgentMetrics::Cursor{}, done = false](std::string& out) mutable {
+      if (done) return false;
+      if (metrics.write_next(cursor, out)) return true;
+      done = true;
+      out += alerting.metrics_text();  // the alerting families come last
+      return false;
     };
   };
   handlers.before_metrics = [&] {
@@ -118,6 +126,7 @@ int run_daemon(const std::string& config_file) {
       cfg = std::move(*next.config);
       next.config.reset();
       engine.apply(cfg);
+      alerting.apply(cfg);
       malloc_trim(0);
       metrics.set_reload(true, now_seconds());
       spdlog::info("reloaded {}: {} checks; {}", config_file, cfg.checks.size(),
@@ -128,6 +137,7 @@ int run_daemon(const std::string& config_file) {
     break;
   }
   engine.stop(cfg.agent.shutdown_grace);
+  alerting.stop();
   admin.stop();
   store->flush();
   spdlog::info("stopped");
