@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/admin_server.h"
+#include "agent/alerting_runtime.h"
 #include "agent/api.h"
 #include "agent/engine.h"
 #include "agent/metrics.h"
@@ -75,10 +76,17 @@ int run_daemon(const std::string& config_file) {
   engine.add_listener(&metrics);
   engine.add_listener(&recorder);
   engine.add_listener(&transition_log);
+  AlertingRuntime alerting(cfg, *store);
+  alerting.start();
+  engine.add_listener(&alerting);
   AdminHandlers handlers;
-  handlers.metrics_stream = [&metrics] {
-    return [&metrics, cursor = AgentMetrics::Cursor{}](std::string& out) mutable {
-      return metrics.write_next(cursor, out);
+  handlers.metrics_stream = [&metrics, &alerting] {
+    return [&metrics, &alerting, cursor = AgentMetrics::Cursor{}, done = false](std::string& out) mutable {
+      if (done) return false;
+      if (metrics.write_next(cursor, out)) return true;
+      done = true;
+      out += alerting.metrics_text();  // the alerting families come last
+      return false;
     };
   };
   handlers.before_metrics = [&] {
@@ -136,6 +144,7 @@ int run_daemon(const std::string& config_file) {
         std::lock_guard lock(clients_mutex);
         clients = std::move(reloaded);
       }
+      alerting.apply(cfg);
       malloc_trim(0);
       metrics.set_reload(true, now_seconds());
       spdlog::info("reloaded {}: {} checks; {}", config_file, cfg.checks.size(),
@@ -146,6 +155,7 @@ int run_daemon(const std::string& config_file) {
     break;
   }
   engine.stop(cfg.agent.shutdown_grace);
+  alerting.stop();
   admin.stop();
   store->flush();
   spdlog::info("stopped");

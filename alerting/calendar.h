@@ -2,7 +2,7 @@
 // between two instants, and when does the desk next open or close. Pure logic: every function
 // takes the time as an argument (no clock reads).
 //
-// Rules (see alerting/CALENDAR.md):
+// Rules (see docs/alerting.md, "Business time"):
 //   - A DayHours {start, end} on weekday W is an open period [start, end) in local wall time on
 //     every local date that falls on W. end < start is an OVERNIGHT period that ends at `end` on
 //     the next local date; {0, 1440} is the whole day; start == end is empty.

@@ -17,6 +17,10 @@ struct CheckSpec {
   std::chrono::milliseconds interval{60'000};
   std::chrono::milliseconds timeout{10'000};
   std::chrono::milliseconds retry_interval{60'000};
+  /// Incident confirmation (alerting): consecutive non-ok runs before an incident opens, and
+  /// consecutive ok runs before it resolves. Inherited like `interval`.
+  int failure_threshold = 2;
+  int success_threshold = 2;
   /// "client/site/check": the stable key used by the store and the scheduler.
   std::string key() const { return client_id + "/" + site_id + "/" + check_id; }
 };

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/check_spec.h"
@@ -52,6 +54,45 @@ struct SlaTarget {
 struct Contract {
   std::string tier;                       // free text: "gold", "basic", ...
   std::map<std::string, SlaTarget> sla;   // "P1".."P3"
+  /// `coverage: 24x7`: SLA clocks run around the clock and paging ignores business hours.
+  bool coverage_24x7 = false;
+};
+
+/// One notification target (alerting.sinks[]). Credentials come only from *_env / *_file and
+/// are resolved at load (a missing variable or unreadable file is a config error).
+struct SinkConfig {
+  std::string id;
+  std::string type;  // "webhook" (the built-in ticket store is the implicit sink "builtin")
+  std::string url;
+  std::string secret;  // resolved from secret_env / secret_file; empty = unsigned
+  std::string secret_env, secret_file;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::chrono::milliseconds timeout{10'000};  // per delivery attempt
+  int max_in_flight = 4;                      // concurrent deliveries to this sink
+};
+
+/// One priority rule (alerting.priorities[]): every condition given must match; a list
+/// matches when any element does. First matching rule wins.
+struct PriorityRule {
+  std::string priority;  // "P1".."P3"
+  std::vector<std::string> types, checks, tags, statuses;
+};
+
+/// Per-client routing and policy; unset fields inherit from alerting.defaults, then the
+/// built-in defaults (tickets [builtin], pages [], page priorities [P1]).
+struct ClientAlerting {
+  std::optional<std::vector<std::string>> tickets;
+  std::optional<std::vector<std::string>> pages;
+  std::optional<std::vector<PriorityRule>> priorities;
+  std::optional<std::vector<std::string>> page_priorities;
+};
+
+struct AlertingSettings {
+  std::vector<SinkConfig> sinks;
+  ClientAlerting defaults;
+  int flap_changes = 6;                                // more state changes than this ...
+  std::chrono::milliseconds flap_window{3'600'000};    // ... within this window is flapping
+  std::chrono::milliseconds reopen_window{86'400'000}; // a re-failure within this reopens the ticket
 };
 
 struct Check {
@@ -73,12 +114,14 @@ struct Client {
   std::string name;
   BusinessHours hours;
   Contract contract;
+  ClientAlerting alerting;
   std::vector<Site> sites;
 };
 
 struct Config {
   std::string file;
   AgentSettings agent;
+  AlertingSettings alerting;
   std::vector<Client> clients;
   std::vector<std::shared_ptr<const Check>> checks;  // every check of every site, flattened
 };

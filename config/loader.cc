@@ -25,7 +25,8 @@ namespace {
 const CheckTypes& check_types();
 
 
-const std::set<std::string> kCommonCheckKeys = {"interval", "timeout", "retry_interval"};
+const std::set<std::string> kCommonCheckKeys = {"interval", "timeout", "retry_interval",
+                                                "failure_threshold", "success_threshold"};
 
 bool valid_id(const std::string& id) {
   static const std::regex re("^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$");
@@ -100,6 +101,8 @@ struct Inherited {
   std::chrono::milliseconds interval{60'000};
   std::chrono::milliseconds timeout{10'000};
   std::optional<std::chrono::milliseconds> retry_interval;
+  int failure_threshold = 2;
+  int success_threshold = 2;
   // per check type: option layers in order (agent, client, site)
   std::map<std::string, std::vector<std::pair<YAML::Node, std::string>>> type_layers;
 };
@@ -115,6 +118,10 @@ void read_defaults(const YAML::Node& n, const std::string& path, Inherited& inh,
       if (auto d = read_duration(kv.second, kpath, errors)) inh.timeout = *d;
     } else if (key == "retry_interval") {
       if (auto d = read_duration(kv.second, kpath, errors)) inh.retry_interval = *d;
+    } else if (key == "failure_threshold") {
+      if (auto i = read_int(kv.second, kpath, errors, 1, 100)) inh.failure_threshold = static_cast<int>(*i);
+    } else if (key == "success_threshold") {
+      if (auto i = read_int(kv.second, kpath, errors, 1, 100)) inh.success_threshold = static_cast<int>(*i);
     } else if (check_types().has(key)) {
       if (expect_map(kv.second, kpath, errors)) inh.type_layers[key].emplace_back(kv.second, kpath);
     } else {
@@ -122,7 +129,8 @@ void read_defaults(const YAML::Node& n, const std::string& path, Inherited& inh,
       for (const auto& name : check_types().names()) valid.insert(name);
       std::string near = suggest_key(key, valid);
       errors.add(kv.first, kpath,
-                 "unknown key (expected interval, timeout, retry_interval or a check type" +
+                 "unknown key (expected interval, timeout, retry_interval, failure_threshold, "
+                 "success_threshold or a check type" +
                      (near.empty() ? std::string(")") : "; did you mean '" + near + "'?)"));
     }
   }
@@ -291,10 +299,18 @@ void read_business_hours(const YAML::Node& n, const std::string& path, BusinessH
 
 void read_contract(const YAML::Node& n, const std::string& path, Contract& c, Errors& errors) {
   if (!expect_map(n, path, errors)) return;
-  for_each_key(n, path, {"tier", "sla"}, errors, [&](const std::string& key, const YAML::Node& v,
+  for_each_key(n, path, {"tier", "sla", "coverage"}, errors, [&](const std::string& key, const YAML::Node& v,
                                                      const std::string& kpath) {
     if (key == "tier") {
       if (auto s = read_string(v, kpath, errors)) c.tier = *s;
+      return;
+    }
+    if (key == "coverage") {
+      if (auto s = read_string(v, kpath, errors)) {
+        if (*s == "24x7") c.coverage_24x7 = true;
+        else if (*s == "business_hours") c.coverage_24x7 = false;
+        else errors.add(v, kpath, "unknown coverage '" + *s + "' (expected business_hours or 24x7)");
+      }
       return;
     }
     if (!expect_map(v, kpath, errors)) return;
@@ -316,6 +332,189 @@ void read_contract(const YAML::Node& n, const std::string& path, Contract& c, Er
                        (k == "response" ? t.response : t.resolution) = *d;
                    });
       c.sla[prio] = t;
+    }
+  });
+}
+
+// A sink id named in routing, checked once every sink is known.
+struct SinkRef {
+  std::string id;
+  YAML::Mark mark;
+  std::string path;
+};
+
+std::vector<std::string> read_sink_ids(const YAML::Node& n, const std::string& path,
+                                       std::vector<SinkRef>& refs, Errors& errors) {
+  std::vector<std::string> ids;
+  if (!n.IsSequence()) {
+    errors.add(n, path, "expected a list of sink ids");
+    return ids;
+  }
+  for (size_t i = 0; i < n.size(); ++i) {
+    std::string ipath = path + "[" + std::to_string(i) + "]";
+    if (auto s = read_string(n[i], ipath, errors)) {
+      ids.push_back(*s);
+      refs.push_back({*s, n[i].Mark(), ipath});
+    }
+  }
+  return ids;
+}
+
+bool valid_priority(const std::string& p) { return p == "P1" || p == "P2" || p == "P3"; }
+
+void read_client_alerting(const YAML::Node& n, const std::string& path, ClientAlerting& ca,
+                          std::vector<SinkRef>& refs, Errors& errors) {
+  if (!expect_map(n, path, errors)) return;
+  for_each_key(n, path, {"tickets", "pages", "priorities", "page_priorities"}, errors,
+               [&](const std::string& key, const YAML::Node& v, const std::string& kpath) {
+    if (key == "tickets") {
+      ca.tickets = read_sink_ids(v, kpath, refs, errors);
+    } else if (key == "pages") {
+      ca.pages = read_sink_ids(v, kpath, refs, errors);
+    } else if (key == "page_priorities") {
+      std::vector<std::string> list;
+      for (const auto& p : read_string_list(v, kpath, errors)) {
+        if (!valid_priority(p)) errors.add(v, kpath, "unknown priority '" + p + "' (expected P1, P2 or P3)");
+        else list.push_back(p);
+      }
+      ca.page_priorities = list;
+    } else if (key == "priorities") {
+      if (!v.IsSequence()) {
+        errors.add(v, kpath, "expected a list of rules");
+        return;
+      }
+      std::vector<PriorityRule> rules;
+      for (size_t i = 0; i < v.size(); ++i) {
+        std::string rpath = kpath + "[" + std::to_string(i) + "]";
+        if (!expect_map(v[i], rpath, errors)) continue;
+        PriorityRule rule;
+        for_each_key(v[i], rpath, {"priority", "type", "check", "tags", "status"}, errors,
+                     [&](const std::string& k, const YAML::Node& rv, const std::string& fpath) {
+          if (k == "priority") {
+            if (auto s = read_string(rv, fpath, errors)) {
+              if (!valid_priority(*s)) errors.add(rv, fpath, "unknown priority '" + *s + "' (expected P1, P2 or P3)");
+              rule.priority = *s;
+            }
+          } else if (k == "type") {
+            rule.types = read_string_list(rv, fpath, errors);
+            for (const auto& t : rule.types)
+              if (!check_types().has(t)) errors.add(rv, fpath, "unknown check type '" + t + "'");
+          } else if (k == "check") {
+            rule.checks = read_string_list(rv, fpath, errors);
+          } else if (k == "tags") {
+            rule.tags = read_string_list(rv, fpath, errors);
+          } else if (k == "status") {
+            rule.statuses = read_string_list(rv, fpath, errors);
+            for (const auto& st : rule.statuses)
+              if (st != "warning" && st != "critical" && st != "unknown")
+                errors.add(rv, fpath, "unknown status '" + st + "' (expected warning, critical or unknown)");
+          }
+        });
+        if (!v[i]["priority"].IsDefined()) errors.add(v[i], rpath, "missing field 'priority'");
+        rules.push_back(std::move(rule));
+      }
+      ca.priorities = std::move(rules);
+    }
+  });
+}
+
+// A credential from an environment variable or a file (never inline).
+std::optional<std::string> read_secret(const YAML::Node& v, const std::string& path, bool from_env,
+                                       Errors& errors) {
+  auto name = read_string(v, path, errors);
+  if (!name) return std::nullopt;
+  if (from_env) {
+    const char* value = std::getenv(name->c_str());
+    if (!value || !*value) {
+      errors.add(v, path, "environment variable '" + *name + "' is not set");
+      return std::nullopt;
+    }
+    return std::string(value);
+  }
+  std::ifstream in(*name, std::ios::binary);
+  if (!in) {
+    errors.add(v, path, "cannot read '" + *name + "'");
+    return std::nullopt;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) errors.add(v, path, "'" + *name + "' is empty");
+  return text;
+}
+
+void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef>& refs,
+                   Errors& errors) {
+  const std::string path = "alerting";
+  if (!expect_map(n, path, errors)) return;
+  for_each_key(n, path, {"sinks", "defaults", "flap_changes", "flap_window", "reopen_window"}, errors,
+               [&](const std::string& key, const YAML::Node& v, const std::string& kpath) {
+    if (key == "defaults") {
+      read_client_alerting(v, kpath, a.defaults, refs, errors);
+    } else if (key == "flap_changes") {
+      if (auto i = read_int(v, kpath, errors, 2, 1000)) a.flap_changes = static_cast<int>(*i);
+    } else if (key == "flap_window") {
+      if (auto d = read_duration(v, kpath, errors)) a.flap_window = *d;
+    } else if (key == "reopen_window") {
+      if (auto d = read_duration(v, kpath, errors)) a.reopen_window = *d;
+    } else if (key == "sinks") {
+      if (!v.IsSequence()) {
+        errors.add(v, kpath, "expected a list of sinks");
+        return;
+      }
+      std::set<std::string> ids = {"builtin"};
+      for (size_t i = 0; i < v.size(); ++i) {
+        std::string spath = kpath + "[" + std::to_string(i) + "]";
+        const YAML::Node& sn = v[i];
+        if (!expect_map(sn, spath, errors)) continue;
+        SinkConfig sink;
+        for_each_key(sn, spath, {"id", "type", "url", "secret_env", "secret_file", "headers", "timeout", "max_in_flight"},
+                     errors, [&](const std::string& k, const YAML::Node& sv, const std::string& fpath) {
+          if (k == "id") {
+            if (auto s = read_string(sv, fpath, errors)) {
+              if (!valid_id(*s)) errors.add(sv, fpath, "bad id '" + *s + "' (letters, digits, . _ -)");
+              else if (!ids.insert(*s).second)
+                errors.add(sv, fpath, *s == "builtin" ? std::string("'builtin' is the built-in ticket store; pick another id")
+                                                      : "duplicate sink id '" + *s + "'");
+              sink.id = *s;
+            }
+          } else if (k == "type") {
+            if (auto s = read_string(sv, fpath, errors)) {
+              if (*s != "webhook") errors.add(sv, fpath, "unknown sink type '" + *s + "' (known: webhook)");
+              sink.type = *s;
+            }
+          } else if (k == "url") {
+            if (auto s = read_string(sv, fpath, errors)) {
+              std::string err;
+              auto url = net::parse_url(*s, &err);
+              if (!url) errors.add(sv, fpath, "bad URL '" + *s + "': " + err);
+              else if (url->scheme != "http" && url->scheme != "https")
+                errors.add(sv, fpath, "bad URL '" + *s + "': expected http:// or https://");
+              sink.url = *s;
+            }
+          } else if (k == "secret_env" || k == "secret_file") {
+            if (k == "secret_env") { if (auto s = read_string(sv, fpath, errors)) sink.secret_env = *s; }
+            else if (auto s = read_string(sv, fpath, errors)) sink.secret_file = *s;
+            if (auto secret = read_secret(sv, fpath, k == "secret_env", errors)) sink.secret = *secret;
+          } else if (k == "headers") {
+            if (!expect_map(sv, fpath, errors)) return;
+            for (const auto& hkv : sv) {
+              std::string name = hkv.first.Scalar();
+              if (auto s = read_string(hkv.second, fpath + "." + name, errors))
+                sink.headers.emplace_back(name, *s);
+            }
+          } else if (k == "timeout") {
+            if (auto d = read_duration(sv, fpath, errors)) sink.timeout = *d;
+          } else if (k == "max_in_flight") {
+            if (auto i = read_int(sv, fpath, errors, 1, 64)) sink.max_in_flight = static_cast<int>(*i);
+          }
+        });
+        if (!sn["id"].IsDefined()) errors.add(sn, spath, "missing field 'id'");
+        if (!sn["type"].IsDefined()) errors.add(sn, spath, "missing field 'type'");
+        if (!sn["url"].IsDefined()) errors.add(sn, spath, "missing field 'url'");
+        if (sn["secret_env"].IsDefined() && sn["secret_file"].IsDefined())
+          errors.add(sn["secret_file"], spath + ".secret_file", "give secret_env or secret_file, not both");
+        a.sinks.push_back(std::move(sink));
+      }
     }
   });
 }
@@ -421,6 +620,8 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   spec.site_url = site.url;
   spec.interval = inh.interval;
   spec.timeout = inh.timeout;
+  spec.failure_threshold = inh.failure_threshold;
+  spec.success_threshold = inh.success_threshold;
   check->tags = site.tags;
   YAML::Node type_node = n["type"];
   if (!type_node.IsDefined()) {
@@ -459,6 +660,10 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
       if (auto d = read_duration(kv.second, kpath, errors)) spec.timeout = *d;
     } else if (key == "retry_interval") {
       if (auto d = read_duration(kv.second, kpath, errors)) retry = *d;
+    } else if (key == "failure_threshold") {
+      if (auto i = read_int(kv.second, kpath, errors, 1, 100)) spec.failure_threshold = static_cast<int>(*i);
+    } else if (key == "success_threshold") {
+      if (auto i = read_int(kv.second, kpath, errors, 1, 100)) spec.success_threshold = static_cast<int>(*i);
     }
   }
   if (!check_ids.insert(spec.check_id).second)
@@ -495,7 +700,8 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   check->probe = check_types().build(spec, options, errors);
   check->options_fingerprint = options.fingerprint();
   static const std::set<std::string> kCheckKeys = {"type", "id", "enabled", "interval", "timeout",
-                                                    "retry_interval"};
+                                                    "retry_interval", "failure_threshold",
+                                                    "success_threshold"};
   options.report_unknown(errors, kCheckKeys, path);
   if (!enabled || errors.size() != before || !check->probe) return;
   cfg.checks.push_back(std::move(check));
@@ -513,10 +719,11 @@ class ConfigBuilder {
     std::string key = key_node.Scalar();
     if (key == "agent") read_agent(value, cfg_.agent, errors);
     else if (key == "defaults") read_defaults(value, "defaults", top_, errors);
+    else if (key == "alerting") read_alerting(value, cfg_.alerting, refs_, errors);
     else if (key != "clients") {
-      std::string near = suggest_key(key, {"agent", "defaults", "clients"});
+      std::string near = suggest_key(key, {"agent", "defaults", "alerting", "clients"});
       errors.add(key_node, key,
-                 "unknown key (expected agent, defaults or clients" +
+                 "unknown key (expected agent, defaults, alerting or clients" +
                      (near.empty() ? std::string(")") : "; did you mean '" + near + "'?)"));
     }
   }
@@ -533,7 +740,7 @@ class ConfigBuilder {
     Inherited cinh = top_;
     YAML::Node sites_node;
     for_each_key(cn, cpath,
-                 {"id", "name", "timezone", "business_hours", "holidays", "contract", "defaults", "sites"},
+                 {"id", "name", "timezone", "business_hours", "holidays", "contract", "alerting", "defaults", "sites"},
                  errors, [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                    if (key == "id") {
                      if (auto s = read_string(v, path, errors)) {
@@ -568,6 +775,8 @@ class ConfigBuilder {
                      }
                    } else if (key == "contract") {
                      read_contract(v, path, client.contract, errors);
+                   } else if (key == "alerting") {
+                     read_client_alerting(v, path, client.alerting, refs_, errors);
                    } else if (key == "defaults") {
                      read_defaults(v, path, cinh, errors);
                    } else if (key == "sites") {
@@ -640,7 +849,23 @@ class ConfigBuilder {
 
   size_t clients_seen() const { return clients_seen_; }
 
+  /// After everything: every sink id named by a client or alerting.defaults must exist.
+  void check_sink_refs(Errors& errors) const {
+    std::set<std::string> ids = {"builtin"};
+    for (const auto& sink : cfg_.alerting.sinks) ids.insert(sink.id);
+    for (const auto& ref : refs_) {
+      if (ids.count(ref.id)) continue;
+      std::string known;
+      for (const auto& id : ids) known += (known.empty() ? "" : ", ") + id;
+      std::string near = suggest_key(ref.id, ids);
+      errors.add_at(ref.mark, ref.path,
+                    "unknown sink id '" + ref.id + "' (defined: " + known + ")" +
+                        (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
+    }
+  }
+
  private:
+  std::vector<SinkRef> refs_;
   Config& cfg_;
   Inherited top_;  // from the root defaults
   std::set<std::string> client_ids_;
@@ -670,6 +895,7 @@ void build_config(const YAML::Node& root, Config& cfg, Errors& errors) {
   ConfigBuilder builder(cfg);
   for (const auto& kv : root) builder.root_entry(kv.first, kv.second, errors);
   build_clients(root["clients"], root.Mark(), builder, errors);
+  builder.check_sink_refs(errors);
 }
 
 // The streaming path: root entries and clients go to the ConfigBuilder as soon as each is
@@ -757,6 +983,7 @@ class StreamingLoad final : public YamlDocumentSink {
       }
       errors_.add_at(mark, e.path, e.message);
     }
+    builder_.check_sink_refs(errors_);
   }
 
  private:

@@ -1,0 +1,109 @@
+#include "agent/alerting_runtime.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "agent/metrics.h"
+#include "alerting/webhook_sink.h"
+
+namespace lookout::agent {
+
+namespace asio = boost::asio;
+
+AlertingRuntime::AlertingRuntime(const config::Config& config, store::Store& store, const Clock& clock)
+    : clock_(clock), store_(store), initial_(config), service_(store, clock), outbox_(store, clock) {
+  resolver_ = std::make_unique<net::Resolver>(outbox_io_.get_executor(), config.agent.resolver);
+  for (const auto& sink : config.alerting.sinks)
+    if (sink.type == "webhook")
+      outbox_.add_sink(std::make_shared<alerting::WebhookSink>(sink, *resolver_, tls_, clock_),
+                       sink.max_in_flight);
+}
+
+AlertingRuntime::~AlertingRuntime() { stop(); }
+
+void AlertingRuntime::start() {
+  service_.set_on_committed([this](std::vector<alerting::Notification> n) { outbox_.enqueue(n); });
+  outbox_.load();             // pending after a restart
+  service_.start(initial_);  // restore incidents and tickets; resolve those of removed checks
+  initial_ = config::Config{};
+  asio::co_spawn(outbox_io_, outbox_.run(), asio::detached);
+  asio::co_spawn(
+      alerting_io_,
+      [this]() -> asio::awaitable<void> {
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        for (;;) {
+          timer.expires_after(std::chrono::seconds(15));
+          co_await timer.async_wait(asio::use_awaitable);
+          service_.tick();
+        }
+      },
+      asio::detached);
+  alerting_thread_ = std::thread([this] { alerting_io_.run(); });
+  outbox_thread_ = std::thread([this] { outbox_io_.run(); });
+  started_ = true;
+}
+
+void AlertingRuntime::apply(const config::Config& config) {
+  asio::post(alerting_io_, [this, cfg = std::make_shared<config::Config>(config)] { service_.apply(*cfg); });
+}
+
+void AlertingRuntime::stop() {
+  if (!started_) return;
+  started_ = false;
+  // Let results already queued be processed and committed, then stop.
+  std::promise<void> drained;
+  asio::post(alerting_io_, [&] { drained.set_value(); });
+  drained.get_future().wait_for(std::chrono::seconds(5));
+  service_.wait_idle();
+  alerting_io_.stop();
+  outbox_.stop();
+  outbox_io_.stop();
+  if (alerting_thread_.joinable()) alerting_thread_.join();
+  if (outbox_thread_.joinable()) outbox_thread_.join();
+}
+
+void AlertingRuntime::on_check_result(const CheckEvent& e) {
+  if (!started_) return;
+  asio::post(alerting_io_, [this, spec = e.check.spec, tags = e.check.tags, result = e.result] {
+    service_.on_result(spec, tags, result);
+  });
+}
+
+std::string AlertingRuntime::metrics_text() const {
+  std::string out;
+  auto stats = outbox_.stats();
+  const double now = std::chrono::duration<double>(clock_.now().time_since_epoch()).count();
+  out += "# HELP lookout_outbox_pending Notifications stored and not yet delivered, by sink\n"
+         "# TYPE lookout_outbox_pending gauge\n";
+  for (const auto& [sink, s] : stats)
+    out += "lookout_outbox_pending{sink=\"" + escape_label_value(sink) + "\"} " + std::to_string(s.pending) + "\n";
+  out += "# HELP lookout_outbox_oldest_pending_seconds Age of the oldest undelivered notification, by sink (0 when none)\n"
+         "# TYPE lookout_outbox_oldest_pending_seconds gauge\n";
+  for (const auto& [sink, s] : stats) {
+    double age = s.oldest ? now - std::chrono::duration<double>(s.oldest->time_since_epoch()).count() : 0;
+    out += "lookout_outbox_oldest_pending_seconds{sink=\"" + escape_label_value(sink) + "\"} " +
+           format_sample_value(std::max(0.0, age)) + "\n";
+  }
+  out += "# HELP lookout_notifications_total Delivery attempts finished, by sink and result (delivered, retried, failed)\n"
+         "# TYPE lookout_notifications_total counter\n";
+  for (const auto& [sink, s] : stats) {
+    std::string l = "lookout_notifications_total{result=\"";
+    std::string sl = "\",sink=\"" + escape_label_value(sink) + "\"} ";
+    out += l + "delivered" + sl + std::to_string(s.delivered) + "\n";
+    out += l + "failed" + sl + std::to_string(s.failed) + "\n";
+    out += l + "retried" + sl + std::to_string(s.retried) + "\n";
+  }
+  out += "# HELP lookout_incidents_open Open incidents, by client and priority\n"
+         "# TYPE lookout_incidents_open gauge\n";
+  for (const auto& [k, n] : service_.open_counts())
+    out += "lookout_incidents_open{client=\"" + escape_label_value(k.first) + "\",priority=\"" + k.second +
+           "\"} " + std::to_string(n) + "\n";
+  return out;
+}
+
+}  // namespace lookout::agent

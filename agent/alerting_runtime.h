@@ -1,0 +1,57 @@
+// agent::AlertingRuntime: wires alerting/ into the daemon. A CheckListener that copies each
+// result and hands it to the alerting thread (never blocks the worker), the AlertingService on
+// that thread (plus a 15 s tick for pages due at the desk's closing time), and the outbox
+// senders on an io_context thread of their own, with one WebhookSink per configured sink.
+// Also writes the alerting metrics (text format) appended to /metrics.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "agent/check_events.h"
+#include "alerting/alerting_service.h"
+#include "alerting/outbox.h"
+#include "config/clock.h"
+#include "config/config.h"
+#include "net/resolver.h"
+#include "net/tls_context.h"
+#include "store/store.h"
+
+namespace lookout::agent {
+
+class AlertingRuntime final : public CheckListener {
+ public:
+  AlertingRuntime(const config::Config& config, store::Store& store,
+                  const Clock& clock = SystemClock::instance());
+  ~AlertingRuntime() override;
+
+  void start();
+  void apply(const config::Config& config);  // reload (sink changes need a restart)
+  void stop();
+
+  void on_check_result(const CheckEvent& e) override;
+
+  alerting::AlertingService& service() { return service_; }
+  /// lookout_outbox_pending, lookout_outbox_oldest_pending_seconds,
+  /// lookout_notifications_total, lookout_incidents_open.
+  std::string metrics_text() const;
+
+ private:
+  const Clock& clock_;
+  store::Store& store_;
+  config::Config initial_;
+  alerting::AlertingService service_;
+  boost::asio::io_context alerting_io_{1};
+  boost::asio::io_context outbox_io_{1};
+  std::unique_ptr<net::Resolver> resolver_;
+  net::TlsContexts tls_;
+  alerting::Outbox outbox_;
+  std::thread alerting_thread_, outbox_thread_;
+  bool started_ = false;
+};
+
+}  // namespace lookout::agent

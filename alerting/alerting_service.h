@@ -1,0 +1,98 @@
+// alerting::AlertingService: how a check result becomes an incident, a ticket and notifications.
+//
+//   result -> IncidentEngine (confirm / update / resolve) -> Policy (priority, paging)
+//          -> TicketStore (built-in ticket, same transaction) -> one Notification per routed sink
+//          -> ONE durable store commit (incident value + timeline, ticket, outbox rows, counters)
+//          -> only then handed to the outbox (on_committed) for sending.
+//
+// Routing per client (policy.h): `tickets` sinks get opened/updated/resolved; `pages` sinks get
+// opened when the incident pages (now, or at the desk's closing time from tick()) and resolved
+// if it paged. The sink id `builtin` is the built-in ticket store, written in the transaction
+// itself rather than through the outbox.
+//
+// Thread-safe (one lock); the daemon calls it from the alerting thread and the API handlers
+// from the admin server. Never blocks on disk except in start() (reads) and wait_idle().
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "alerting/incident_engine.h"
+#include "alerting/policy.h"
+#include "alerting/sink.h"
+#include "alerting/ticket_store.h"
+#include "config/clock.h"
+#include "config/config.h"
+#include "store/store.h"
+
+namespace lookout::alerting {
+
+class AlertingService {
+ public:
+  AlertingService(store::Store& store, const Clock& clock);
+
+  /// Called (on the store's writer thread) with the notifications of each committed change.
+  void set_on_committed(std::function<void(std::vector<Notification>)> fn);
+
+  /// At start: restores incidents, tickets and counters from the store, takes the config, and
+  /// resolves open incidents whose check is gone (the resolve they owe is sent).
+  void start(const config::Config& config);
+  /// A reload: new clients, routing and settings; incidents of removed checks resolve.
+  void apply(const config::Config& config);
+
+  /// One check result (seen now).
+  void on_result(const config::CheckSpec& spec, const std::vector<std::string>& tags,
+                 const probes::Result& result);
+  /// Pages that fell due (the desk closed with a paging incident still open).
+  void tick();
+
+  /// Blocks until every commit started so far has completed (tests, shutdown).
+  void wait_idle();
+
+  // Read-only views for the API (JSON), safe from any thread.
+  nlohmann::json incidents_json(const std::string& state) const;  // "open", "resolved" or "" (all)
+  nlohmann::json tickets_json(const std::string& client) const;   // "" = every client
+  std::optional<nlohmann::json> ticket_json(const std::string& ref) const;
+  /// Open incidents by (client, priority), for lookout_incidents_open.
+  std::map<std::pair<std::string, std::string>, int> open_counts() const;
+
+ private:
+  struct Pending {
+    store::Transaction tx;
+    std::vector<Notification> notifications;
+  };
+  void take_config(const config::Config& config);
+  void resolve_removed(const config::Config& config, TimePoint now);
+  void handle(IncidentChange change, TimePoint now);
+  void page(Incident& incident, const ClientPolicy& client, TimePoint now, Pending& p);
+  void notify(const Incident& incident, const std::vector<std::string>& sinks,
+              const std::string& event, const std::string& audience, const std::string& reason,
+              TimePoint now, Pending& p);
+  void record(const Incident& incident, const std::string& kind, const std::string& reason,
+              TimePoint now, Pending& p);
+  void commit(Pending p);
+  const ClientPolicy& client(const std::string& id) const;
+
+  store::Store& store_;
+  const Clock& clock_;
+  mutable std::mutex mutex_;
+  IncidentEngine engine_;
+  TicketStore tickets_;
+  std::map<std::string, ClientPolicy> clients_;
+  ClientPolicy default_client_;
+  std::chrono::milliseconds reopen_window_{std::chrono::hours(24)};
+  int64_t notification_counter_ = 0;
+  std::function<void(std::vector<Notification>)> on_committed_;
+  std::mutex idle_mutex_;
+  std::condition_variable idle_cv_;
+  int commits_in_flight_ = 0;
+};
+
+}  // namespace lookout::alerting

@@ -1,0 +1,55 @@
+// alerting::Incident: one confirmed problem of one check, from opened to resolved, and the
+// priority scale. Plain data with a JSON form (stored as a durable value, sent in payloads).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "probes/result.h"
+
+namespace lookout::alerting {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+enum class Priority { P1 = 1, P2 = 2, P3 = 3 };
+std::string to_string(Priority p);
+std::optional<Priority> priority_from_string(std::string_view s);
+
+/// RFC 3339 UTC with milliseconds, and back (nullopt when unreadable).
+std::string format_time(TimePoint t);
+std::optional<TimePoint> parse_time(const std::string& s);
+
+struct Incident {
+  std::string id;   // "client/site/check#N": stable across restarts
+  std::string key;  // "client/site/check"
+  int number = 0;   // N: per check, from 1
+  std::string client, site, check, type;
+  std::vector<std::string> tags;
+  bool open = true;
+  probes::Status severity = probes::Status::critical;  // of the latest failing run
+  Priority priority = Priority::P3;
+  bool flapping = false;
+  TimePoint first_failure{};  // the first failing run of the confirming streak
+  TimePoint opened{};
+  TimePoint updated{};
+  std::optional<TimePoint> resolved;
+  std::string summary;        // the latest failing run's summary
+  std::string failure;        // its FailureKind
+  nlohmann::json facts = nlohmann::json::object();  // its facts (evidence)
+  std::string ticket;         // built-in ticket reference ("LK-12"), empty when none
+  int events = 0;             // timeline entries written (stream "incident", key id)
+  int notifications = 0;      // notifications created (per-incident order)
+  // Paging (policy.h): when the page is due if the incident is still open, and when it went.
+  std::optional<TimePoint> page_due;
+  std::optional<TimePoint> paged;
+
+  nlohmann::json to_json() const;
+  static std::optional<Incident> from_json(const nlohmann::json& j);
+};
+
+}  // namespace lookout::alerting

@@ -1,0 +1,254 @@
+#include "alerting/outbox.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+namespace lookout::alerting {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+Outbox::Outbox(store::Store& store, const Clock& clock, OutboxOptions options)
+    : store_(store), clock_(clock), options_(options),
+      rng_(options.seed ? options.seed : std::random_device{}()) {}
+
+void Outbox::add_sink(std::shared_ptr<Sink> sink, int max_in_flight) {
+  std::lock_guard lock(mutex_);
+  SinkState& s = sinks_[sink->id()];
+  s.sink = std::move(sink);
+  s.max_in_flight = std::max(1, max_in_flight);
+  // Notifications that waited for this sink.
+  auto it = std::remove_if(orphans_.begin(), orphans_.end(), [&](const Notification& n) {
+    if (n.sink != s.sink->id()) return false;
+    s.pending[n.id] = Entry{n, 0, clock_.now(), false, ""};
+    return true;
+  });
+  orphans_.erase(it, orphans_.end());
+}
+
+bool Outbox::has_sink(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  return sinks_.count(id) > 0;
+}
+
+void Outbox::load() {
+  auto stored = store_.values("outbox");
+  std::vector<Notification> list;
+  for (const auto& [key, text] : stored) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (auto n = Notification::from_json(j)) list.push_back(*n);
+    else spdlog::error("outbox: unreadable notification {} left in the store", key);
+  }
+  enqueue(list);
+}
+
+void Outbox::enqueue(const std::vector<Notification>& notifications) {
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& n : notifications) {
+      auto it = sinks_.find(n.sink);
+      if (it == sinks_.end()) {
+        orphans_.push_back(n);
+        continue;
+      }
+      it->second.pending.emplace(n.id, Entry{n, 0, clock_.now(), false, ""});
+    }
+  }
+  wake();
+}
+
+milliseconds Outbox::backoff(int attempts) {
+  double base = static_cast<double>(options_.base_backoff.count());
+  double d = base * std::pow(2.0, std::min(attempts - 1, 40));
+  d = std::min(d, static_cast<double>(options_.max_backoff.count()));
+  std::uniform_real_distribution<double> factor(1.0 - options_.jitter, 1.0);
+  return milliseconds(static_cast<int64_t>(d * factor(rng_)));
+}
+
+void Outbox::pump(asio::any_io_executor executor) {
+  struct Start {
+    std::shared_ptr<Sink> sink;
+    Notification n;
+  };
+  std::vector<Start> starts;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    const TimePoint now = clock_.now();
+    for (auto& [sink_id, s] : sinks_) {
+      std::set<std::string> blocked;  // incidents with an earlier notification pending
+      for (auto& [id, e] : s.pending) {
+        if (!blocked.insert(e.n.incident).second) continue;
+        if (e.in_flight || e.next_attempt > now) continue;
+        if (s.in_flight >= s.max_in_flight) continue;
+        e.in_flight = true;
+        ++s.in_flight;
+        starts.push_back({s.sink, e.n});
+      }
+    }
+  }
+  for (auto& st : starts) {
+    asio::co_spawn(
+        executor,
+        [this, sink = st.sink, n = std::move(st.n)]() -> asio::awaitable<void> {
+          Delivery d;
+          try {
+            d = co_await sink->deliver(n);
+          } catch (const std::exception& e) {
+            d = Delivery::again(std::string("sink error: ") + e.what());
+          }
+          finish(sink->id(), n.id, std::move(d));
+        },
+        asio::detached);
+  }
+}
+
+void Outbox::finish(const std::string& sink_id, int64_t id, Delivery d) {
+  store::Transaction tx;
+  {
+    std::lock_guard lock(mutex_);
+    auto sit = sinks_.find(sink_id);
+    if (sit == sinks_.end()) return;
+    SinkState& s = sit->second;
+    auto it = s.pending.find(id);
+    if (it == s.pending.end()) return;
+    Entry& e = it->second;
+    e.in_flight = false;
+    --s.in_flight;
+    ++e.attempts;
+    const TimePoint now = clock_.now();
+    if (d.kind == Delivery::retry && now - e.n.created >= options_.max_age) {
+      d = Delivery::reject("gave up after " + std::to_string(e.attempts) + " attempts: " + d.reason);
+    }
+    if (d.kind == Delivery::retry) {
+      ++s.retried;
+      e.last_error = d.reason;
+      milliseconds wait = d.retry_after ? std::min(*d.retry_after, options_.max_retry_after)
+                                        : backoff(e.attempts);
+      e.next_attempt = now + wait;
+      spdlog::warn("outbox {}: notification {} ({} {}) attempt {} failed: {}; retry in {} ms",
+                   sink_id, id, e.n.event, e.n.incident, e.attempts, d.reason, wait.count());
+    } else {
+      const std::string key = e.n.store_key();
+      tx.values.push_back(store::Value{"outbox", key, std::nullopt});
+      nlohmann::json record = e.n.to_json();
+      record["attempts"] = e.attempts;
+      record["finished"] = format_time(now);
+      if (d.kind == Delivery::delivered) {
+        ++s.delivered;
+        tx.events.push_back(store::Event{"notification", key, 1, now, "delivered", record.dump()});
+      } else {
+        ++s.failed;
+        record["reason"] = d.reason;
+        tx.values.push_back(store::Value{"outbox_failed", key, record.dump()});
+        tx.events.push_back(store::Event{"notification", key, 1, now, "failed", record.dump()});
+        spdlog::error("outbox {}: notification {} ({} {}) rejected for good: {}", sink_id, id,
+                      e.n.event, e.n.incident, d.reason);
+      }
+      s.pending.erase(it);
+    }
+  }
+  if (!tx.empty())
+    store_.commit(std::move(tx), [](store::CommitResult r) {
+      if (!r.ok) spdlog::error("outbox: cannot record a delivery: {}", r.error);
+    });
+  wake();
+}
+
+std::optional<TimePoint> Outbox::next_due() const {
+  std::lock_guard lock(mutex_);
+  std::optional<TimePoint> due;
+  for (const auto& [sink_id, s] : sinks_) {
+    if (s.in_flight >= s.max_in_flight) continue;  // a completion wakes the loop
+    std::set<std::string> blocked;
+    for (const auto& [id, e] : s.pending) {
+      if (!blocked.insert(e.n.incident).second) continue;
+      if (e.in_flight) continue;
+      if (!due || e.next_attempt < *due) due = e.next_attempt;
+    }
+  }
+  return due;
+}
+
+size_t Outbox::in_flight() const {
+  std::lock_guard lock(mutex_);
+  size_t n = 0;
+  for (const auto& [id, s] : sinks_) n += static_cast<size_t>(s.in_flight);
+  return n;
+}
+
+std::map<std::string, SinkStats> Outbox::stats() const {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, SinkStats> out;
+  for (const auto& [id, s] : sinks_) {
+    SinkStats st;
+    st.pending = s.pending.size();
+    for (const auto& [nid, e] : s.pending)
+      if (!st.oldest || e.n.created < *st.oldest) st.oldest = e.n.created;
+    st.delivered = s.delivered;
+    st.retried = s.retried;
+    st.failed = s.failed;
+    out[id] = st;
+  }
+  return out;
+}
+
+void Outbox::set_wake(std::function<void()> wake) {
+  std::lock_guard lock(mutex_);
+  wake_ = std::move(wake);
+}
+
+void Outbox::wake() {
+  std::function<void()> w;
+  {
+    std::lock_guard lock(mutex_);
+    w = wake_;
+  }
+  if (w) w();
+}
+
+void Outbox::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+  }
+  wake();
+}
+
+asio::awaitable<void> Outbox::run() {
+  auto executor = co_await asio::this_coro::executor;
+  auto timer = std::make_shared<asio::steady_timer>(executor);
+  auto woken = std::make_shared<std::atomic<bool>>(false);
+  set_wake([timer, woken, executor] {
+    woken->store(true);
+    asio::post(executor, [timer] { timer->cancel(); });
+  });
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) break;
+    }
+    pump(executor);
+    milliseconds wait(1000);
+    if (auto due = next_due()) {
+      auto d = std::chrono::duration_cast<milliseconds>(*due - clock_.now());
+      wait = std::clamp(d, milliseconds(0), milliseconds(1000));
+    }
+    if (woken->exchange(false)) continue;  // new work arrived while pumping
+    timer->expires_after(wait);
+    co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  set_wake(nullptr);
+}
+
+}  // namespace lookout::alerting

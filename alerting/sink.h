@@ -1,0 +1,61 @@
+// alerting::Sink: one place notifications go (a webhook, later PagerDuty, Zendesk...). One
+// asynchronous call per notification; the answer says delivered, retry (when), or rejected for
+// good (why). A sink never throws for a network failure and ends every call by its own
+// timeout, so a hanging receiver costs one in-flight slot of its own sink, nothing else.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "alerting/incident.h"
+
+namespace lookout::alerting {
+
+/// One notification to one sink, durable in the outbox before its first send.
+struct Notification {
+  int64_t id = 0;              // global, increasing: the outbox order
+  std::string sink;            // sink id
+  std::string incident;        // incident id: per-incident order is kept
+  int seq = 0;                 // order within the incident
+  std::string event;           // incident.opened | incident.updated | incident.reminder | incident.resolved
+  std::string idempotency_key; // identical on every retry
+  std::string body;            // the JSON document sent
+  TimePoint created{};
+
+  nlohmann::json to_json() const;
+  static std::optional<Notification> from_json(const nlohmann::json& j);
+  /// The outbox value key: sink/zero-padded id, so the store's order is the send order.
+  std::string store_key() const;
+};
+
+struct Delivery {
+  enum Kind { delivered, retry, rejected } kind = retry;
+  /// For retry: the receiver's Retry-After, when it sent one.
+  std::optional<std::chrono::milliseconds> retry_after;
+  std::string reason;  // why not delivered (status, error)
+
+  static Delivery ok() { return {delivered, std::nullopt, ""}; }
+  static Delivery again(std::string why, std::optional<std::chrono::milliseconds> after = std::nullopt) {
+    return {retry, after, std::move(why)};
+  }
+  static Delivery reject(std::string why) { return {rejected, std::nullopt, std::move(why)}; }
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual const std::string& id() const = 0;
+  virtual boost::asio::awaitable<Delivery> deliver(const Notification& notification) = 0;
+};
+
+/// HTTP status -> delivery (the retry matrix): 2xx delivered; 408, 429, 5xx retry (honouring
+/// Retry-After on 429/503); 3xx retry (a redirect is not followed for a POST: fix the URL);
+/// any other 4xx rejected for good.
+Delivery classify_http(unsigned status, const std::optional<std::string>& retry_after_header,
+                       TimePoint now);
+
+}  // namespace lookout::alerting

@@ -1,0 +1,101 @@
+// alerting::TicketStore: the built-in tickets, kept in the state store (durable values and
+// event streams; no SQL here). One ticket per problem: LK-<n> from a durable counter, opened
+// with an incident, updated (priority re-targets its SLA due times) and solved with it; a
+// re-failure of the same check within the reopen window reopens the same ticket.
+//
+// Writes are not committed here: every method adds its writes to the caller's Transaction, so
+// the incident change, its ticket change and its notifications are on disk together or not at
+// all. Single-threaded use (the alerting service's strand); readers go through its lock.
+//
+// Layout in the store:
+//   values  "ticket"/<ref>             the ticket (JSON)
+//   values  "ticket_by_check"/<key>    the latest ticket of a check
+//   values  "counter"/"ticket"         the last ticket number
+//   events  "ticket"/<ref>             the timeline: created, updated, paged, solved, reopened
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "alerting/incident.h"
+#include "alerting/policy.h"
+#include "store/store.h"
+
+namespace lookout::alerting {
+
+enum class TicketStatus { new_, open, on_hold, solved };
+std::string to_string(TicketStatus s);
+
+struct Ticket {
+  std::string ref;  // "LK-12"
+  int number = 0;
+  std::string client, site, check, check_key;
+  std::string incident;                // the incident it tracks now
+  std::vector<std::string> incidents;  // every incident it has tracked (reopens)
+  Priority priority = Priority::P3;
+  std::string subject, body;
+  TicketStatus status = TicketStatus::new_;
+  TimePoint created{}, updated{};
+  std::optional<TimePoint> solved;
+  TimePoint sla_start{};
+  bool sla_24x7 = false;
+  std::optional<TimePoint> response_due, resolution_due;
+  int events = 0;
+
+  nlohmann::json to_json() const;
+  static std::optional<Ticket> from_json(const nlohmann::json& j);
+};
+
+/// SLA due times for `priority` counted from `start` in the client's business time (calendar
+/// time for 24x7); nullopt where the contract sets no target.
+struct DueTimes {
+  std::optional<TimePoint> response, resolution;
+};
+DueTimes due_times(const ClientPolicy& client, Priority priority, TimePoint start);
+
+class TicketStore {
+ public:
+  explicit TicketStore(store::Store& store) : store_(store) {}
+
+  /// Reads every ticket and the counter (at start).
+  void load();
+
+  /// A ticket for a newly opened incident: a new one, or the check's latest one reopened when
+  /// it was solved less than `reopen_window` ago.
+  const Ticket& open(const Incident& incident, const ClientPolicy& client, TimePoint now,
+                     std::chrono::milliseconds reopen_window, store::Transaction& tx);
+  /// The incident changed (severity, priority, flapping): re-prioritise and re-target.
+  const Ticket* update(const Incident& incident, const ClientPolicy& client, TimePoint now,
+                       const std::string& note, store::Transaction& tx);
+  /// A note on the timeline (a page sent), refreshing the body.
+  const Ticket* note(const Incident& incident, const ClientPolicy& client, TimePoint now,
+                     const std::string& kind, const std::string& text, store::Transaction& tx);
+  /// The incident resolved: solved with a note.
+  const Ticket* solve(const Incident& incident, TimePoint now, const std::string& note,
+                      store::Transaction& tx);
+
+  std::optional<Ticket> get(const std::string& ref) const;
+  std::vector<Ticket> for_client(const std::string& client) const;  // all when client is ""
+  /// The timeline from the store.
+  std::vector<store::Event> timeline(const std::string& ref);
+
+ private:
+  void write(Ticket& t, TimePoint now, const std::string& kind, nlohmann::json payload,
+             store::Transaction& tx);
+  static std::string compose_body(const Ticket& t, const Incident& i, const ClientPolicy& c);
+
+  store::Store& store_;
+  int counter_ = 0;
+  std::map<std::string, Ticket> tickets_;         // by ref
+  std::map<std::string, std::string> by_check_;   // check key -> latest ref
+};
+
+/// Plain functions for the read-only API.
+nlohmann::json ticket_json(const Ticket& t, const std::vector<store::Event>& timeline);
+
+}  // namespace lookout::alerting
