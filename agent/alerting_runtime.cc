@@ -1,5 +1,7 @@
 #include "agent/alerting_runtime.h"
 
+#include "agent/metric_families.h"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -74,23 +76,30 @@ void AlertingRuntime::on_check_result(const CheckEvent& e) {
   });
 }
 
+namespace {
+// HELP and TYPE from the one list of metric families.
+std::string family_header(std::string_view name) {
+  const auto* f = find_metric_family(name);
+  std::string n(name);
+  return "# HELP " + n + " " + std::string(f ? f->help : name) + "\n# TYPE " + n + " " +
+         std::string(type_name(f ? f->type : MetricType::gauge)) + "\n";
+}
+}  // namespace
+
 std::string AlertingRuntime::metrics_text() const {
   std::string out;
   auto stats = outbox_.stats();
   const double now = std::chrono::duration<double>(clock_.now().time_since_epoch()).count();
-  out += "# HELP lookout_outbox_pending Notifications stored and not yet delivered, by sink\n"
-         "# TYPE lookout_outbox_pending gauge\n";
+  out += family_header("lookout_outbox_pending");
   for (const auto& [sink, s] : stats)
     out += "lookout_outbox_pending{sink=\"" + escape_label_value(sink) + "\"} " + std::to_string(s.pending) + "\n";
-  out += "# HELP lookout_outbox_oldest_pending_seconds Age of the oldest undelivered notification, by sink (0 when none)\n"
-         "# TYPE lookout_outbox_oldest_pending_seconds gauge\n";
+  out += family_header("lookout_outbox_oldest_pending_seconds");
   for (const auto& [sink, s] : stats) {
     double age = s.oldest ? now - std::chrono::duration<double>(s.oldest->time_since_epoch()).count() : 0;
     out += "lookout_outbox_oldest_pending_seconds{sink=\"" + escape_label_value(sink) + "\"} " +
            format_sample_value(std::max(0.0, age)) + "\n";
   }
-  out += "# HELP lookout_notifications_total Delivery attempts finished, by sink and result (delivered, retried, failed)\n"
-         "# TYPE lookout_notifications_total counter\n";
+  out += family_header("lookout_notifications_total");
   for (const auto& [sink, s] : stats) {
     std::string l = "lookout_notifications_total{result=\"";
     std::string sl = "\",sink=\"" + escape_label_value(sink) + "\"} ";
@@ -98,8 +107,7 @@ std::string AlertingRuntime::metrics_text() const {
     out += l + "failed" + sl + std::to_string(s.failed) + "\n";
     out += l + "retried" + sl + std::to_string(s.retried) + "\n";
   }
-  out += "# HELP lookout_incidents_open Open incidents, by client and priority\n"
-         "# TYPE lookout_incidents_open gauge\n";
+  out += family_header("lookout_incidents_open");
   for (const auto& [k, n] : service_.open_counts())
     out += "lookout_incidents_open{client=\"" + escape_label_value(k.first) + "\",priority=\"" + k.second +
            "\"} " + std::to_string(n) + "\n";

@@ -85,8 +85,8 @@ int run_daemon(const std::string& config_file) {
       if (done) return false;
       if (metrics.write_next(cursor, out)) return true;
       done = true;
-      out += alerting.metrics_text();  // the alerting families come last
-      return false;
+      out += alerting.metrics_text();  // the alerting families come last, as one more part
+      return true;
     };
   };
   handlers.before_metrics = [&] {

@@ -28,6 +28,13 @@ inline constexpr MetricFamily kMetricFamilies[] = {
     {"lookout_config_last_reload_successful", MetricType::gauge, "Whether the last configuration reload attempt was successful"},
     {"lookout_config_last_reload_success_timestamp_seconds", MetricType::gauge, "Timestamp of the last successful configuration reload"},
     {"lookout_build_info", MetricType::gauge, "A metric with a constant '1' value labeled by version and revision of lookout"},
+    // Alerting (agent/alerting_runtime.cc).
+    {"lookout_incidents_open", MetricType::gauge, "Open incidents, by client and priority"},
+    {"lookout_outbox_pending", MetricType::gauge, "Notifications stored and not yet delivered, by sink"},
+    {"lookout_outbox_oldest_pending_seconds", MetricType::gauge,
+     "Age of the oldest undelivered notification, by sink (0 when none)"},
+    {"lookout_notifications_total", MetricType::counter,
+     "Delivery attempts finished, by sink and result (delivered, retried, failed)"},
     // Per check, for every check type (labels client, site, check, type).
     {"probe_success", MetricType::gauge,
      "Displays whether or not the probe was a success (1 for ok and warning, 0 for critical and "

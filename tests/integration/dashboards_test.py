@@ -38,12 +38,9 @@ import urllib.request
 # Metrics from issue 10 (incidents, outbox, notifications) that the agent does not export yet.
 # Panels and rules that use them are checked to parse, and may return no data; the by-name
 # check reports them as pending instead of failing. Delete a name here once issue 10 exports it.
-PENDING_ISSUE_10 = {
-    "lookout_incidents_open",
-    "lookout_outbox_pending",
-    "lookout_outbox_oldest_pending_seconds",
-    "lookout_notifications_total",
-}
+# Metrics a panel uses that this run cannot produce (none now: the config routes tickets to a
+# refusing webhook and failing sites open incidents, so the alerting metrics have data).
+PENDING_ISSUE_10 = set()
 
 # Series Prometheus itself writes for every target (not exported by the agent).
 PROMETHEUS_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
@@ -301,6 +298,13 @@ defaults:
   interval: 2s
   retry_interval: 2s
   timeout: 2s
+alerting:
+  sinks:
+    # A receiver that refuses connections: its notifications stay pending and are retried, so
+    # the outbox and notification panels have data.
+    - {{id: hook, type: webhook, url: "http://127.0.0.1:9/lookout", timeout: 1s}}
+  defaults:
+    tickets: [builtin, hook]
 clients:
   - id: acme
     sites:
