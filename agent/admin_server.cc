@@ -1,5 +1,7 @@
 #include "agent/admin_server.h"
 
+#include "agent/api.h"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -36,15 +38,6 @@ struct AdminServer::Impl {
     res.body() = std::move(answer.body);
   }
 
-  static HttpAnswer json_error(int status, const std::string& message) {
-    HttpAnswer a;
-    a.status = status;
-    a.body = nlohmann::json{{"error", message}}.dump(-1, ' ', false,
-                                                   nlohmann::json::error_handler_t::replace) +
-             "\n";
-    return a;
-  }
-
   http::response<http::string_body> route(const http::request<http::string_body>& req) {
     http::response<http::string_body> res;
     res.version(req.version());
@@ -54,7 +47,7 @@ struct AdminServer::Impl {
     bool get = req.method() == http::verb::get || req.method() == http::verb::head;
     bool own = path == "/metrics" || path == "/healthz" || path == "/-/healthy";
     if (own && !get) {
-      auto a = json_error(405, "method " + std::string(req.method_string()) + " not allowed on " +
+      auto a = api::error(405, "method " + std::string(req.method_string()) + " not allowed on " +
                                    std::string(path) + "; use GET or HEAD");
       a.headers.emplace_back("Allow", "GET, HEAD");
       set_answer(res, std::move(a));
@@ -73,7 +66,7 @@ struct AdminServer::Impl {
       std::string_view method(req.method_string().data(), req.method_string().size());
       set_answer(res, handlers.api(method, target));
     } else {
-      set_answer(res, json_error(404, "not found: " + std::string(path)));
+      set_answer(res, api::error(404, "not found: " + std::string(path)));
     }
     res.keep_alive(req.keep_alive());
     res.prepare_payload();

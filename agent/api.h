@@ -19,6 +19,7 @@
 #include "agent/admin_server.h"
 #include "config/clock.h"
 #include "config/config.h"
+#include "config/time_text.h"
 
 namespace lookout::store {
 class Store;
@@ -45,12 +46,11 @@ struct Sources {
 /// those get a 404). `method` is the HTTP method name ("GET", "HEAD", ...); `target` the
 /// request target with its query string.
 HttpAnswer handle(const Sources& sources, std::string_view method, std::string_view target);
+/// A JSON error answer: {"error": message}.
+HttpAnswer error(int status, const std::string& message);
 
-/// "2026-12-04T05:40:46.123Z" (UTC, milliseconds).
-std::string rfc3339(TimePoint t);
-/// Parses RFC 3339 ("2026-12-04T05:40:46Z", "...46.123+01:00", 't'/'z' accepted, a space for
-/// the offset's '+' too, as a '+' in a query often arrives as one); nullopt when invalid.
-std::optional<TimePoint> parse_rfc3339(std::string_view s);
+using config::parse_rfc3339;
+using config::rfc3339;
 /// Copies a Result::to_json() text to `out`, turning its top-level "started" number (Unix
 /// seconds) into an RFC 3339 string; anything else is copied as is.
 void append_result_json(std::string& out, std::string_view result_json);

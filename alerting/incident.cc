@@ -1,5 +1,7 @@
 #include "alerting/incident.h"
 
+#include "config/time_text.h"
+
 #include <date/date.h>
 
 #include <sstream>
@@ -15,28 +17,19 @@ std::optional<Priority> priority_from_string(std::string_view s) {
   return std::nullopt;
 }
 
-std::string format_time(TimePoint t) {
-  return date::format("%FT%TZ", std::chrono::floor<std::chrono::milliseconds>(t));
-}
+std::string format_time(TimePoint t) { return config::rfc3339(t); }
 
-std::optional<TimePoint> parse_time(const std::string& s) {
-  std::istringstream in(s);
-  date::sys_time<std::chrono::milliseconds> t;
-  in >> date::parse("%FT%TZ", t);
-  if (in.fail()) return std::nullopt;
-  return TimePoint(t);
-}
+std::optional<TimePoint> parse_time(const std::string& s) { return config::parse_rfc3339(s); }
 
-namespace {
 nlohmann::json opt_time(const std::optional<TimePoint>& t) {
   return t ? nlohmann::json(format_time(*t)) : nlohmann::json(nullptr);
 }
+
 std::optional<TimePoint> read_opt_time(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_string()) return std::nullopt;
   return parse_time(it->get<std::string>());
 }
-}  // namespace
 
 nlohmann::json Incident::to_json() const {
   return {{"id", id},

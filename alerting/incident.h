@@ -23,6 +23,9 @@ std::optional<Priority> priority_from_string(std::string_view s);
 /// RFC 3339 UTC with milliseconds, and back (nullopt when unreadable).
 std::string format_time(TimePoint t);
 std::optional<TimePoint> parse_time(const std::string& s);
+/// An optional time as JSON (RFC 3339 or null), and back from a key of `j`.
+nlohmann::json opt_time(const std::optional<TimePoint>& t);
+std::optional<TimePoint> read_opt_time(const nlohmann::json& j, const char* key);
 
 struct Incident {
   std::string id;   // "client/site/check#N": stable across restarts

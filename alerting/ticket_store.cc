@@ -8,15 +8,6 @@
 namespace lookout::alerting {
 namespace {
 
-nlohmann::json opt_time(const std::optional<TimePoint>& t) {
-  return t ? nlohmann::json(format_time(*t)) : nlohmann::json(nullptr);
-}
-std::optional<TimePoint> read_opt_time(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return parse_time(it->get<std::string>());
-}
-
 std::string scalar_text(const nlohmann::json& v) {
   if (v.is_string()) return v.get<std::string>();
   return v.dump();

@@ -1,0 +1,85 @@
+#include "config/time_text.h"
+
+#include <cstdio>
+
+namespace lookout::config {
+using TimePoint = std::chrono::system_clock::time_point;
+
+std::string rfc3339(TimePoint t) {
+  using namespace std::chrono;
+  auto ms = floor<milliseconds>(t);
+  auto day = floor<days>(ms);
+  year_month_day ymd{sys_days(day)};
+  auto in_day = (ms - day).count();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(in_day / 3'600'000), static_cast<int>(in_day / 60'000 % 60),
+                static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000));
+  return buf;
+}
+
+std::optional<TimePoint> parse_rfc3339(std::string_view s) {
+  using namespace std::chrono;
+  size_t i = 0;
+  auto digits = [&](size_t n) -> std::optional<int> {
+    if (i + n > s.size()) return std::nullopt;
+    int v = 0;
+    for (size_t k = 0; k < n; ++k) {
+      char c = s[i + k];
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + (c - '0');
+    }
+    i += n;
+    return v;
+  };
+  auto expect = [&](std::string_view chars) {
+    if (i < s.size() && chars.find(s[i]) != std::string_view::npos) {
+      ++i;
+      return true;
+    }
+    return false;
+  };
+  auto y = digits(4);
+  if (!y || !expect("-")) return std::nullopt;
+  auto mo = digits(2);
+  if (!mo || !expect("-")) return std::nullopt;
+  auto d = digits(2);
+  if (!d || !expect("Tt ")) return std::nullopt;
+  auto h = digits(2);
+  if (!h || !expect(":")) return std::nullopt;
+  auto mi = digits(2);
+  if (!mi || !expect(":")) return std::nullopt;
+  auto sec = digits(2);
+  if (!sec) return std::nullopt;
+  int ms = 0;
+  if (expect(".")) {
+    size_t start = i;
+    int scale = 100;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      ms += (s[i] - '0') * scale;
+      scale /= 10;
+      ++i;
+    }
+    if (i == start) return std::nullopt;
+  }
+  int offset_minutes = 0;
+  if (!expect("Zz")) {
+    if (i >= s.size()) return std::nullopt;
+    int sign = s[i] == '-' ? -1 : (s[i] == '+' || s[i] == ' ') ? 1 : 0;
+    if (!sign) return std::nullopt;
+    ++i;
+    auto oh = digits(2);
+    if (!oh || !expect(":")) return std::nullopt;
+    auto om = digits(2);
+    if (!om || *oh > 23 || *om > 59) return std::nullopt;
+    offset_minutes = sign * (*oh * 60 + *om);
+  }
+  if (i != s.size()) return std::nullopt;
+  year_month_day ymd{year(*y), month(static_cast<unsigned>(*mo)), day(static_cast<unsigned>(*d))};
+  if (!ymd.ok() || *h > 23 || *mi > 59 || *sec > 60) return std::nullopt;
+  return TimePoint(sys_days(ymd) + hours(*h) + minutes(*mi) + seconds(*sec) + milliseconds(ms) -
+                   minutes(offset_minutes));
+}
+
+}  // namespace lookout::config
