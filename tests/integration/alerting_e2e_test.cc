@@ -3,8 +3,8 @@
 // test's own checks every notification as documented (POST, JSON, event, HMAC-SHA256 signature
 // computed here with OpenSSL, Idempotency-Key), refuses the first `incident.opened` with a 500
 // and checks its retry repeats key and body; `incident.resolved` must follow `opened` for the
-// same incident. Two clients on the same site: `inhours` (open around the clock, so no page) and
-// `offhours` (its only hours exclude now, `pages: [hook]`, so P1 pages at once).
+// same incident. Two clients on the same site, both with `pages: [hook]`: `inhours` (open around
+// the clock, so no page) and `offhours` (its only hours exclude now, so the P1 pages at once).
 //
 // The daemon exposes no incidents/tickets endpoint in its HTTP API (docs/api.md), so the
 // incident and its ticket are asserted on the webhook payloads, and the incident count on the
@@ -178,6 +178,7 @@ class AlertingE2E : public ::testing::Test {
         << "clients:\n"
         << "  - id: inhours\n    timezone: UTC\n    business_hours:\n      mon-sun: \"00:00-24:00\"\n"
         << "    contract:\n      sla:\n        P1: {response: 1h, resolution: 4h}\n"
+        << "    alerting:\n      pages: [hook]\n"
         << "    sites:\n      - id: www\n        url: " << site
         << "\n        checks:\n          - {type: http, keyword: Welcome}\n"
         << "  - id: offhours\n    timezone: UTC\n    business_hours:\n      mon-sun: \"" << range << "\"\n"
@@ -433,6 +434,9 @@ TEST_F(AlertingE2E, OutageOpensTicketsPagesOffHoursRetriesAndResolvesInOrder) {
     ASSERT_FALSE(off.empty());
     ASSERT_FALSE(page.empty());
     EXPECT_TRUE(in[0].body["incident"]["paged"].is_null()) << in[0].body.dump();
+    // inhours has `pages: [hook]` too, but its desk is open around the clock: no page now, and
+    // none due (the desk never closes).
+    EXPECT_TRUE(in[0].body["incident"]["page_due"].is_null()) << in[0].body.dump();
     EXPECT_TRUE(is_time(off[0].body["incident"]["paged"])) << off[0].body.dump();
     EXPECT_TRUE(is_time(page[0].body["incident"]["paged"])) << page[0].body.dump();
     EXPECT_EQ(page[0].incident, off[0].incident);
