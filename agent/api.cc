@@ -28,7 +28,8 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr const char* kEndpoints =
-    "/api/v1/checks, /api/v1/checks/{client}/{site}/{check}, /api/v1/clients, /metrics, /healthz";
+    "/api/v1/checks, /api/v1/checks/{client}/{site}/{check}, /api/v1/clients, /api/v1/incidents, "
+    "/api/v1/tickets, /api/v1/tickets/{ref}, /metrics, /healthz";
 constexpr const char* kDayNames[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 constexpr auto kDefaultTransitionWindow = std::chrono::hours(24 * 7);
 
@@ -347,6 +348,35 @@ HttpAnswer list_clients(const Sources& src, const Params& params) {
   return json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// The alerting side's incidents and tickets (the daemon's AlertingService; 503 without one).
+HttpAnswer list_incidents(const Sources& src, const Params& params) {
+  if (auto bad = check_params(params, {"state"}, {"state"})) return *bad;
+  std::string state;
+  for (const auto& [name, value] : params) state = value;
+  if (!state.empty() && state != "open" && state != "resolved")
+    return error(400, "unknown state '" + state + "' (open or resolved)");
+  if (!src.alerting) return error(503, "alerting is not running");
+  return json(src.alerting->incidents_json(state).dump(-1, ' ', false,
+                                                       nlohmann::json::error_handler_t::replace));
+}
+
+HttpAnswer list_tickets(const Sources& src, const Params& params) {
+  if (auto bad = check_params(params, {"client"}, {"client"})) return *bad;
+  std::string client;
+  for (const auto& [name, value] : params) client = value;
+  if (!src.alerting) return error(503, "alerting is not running");
+  return json(src.alerting->tickets_json(client).dump(-1, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace));
+}
+
+HttpAnswer one_ticket(const Sources& src, const std::string& ref, const Params& params) {
+  if (auto bad = check_params(params, {}, {})) return *bad;
+  if (!src.alerting) return error(503, "alerting is not running");
+  auto t = src.alerting->ticket_json(ref);
+  if (!t) return error(404, "no ticket " + ref);
+  return json(t->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 }  // namespace
 
 
@@ -421,13 +451,24 @@ HttpAnswer handle(const Sources& src, std::string_view method, std::string_view 
   std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
   bool get = method == "GET" || method == "HEAD";
 
-  enum class Route { none, checks, check, clients } route = Route::none;
+  enum class Route { none, checks, check, clients, incidents, tickets, ticket } route = Route::none;
   std::string key;
   constexpr std::string_view kCheckPrefix = "/api/v1/checks/";
+  constexpr std::string_view kTicketPrefix = "/api/v1/tickets/";
   if (path == "/api/v1/checks") {
     route = Route::checks;
   } else if (path == "/api/v1/clients") {
     route = Route::clients;
+  } else if (path == "/api/v1/incidents") {
+    route = Route::incidents;
+  } else if (path == "/api/v1/tickets") {
+    route = Route::tickets;
+  } else if (path.substr(0, kTicketPrefix.size()) == kTicketPrefix &&
+             path.find('/', kTicketPrefix.size()) == std::string_view::npos) {
+    auto ref = percent_decode(path.substr(kTicketPrefix.size()));
+    if (!ref || ref->empty()) return error(404, "not found: " + std::string(path));
+    route = Route::ticket;
+    key = *ref;
   } else if (path.substr(0, kCheckPrefix.size()) == kCheckPrefix) {
     auto rest = path.substr(kCheckPrefix.size());
     std::vector<std::string> parts;
@@ -455,6 +496,9 @@ HttpAnswer handle(const Sources& src, std::string_view method, std::string_view 
     case Route::checks: return list_checks(src, *params);
     case Route::check: return one_check(src, key, *params);
     case Route::clients: return list_clients(src, *params);
+    case Route::incidents: return list_incidents(src, *params);
+    case Route::tickets: return list_tickets(src, *params);
+    case Route::ticket: return one_ticket(src, key, *params);
     case Route::none: break;
   }
   return error(404, "not found");

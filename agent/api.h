@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "agent/admin_server.h"
+#include "alerting/alerting_service.h"
 #include "config/clock.h"
 #include "config/config.h"
 #include "config/time_text.h"
@@ -40,6 +41,7 @@ struct Sources {
   store::Store* store = nullptr;
   std::shared_ptr<const std::vector<config::Client>> clients;
   const Clock& clock = SystemClock::instance();
+  const alerting::AlertingService* alerting = nullptr;  // incidents and tickets
 };
 
 /// Answers one request to an API path (or any path the admin server does not serve itself:

@@ -103,8 +103,9 @@ int run_daemon(const std::string& config_file) {
       std::lock_guard lock(clients_mutex);
       current = clients;
     }
-    return api::handle(api::Sources{engine, store.get(), std::move(current), engine.clock()},
-                       method, target);
+    return api::handle(
+        api::Sources{engine, store.get(), std::move(current), engine.clock(), &alerting.service()},
+        method, target);
   };
   AdminServer admin(cfg.agent.listen, handlers);
   try {

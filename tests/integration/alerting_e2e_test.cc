@@ -287,6 +287,30 @@ TEST_F(AlertingE2E, OutageOpensTicketsPagesOffHoursRetriesAndResolvesInOrder) {
       },
       5s))
       << metrics();
+  // ... and in the JSON API: both incidents open, each with its built-in ticket.
+  {
+    auto api = [&](const std::string& target) {
+      auto r = lookout::testing::http_get("127.0.0.1", port_, target);
+      EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+      return json::parse(r.body, nullptr, false);
+    };
+    json open = api("/api/v1/incidents?state=open");
+    ASSERT_TRUE(open.is_array()) << open.dump();
+    std::set<std::string> open_clients;
+    for (const auto& inc : open) {
+      open_clients.insert(inc.value("client", ""));
+      ASSERT_TRUE(inc["ticket"].is_string()) << inc.dump();
+      json ticket = api("/api/v1/tickets/" + inc["ticket"].get<std::string>());
+      EXPECT_EQ(ticket["ref"], inc["ticket"]) << ticket.dump();
+      EXPECT_EQ(ticket["priority"], "P1") << ticket.dump();
+    }
+    EXPECT_EQ(open_clients, (std::set<std::string>{"inhours", "offhours"})) << open.dump();
+    json tickets = api("/api/v1/tickets?client=offhours");
+    ASSERT_TRUE(tickets.is_array());
+    EXPECT_EQ(tickets.size(), 1u) << tickets.dump();
+    EXPECT_EQ(lookout::testing::http_get("127.0.0.1", port_, "/api/v1/tickets/LK-999999").status, 404);
+    EXPECT_EQ(lookout::testing::http_get("127.0.0.1", port_, "/api/v1/incidents?state=bogus").status, 400);
+  }
 
   // 3. Site up again: resolved for each ticket notification and for the page.
   site_up_ = true;
