@@ -164,6 +164,13 @@ void Engine::start(const config::Config& config,
     auto last = probes::Result::from_json_text(text);
     if (!last) continue;
     for (auto* l : listeners_) l->on_check_restored(*check, *last);
+    // The samples were only needed for that export: keep the lean text, as after a run.
+    std::string lean =
+        last->to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::lock_guard lock(state_mutex_);
+    auto it = states_.find(check->spec.key());
+    if (it != states_.end() && it->second.check == check && it->second.last_json == text)
+      it->second.last_json = std::move(lean);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "alerting/incident_engine.h"
 
+#include <algorithm>
+
 namespace lookout::alerting {
 
 std::string to_string(ChangeKind k) {
@@ -23,7 +25,9 @@ std::optional<IncidentChange> IncidentEngine::on_result(const config::CheckSpec&
   // Flap bookkeeping: changes of good/bad within the window.
   if (t.last_bad && *t.last_bad != bad) t.changes.push_back(now);
   t.last_bad = bad;
-  while (!t.changes.empty() && t.changes.front() <= now - settings_.flap_window) t.changes.pop_front();
+  auto stale = std::find_if(t.changes.begin(), t.changes.end(),
+                           [&](TimePoint c) { return c > now - settings_.flap_window; });
+  t.changes.erase(t.changes.begin(), stale);
   const bool flapping_now = static_cast<int>(t.changes.size()) > settings_.flap_changes;
 
   if (bad) {
@@ -58,7 +62,7 @@ std::optional<IncidentChange> IncidentEngine::on_result(const config::CheckSpec&
     i.first_failure = t.first_bad.value_or(now);
     i.opened = i.updated = now;
     evidence(i);
-    t.open = i;
+    t.open = std::make_unique<Incident>(i);
     IncidentChange c{ChangeKind::opened, i,
                      flapping_now ? "flapping: " + std::to_string(t.changes.size()) +
                                         " state changes within the flap window"
@@ -124,7 +128,7 @@ void IncidentEngine::restore(const Incident& incident) {
   Track& t = tracks_[incident.key];
   t.last_number = std::max(t.last_number, incident.number);
   if (incident.open) {
-    t.open = incident;
+    t.open = std::make_unique<Incident>(incident);
     // Still failing as far as we know: a recovery needs success_threshold ok runs again.
     t.last_bad = true;
     t.bad = 0;

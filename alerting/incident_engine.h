@@ -18,6 +18,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,9 +70,11 @@ class IncidentEngine {
     int good = 0;  // good runs in a row
     std::optional<TimePoint> first_bad;  // first bad run of the current streak
     std::optional<bool> last_bad;        // the last decisive run (unknown skipped)
-    std::deque<TimePoint> changes;       // good<->bad changes within the flap window
+    // Kept small for 100k checks: an empty vector allocates nothing (a deque would), and an
+    // incident is allocated only while one is open.
+    std::vector<TimePoint> changes;      // good<->bad changes within the flap window
     int last_number = 0;
-    std::optional<Incident> open;
+    std::unique_ptr<Incident> open;
   };
 
   EngineSettings settings_;

@@ -62,6 +62,11 @@ nlohmann::json Result::to_json() const {
   j["duration_seconds"] = duration_seconds;
   j["started"] = std::chrono::duration<double>(started.time_since_epoch()).count();
   j["facts"] = facts;
+  return j;
+}
+
+nlohmann::json Result::to_stored_json() const {
+  nlohmann::json j = to_json();
   if (!samples.empty()) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& smp : samples) {

@@ -57,7 +57,10 @@ struct Result {
   void add_sample(std::string name, double value,
                   std::vector<std::pair<std::string, std::string>> labels = {});
   nlohmann::json to_json() const;
-  /// The inverse of to_json() (stored last results after a restart); nullopt when unreadable.
+  /// to_json() plus the metric samples: what the store keeps, so that a restart can export a
+  /// check's last metrics at once.
+  nlohmann::json to_stored_json() const;
+  /// The inverse of to_stored_json() (and to_json(), without samples); nullopt when unreadable.
   static std::optional<Result> from_json_text(const std::string& text);
 };
 

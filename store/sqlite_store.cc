@@ -662,7 +662,7 @@ std::map<std::string, StoredState> SqliteStore::load_states() {
 
 void SqliteStore::record_result(const std::string& check_key, const probes::Result& result) {
   TimePoint at = result.started == TimePoint{} ? impl_->clock->now() : result.started;
-  std::string json = result.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string json = result.to_stored_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   bool failed = result.status != probes::Status::ok;
 
   std::lock_guard lock(impl_->mutex);
