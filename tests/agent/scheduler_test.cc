@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "agent/engine.h"
+#include "agent/schedule.h"
 
 using lookout::agent::next_on_grid;
 using lookout::agent::schedule_offset;
