@@ -49,6 +49,7 @@ inline constexpr MetricFamily kMetricFamilies[] = {
     {"probe_http_duration_seconds", MetricType::gauge,
      "Duration of http request by phase, summed over all redirects"},
     {"probe_http_content_length", MetricType::gauge, "Length of http content response"},
+    {"probe_http_uncompressed_body_length", MetricType::gauge, "Length of uncompressed response body"},
     {"probe_http_redirects", MetricType::gauge, "The number of redirects"},
     {"probe_http_ssl", MetricType::gauge, "Indicates if SSL was used for the final redirect"},
     {"probe_failed_due_to_regex", MetricType::gauge, "Indicates if probe failed due to regex"},

@@ -338,6 +338,7 @@ struct HtmlScan {
   const Document& doc;
   std::vector<Marker>& out;
   std::map<std::string, std::pair<int, std::string>> ver_votes;  // version -> count, first url
+  std::map<std::string, std::pair<int, std::string>> drupal_js_votes;  // same, Drupal core JS ?v=
   bool wp_paths = false, drupal_paths = false, joomla_paths = false, magento_paths = false;
   bool magento1_paths = false;  // /skin/frontend/: Magento 1 only (2 serves /static/)
   bool readme = false;
@@ -356,6 +357,7 @@ struct HtmlScan {
         contains(path, "/mage/"))
       magento_paths = true;
     if (contains(path, "/skin/frontend/")) magento1_paths = true;
+    drupal_core_js(url, path);
     // Only core assets default ?ver= to the WordPress version; plugins and themes set their own.
     if ((contains(path, "/wp-includes/") || contains(path, "/wp-admin/")) &&
         !third_party_core_asset(path)) {
@@ -366,6 +368,22 @@ struct HtmlScan {
       auto& slot = ver_votes[v->text()];
       if (slot.first++ == 0) slot.second = absolute(url);
     }
+  }
+
+  // Drupal 8+ appends ?v=<library version> to every JS file it does not aggregate, and core's
+  // own libraries declare `version: VERSION`: /core/misc/drupal.js?v=10.5.1 is the exact core
+  // version. Bundled vendor libraries (/core/assets/vendor/jquery/...?v=3.7.1) carry their own.
+  void drupal_core_js(std::string_view url, std::string_view path) {
+    size_t core = path.find("/core/");
+    if (core == std::string_view::npos || !ends_with(path, ".js")) return;
+    std::string_view below = path.substr(core + 6);
+    if (!(below.substr(0, 5) == "misc/" || below.substr(0, 8) == "modules/")) return;
+    auto ver = query_param(url, "v");
+    if (!ver) return;
+    auto v = version_of(*ver);
+    if (!v || v->components().size() < 3 || v->components()[0] < 8) return;
+    auto& slot = drupal_js_votes[v->text()];
+    if (slot.first++ == 0) slot.second = absolute(url);
   }
 
   // Asset and feed links as absolute URLs for reports (relative when the page URL is unknown).
@@ -537,6 +555,12 @@ struct HtmlScan {
     if (best)
       out.push_back(make("asset_ver", "wordpress", best->first, Precision::exact,
                          best->second.second, std::min(50, 10 + 10 * best->second.first)));
+    const std::pair<const std::string, std::pair<int, std::string>>* core_js = nullptr;
+    for (const auto& kv : drupal_js_votes)
+      if (!core_js || kv.second.first > core_js->second.first) core_js = &kv;
+    if (core_js)
+      out.push_back(make("core_js_ver", "drupal", core_js->first, Precision::exact,
+                         core_js->second.second, std::min(60, 30 + 10 * core_js->second.first)));
   }
 };
 
@@ -592,7 +616,7 @@ void html_markers(const Document& d, std::vector<Marker>& out) {
   GumboOutput* output = gumbo_parse_with_options(&options, body.data(), body.size());
   if (!output) return;  // the arena frees everything; gumbo_destroy_output is never called
 
-  HtmlScan scan{d, out, {}};
+  HtmlScan scan{d, out, {}, {}};
   scan.readme = ends_with(url_path(d.path), "readme.html");
   // Depth-first, with an explicit stack: nesting depth costs heap, not call stack.
   std::vector<const GumboNode*> stack{output->root};

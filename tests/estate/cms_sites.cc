@@ -7,7 +7,9 @@
 //   cms_wordpress_hidden    generator and ?ver= removed by a "security" plugin; the feed still
 //                           says 6.8.3
 //   cms_drupal7             Drupal 7: X-Generator, meta generator, CHANGELOG.txt 7.103
-//   cms_drupal10            Drupal 10: X-Generator major only, CHANGELOG.txt blocked
+//   cms_drupal10            Drupal 10: X-Generator major only, CHANGELOG.txt blocked,
+//                           non-aggregated core JS /core/misc/drupal.js?v=10.3.6 (exact)
+//   cms_drupal10_aggregated the same with JS aggregation on (js_<hash>.js): major only
 //   cms_joomla              Joomla 5.4.0: generator without version, manifest XML
 //   cms_magento             Magento 2: x-magento-init, /magento_version "Magento/2.4 (Community)"
 //   cms_ckan                CKAN 2.10.8: meta generator and /api/3/action/status_show
@@ -263,6 +265,21 @@ Site drupal10() {
   return s;
 }
 
+// JS aggregation on (the default on production sites): core JS is served from
+// /sites/default/files/js/js_<hash>.js and no ?v= is left: major version only.
+Site drupal10_aggregated() {
+  Site s = drupal10();
+  s.name = "cms_drupal10_aggregated";
+  s.pages["/"].body = simple_page(
+      "Home | University Department",
+      "<script type=\"application/json\" data-drupal-selector=\"drupal-settings-json\">"
+      "{\"path\":{\"baseUrl\":\"\\/\",\"currentPath\":\"node\"}}</script>\n"
+      "<script src=\"/sites/default/files/js/js_mJ3kR0Ad4r4BnQyV8hXGvP9zLkU.js?scope=footer"
+      "&amp;delta=0&amp;language=en&amp;theme=olivero&amp;include=eJxLzs\"></script>\n",
+      "<div class=\"dialog-off-canvas-main-canvas\"><h1>Home</h1></div>");
+  return s;
+}
+
 Site joomla() {
   Site s;
   s.name = "cms_joomla";
@@ -420,6 +437,7 @@ std::vector<Site> all_sites() {
   sites.push_back(wordpress("cms_wordpress_hidden", {"", "6.8.3", "", ""}));
   sites.push_back(drupal7());
   sites.push_back(drupal10());
+  sites.push_back(drupal10_aggregated());
   sites.push_back(joomla());
   sites.push_back(magento());
   sites.push_back(ckan());

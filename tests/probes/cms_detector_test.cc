@@ -132,6 +132,52 @@ TEST(CmsDetectorTest, EmojiSettingsScriptCarriesTheVersion) {
   EXPECT_EQ(find(ms, "asset_ver")->version, "6.5.5");
 }
 
+// Drupal 8+ non-aggregated core JS carries ?v=<core version>; vendor libraries and contrib
+// carry their own versions and are ignored.
+TEST(CmsDetectorTest, DrupalCoreJsGivesTheExactVersion) {
+  std::string head =
+      "<script src=\"/core/assets/vendor/jquery/jquery.min.js?v=3.7.1\"></script>\n"
+      "<script src=\"/core/assets/vendor/once/once.min.js?v=1.0.1\"></script>\n"
+      "<script src=\"/core/misc/drupalSettingsLoader.js?v=10.5.1\"></script>\n"
+      "<script src=\"/core/misc/drupal.js?v=10.5.1\"></script>\n"
+      "<script src=\"/core/modules/big_pipe/js/big_pipe.js?v=10.5.1\"></script>\n"
+      "<script src=\"/modules/contrib/admin_toolbar/js/admin_toolbar.js?v=3.5.3\"></script>\n"
+      "<script src=\"/themes/contrib/gin/dist/js/init.js?v=10.5.1.9\"></script>\n";
+  auto ms = find_markers(doc("/", html(head), 200,
+                             {{"X-Generator", "Drupal 10 (https://www.drupal.org)"}}));
+  const Marker* js = find(ms, "core_js_ver");
+  ASSERT_NE(js, nullptr);
+  EXPECT_EQ(js->product, "drupal");
+  EXPECT_EQ(js->version, "10.5.1");
+  EXPECT_EQ(js->precision, Precision::exact);
+  EXPECT_EQ(js->url, "https://client.example/core/misc/drupalSettingsLoader.js?v=10.5.1");
+  Detection d = combine_markers(ms);
+  EXPECT_EQ(d.product, "drupal");
+  EXPECT_EQ(d.version, "10.5.1");
+  EXPECT_EQ(d.precision, Precision::exact);
+  EXPECT_TRUE(d.disagreeing.empty());
+
+  // Only the vendor library's own version, or an aggregated page: no core version.
+  auto vendor = find_markers(doc("/", html(
+      "<script src=\"/core/assets/vendor/jquery/jquery.min.js?v=3.7.1\"></script>"
+      "<script src=\"/sites/default/files/js/js_Xx9.js?scope=footer&delta=0\"></script>")));
+  EXPECT_EQ(find(vendor, "core_js_ver"), nullptr);
+  // Not a Drupal 8+ version, or not exact: ignored.
+  auto odd = find_markers(doc("/", html("<script src=\"/core/misc/drupal.js?v=7.1.0\"></script>"
+                                        "<script src=\"/core/misc/once.js?v=10.5\"></script>")));
+  EXPECT_EQ(find(odd, "core_js_ver"), nullptr);
+
+  // A header saying 11 contradicts core JS saying 10.5.1: reported, not hidden.
+  auto clash = find_markers(doc("/", html("<script src=\"/core/misc/drupal.js?v=10.5.1\"></script>"),
+                                200, {{"X-Generator", "Drupal 11 (https://www.drupal.org)"}}));
+  Detection c = combine_markers(clash);
+  EXPECT_EQ(c.product, "drupal");
+  ASSERT_EQ(c.disagreeing.size(), 1u);
+  EXPECT_EQ(c.version, "11");
+  EXPECT_EQ(c.disagreeing[0].marker, "core_js_ver");
+  EXPECT_LT(c.confidence, 70);
+}
+
 TEST(CmsDetectorTest, DrupalHeaderMetaAndChangelogs) {
   auto ms = find_markers(doc("/", html("<meta name=\"Generator\" content=\"Drupal 10 (https://www.drupal.org)\" />"),
                              200, {{"X-Generator", "Drupal 10 (https://www.drupal.org)"},

@@ -96,7 +96,9 @@ TEST_F(PatchProbeTest, EstateSitesGetTheRightVerdict) {
       {"cms_wordpress_insecure", "wordpress", "6.8.1", "insecure", Status::critical},
       {"cms_wordpress_hidden", "wordpress", "6.8.3", "outdated", Status::warning},
       {"cms_drupal7", "drupal", "7.103", "insecure", Status::critical},
-      {"cms_drupal10", "drupal", "10", "unknown", Status::unknown},
+      // Non-aggregated core JS gives the exact version (10.3 is past its support).
+      {"cms_drupal10", "drupal", "10.3.6", "insecure", Status::critical},
+      {"cms_drupal10_aggregated", "drupal", "10", "unknown", Status::unknown},
       {"cms_joomla", "joomla", "5.4.0", "outdated", Status::warning},
       {"cms_magento", "magento", "2.4", "unknown", Status::unknown},
       {"cms_ckan", "ckan", "2.10.8", "outdated", Status::warning},
