@@ -28,6 +28,11 @@ inline constexpr MetricFamily kMetricFamilies[] = {
     {"lookout_config_last_reload_successful", MetricType::gauge, "Whether the last configuration reload attempt was successful"},
     {"lookout_config_last_reload_success_timestamp_seconds", MetricType::gauge, "Timestamp of the last successful configuration reload"},
     {"lookout_build_info", MetricType::gauge, "A metric with a constant '1' value labeled by version and revision of lookout"},
+    // Release catalogue refresh (agent/catalog_refresher.cc).
+    {"lookout_catalog_age_seconds", MetricType::gauge,
+     "Age of the release catalogue data of a product (now minus its as_of date)"},
+    {"lookout_catalog_refresh_failures_total", MetricType::counter,
+     "Catalogue feeds that failed to refresh (down, garbage, truncated, too large); the last good data was kept"},
     // Alerting (agent/alerting_runtime.cc).
     {"lookout_incidents_open", MetricType::gauge, "Open incidents, by client and priority"},
     {"lookout_outbox_pending", MetricType::gauge, "Notifications stored and not yet delivered, by sink"},

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <mutex>
 
 #include "probes/catalog.h"
 #include "probes/cms_detector.h"
@@ -144,7 +145,8 @@ class PatchProbe : public Probe {
     Detection det = combine_markers(so_far, o_.product);
     Assessment a;
     PatchStatus status = PatchStatus::unknown;
-    const ProductCatalog* pc = det.product.empty() ? nullptr : o_.catalog->find(det.product);
+    auto catalog = current_catalog();
+    const ProductCatalog* pc = det.product.empty() ? nullptr : catalog->find(det.product);
     std::string name = product_display_name(det.product);
     if (det.product.empty()) {
       // A home page that is an error (maintenance, a WAF's 403) is why nothing showed: say so.
@@ -165,6 +167,17 @@ class PatchProbe : public Probe {
     } else {
       r.summary = name + " detected; version \"" + det.version + "\" is not a version";
     }
+    // A verdict on old release data may miss the latest security release: say so.
+    if (pc && !det.version.empty()) {
+      auto age = catalog_age_days(*pc, r.started);
+      const auto max_age = catalog_max_age();
+      if (age && std::chrono::days(*age) > max_age) {
+        r.summary += " (release data of " + pc->as_of + " is " + std::to_string(*age) +
+                     " days old, older than catalog.max_age " +
+                     std::to_string(std::chrono::duration_cast<std::chrono::days>(max_age).count()) + "d)";
+        r.facts["catalog_stale"] = true;
+      }
+    }
     if (!det.disagreeing.empty()) {
       r.summary += " (markers disagree:";
       for (size_t i = 0; i < det.disagreeing.size() && i < 3; ++i)
@@ -180,6 +193,19 @@ class PatchProbe : public Probe {
   }
 
  private:
+  /// The catalogue, loaded again when the agent's refresh replaced its files.
+  std::shared_ptr<const Catalog> current_catalog() const {
+    const uint64_t gen = Catalog::generation();
+    std::lock_guard lock(catalog_mutex_);
+    if (gen != catalog_generation_) {
+      catalog_generation_ = gen;
+      std::vector<std::string> errors;
+      auto fresh = Catalog::load_shared(o_.catalog_path, errors);
+      if (fresh && !fresh->products().empty()) catalog_ = fresh;
+    }
+    return catalog_ ? catalog_ : o_.catalog;
+  }
+
   net::HttpRequest request(const net::Url& u) const {
     net::HttpRequest req;
     req.url = u;
@@ -289,6 +315,9 @@ class PatchProbe : public Probe {
   }
 
   PatchOptions o_;
+  mutable std::mutex catalog_mutex_;
+  mutable uint64_t catalog_generation_ = Catalog::generation();
+  mutable std::shared_ptr<const Catalog> catalog_;
 };
 
 ProbePtr build_patch(CheckSpec& spec, config::OptionMap& opts, config::Errors& errors) {

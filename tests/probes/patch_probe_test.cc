@@ -17,6 +17,7 @@
 
 #include "agent/check_runner.h"
 #include "agent/oneshot.h"
+#include "probes/catalog.h"
 #include "probes/history.h"
 #include "net/resolver.h"
 #include "net/tls_context.h"
@@ -127,6 +128,23 @@ TEST_F(PatchProbeTest, EstateSitesGetTheRightVerdict) {
     EXPECT_EQ(r.facts["status"], c.status);
     EXPECT_LE(r.facts["requests"].get<int>(), 6);  // polite: a handful of GETs
   }
+}
+
+// catalog.max_age: a verdict on release data older than that says so (the fixed catalogue's
+// WordPress data is of 2026-02-03, long before any day these tests run).
+TEST_F(PatchProbeTest, VerdictOnStaleReleaseDataSaysSo) {
+  set_catalog_max_age(std::chrono::days(7));
+  Result r = check(site("cms_wordpress_current"));
+  EXPECT_EQ(r.status, Status::ok) << r.summary;
+  EXPECT_THAT(r.summary, ::testing::MatchesRegex(
+                             "WordPress 6.9.1: current - .* \\(release data of 2026-02-03 is "
+                             "[0-9]+ days old, older than catalog.max_age 7d\\)"));
+  EXPECT_EQ(r.facts["catalog_stale"], true);
+  set_catalog_max_age(std::chrono::days(36500));
+  Result fresh = check(site("cms_wordpress_current"));
+  EXPECT_THAT(fresh.summary, ::testing::Not(HasSubstr("release data of")));
+  EXPECT_FALSE(fresh.facts.contains("catalog_stale"));
+  set_catalog_max_age(std::chrono::days(7));
 }
 
 TEST_F(PatchProbeTest, JsonContractAndMetrics) {
