@@ -178,6 +178,82 @@ TEST(CmsDetectorTest, DrupalCoreJsGivesTheExactVersion) {
   EXPECT_LT(c.confidence, 70);
 }
 
+// WordPress plugins and themes from asset paths, a theme's style.css and a plugin's readme.txt,
+// each saying which marker gave the version and what it means.
+TEST(CmsDetectorTest, WordPressComponentsAndTheirMarkers) {
+  std::string head =
+      "<link rel='stylesheet' id='contact-form-7-css' href='https://client.example/wp-content/"
+      "plugins/contact-form-7/includes/css/styles.css?ver=5.3.1' media='all' />\n"
+      "<link rel='stylesheet' href='/wp-content/themes/astra/assets/css/minified/main.min.css"
+      "?ver=4.6.4' />\n"
+      "<script src='/wp-content/plugins/woocommerce/assets/js/frontend/cart.min.js?ver=8.2.1'>"
+      "</script>\n<script src='/wp-content/plugins/elementor/assets/js/frontend.min.js'></script>\n"
+      "<script src='/wp-includes/js/jquery/jquery.min.js?ver=3.7.1'></script>\n";
+  std::vector<Component> cs;
+  auto markers = find_markers(doc("/", html(head)), &cs);
+  EXPECT_NE(find(markers, "wp_paths"), nullptr);  // core detection is unchanged
+  ASSERT_EQ(cs.size(), 4u);
+  EXPECT_EQ(cs[0].kind, "plugin");
+  EXPECT_EQ(cs[0].slug, "contact-form-7");
+  EXPECT_EQ(cs[0].version, "5.3.1");
+  EXPECT_EQ(cs[0].marker, "asset_ver");
+  EXPECT_EQ(cs[0].certainty, "probable");
+  EXPECT_EQ(cs[1].kind, "theme");
+  EXPECT_EQ(cs[1].slug, "astra");
+  EXPECT_EQ(cs[1].url, "https://client.example/wp-content/themes/astra/assets/css/minified/main.min.css?ver=4.6.4");
+  EXPECT_EQ(cs[3].slug, "elementor");
+  EXPECT_EQ(cs[3].version, "");
+  EXPECT_EQ(cs[3].marker, "asset_path");
+  EXPECT_EQ(find_components(doc("/", html(head))).size(), 4u);
+
+  // style.css: the Version header is the installed theme's version.
+  auto style = find_components(doc("/wp-content/themes/astra/style.css",
+                                   "/**\nTheme Name: Astra\nAuthor: Brainstorm Force\n"
+                                   "Version: 4.6.4\nRequires at least: 5.3\n*/\nbody{}"));
+  ASSERT_EQ(style.size(), 1u);
+  EXPECT_EQ(style[0].version, "4.6.4");
+  EXPECT_EQ(style[0].marker, "style_css");
+  EXPECT_EQ(style[0].certainty, "installed");
+  // readme.txt: Stable tag is the author's latest, not necessarily the installed one.
+  auto readme = find_components(doc("/wp-content/plugins/contact-form-7/readme.txt",
+                                    "=== Contact Form 7 ===\nContributors: takayukister\n"
+                                    "Tags: contact form\nRequires at least: 6.3\n"
+                                    "Stable tag: 5.9.3\nLicense: GPLv2 or later\n"));
+  ASSERT_EQ(readme.size(), 1u);
+  EXPECT_EQ(readme[0].version, "5.9.3");
+  EXPECT_EQ(readme[0].certainty, "author_latest");
+  // A 404 page at those paths says nothing.
+  EXPECT_TRUE(find_components(doc("/wp-content/themes/astra/style.css", "Not Found", 404)).empty());
+}
+
+// Hostile slugs and versions: traversal, encoded bytes, 10 KB, non-UTF-8 -> not components;
+// a page of 50,000 plugin assets -> bounded.
+TEST(CmsDetectorTest, HostileComponentsAreBounded) {
+  std::string kind, slug;
+  EXPECT_FALSE(wp_component_of_path("/wp-content/plugins/../../wp-config.php/x.js", kind, slug));
+  EXPECT_FALSE(wp_component_of_path("/wp-content/plugins/%2e%2e/x.js", kind, slug));
+  EXPECT_FALSE(wp_component_of_path("/wp-content/plugins/" + std::string(10240, 'a') + "/x.js", kind, slug));
+  EXPECT_FALSE(wp_component_of_path("/wp-content/plugins/caf\xc3\xa9\xff/x.js", kind, slug));
+  EXPECT_FALSE(wp_component_of_path("/wp-content/plugins/UPPER/x.js", kind, slug));
+  EXPECT_FALSE(wp_component_of_path("/wp-content/plugins/no-slash", kind, slug));
+  EXPECT_TRUE(wp_component_of_path("/blog/wp-content/plugins/akismet/_inc/a.js?ver=5.3", kind, slug));
+  EXPECT_EQ(slug, "akismet");
+
+  std::string page;
+  page += "<script src='/wp-content/plugins/ok/a.js?ver=" + std::string(10240, '9') + "'></script>";
+  page += "<script src='/wp-content/plugins/ok2/a.js?ver=1.0\xff\xfe'></script>";
+  for (int i = 0; i < 50000; ++i)
+    page += "<script src='/wp-content/plugins/p" + std::to_string(i) + "/a.js?ver=1.0'></script>";
+  auto cs = find_components(doc("/", html(page)));
+  ASSERT_EQ(cs.size(), kMaxComponents);
+  EXPECT_EQ(cs[0].slug, "ok2");  // a 10 KB asset URL is not looked at at all
+  EXPECT_EQ(cs[0].version, "");  // bytes that are not a version are none
+  auto huge = find_components(doc("/wp-content/themes/t/style.css",
+                                  "Version: " + std::string(10240, '1') + "\n"));
+  ASSERT_EQ(huge.size(), 1u);
+  EXPECT_EQ(huge[0].version, "");
+}
+
 TEST(CmsDetectorTest, DrupalHeaderMetaAndChangelogs) {
   auto ms = find_markers(doc("/", html("<meta name=\"Generator\" content=\"Drupal 10 (https://www.drupal.org)\" />"),
                              200, {{"X-Generator", "Drupal 10 (https://www.drupal.org)"},
