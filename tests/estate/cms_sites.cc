@@ -195,6 +195,14 @@ Site wordpress(const std::string& name, const WpOptions& o) {
   s.pages["/"] = Reply{200, "text/html; charset=UTF-8", {}, wp_home(o, title)};
   s.pages["/feed/"] = Reply{200, "application/rss+xml; charset=UTF-8", {}, wp_feed(o, title)};
   if (!o.readme.empty()) s.pages["/readme.html"] = Reply{200, "text/html", {}, wp_readme(o.readme)};
+  // The active theme's stylesheet header, as Twenty Twenty-Five ships it.
+  s.pages["/wp-content/themes/twentytwentyfive/style.css"] = Reply{
+      200, "text/css", {},
+      "/*\nTheme Name: Twenty Twenty-Five\nTheme URI: https://wordpress.org/themes/"
+      "twentytwentyfive/\nAuthor: the WordPress team\nAuthor URI: https://wordpress.org\n"
+      "Description: Twenty Twenty-Five emphasizes simplicity and adaptability.\n"
+      "Requires at least: 6.7\nTested up to: 6.8\nRequires PHP: 7.2\nVersion: 1.3\n"
+      "License: GNU General Public License v2 or later\nText Domain: twentytwentyfive\n*/\n"};
   return s;
 }
 
