@@ -87,6 +87,8 @@ inline constexpr MetricFamily kMetricFamilies[] = {
     // patch
     {"lookout_patch_status", MetricType::gauge,
      "Patch verdict of the detected CMS: 0 current, 1 outdated, 2 insecure, 3 unknown"},
+    {"lookout_patch_components", MetricType::gauge,
+     "WordPress plugins and themes of a site, by status (current, outdated, insecure, unknown)"},
     {"lookout_patch_days_exposed", MetricType::gauge,
      "Days since the installed version became insecure (a security release it lacks came out)"},
 };
