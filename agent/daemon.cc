@@ -15,6 +15,7 @@
 #include "agent/catalog_refresher.h"
 #include "agent/engine.h"
 #include "agent/metrics.h"
+#include "agent/process_stats.h"
 #include "agent/check_listeners.h"
 #include "agent/config_diff.h"
 #include "config/loader.h"
@@ -112,6 +113,7 @@ int run_daemon(const std::string& config_file) {
       done = true;
       out += alerting.metrics_text();  // the alerting families come last, as one more part
       out += refresher.metrics_text();
+      out += process_metrics_text(read_process_stats());
       return true;
     };
   };
