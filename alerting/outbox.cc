@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <string_view>
+#include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -111,11 +113,14 @@ void Outbox::pump(asio::any_io_executor executor) {
     if (stopped_) return;
     const TimePoint now = clock_.now();
     for (auto& [sink_id, s] : sinks_) {
-      std::set<std::string> blocked;  // incidents with an earlier notification pending
+      // Incidents with an earlier notification pending. The scan stops as soon as the sink's
+      // slots are full, so a deep queue costs only what is looked at (a storm of 10,000 once
+      // made every completion rescan all of them).
+      std::unordered_set<std::string_view> blocked;
       for (auto& [id, e] : s.pending) {
+        if (s.in_flight >= s.max_in_flight) break;
         if (!blocked.insert(e.n.incident).second) continue;
         if (e.in_flight || e.done || e.next_attempt > now) continue;
-        if (s.in_flight >= s.max_in_flight) continue;
         e.in_flight = true;
         ++s.in_flight;
         starts.push_back({s.sink, e.n});
@@ -219,13 +224,15 @@ void Outbox::finished_on_disk(const std::string& sink_id, int64_t id) {
 
 std::optional<TimePoint> Outbox::next_due() const {
   std::lock_guard lock(mutex_);
+  const TimePoint now = clock_.now();
   std::optional<TimePoint> due;
   for (const auto& [sink_id, s] : sinks_) {
     if (s.in_flight >= s.max_in_flight) continue;  // a completion wakes the loop
-    std::set<std::string> blocked;
+    std::unordered_set<std::string_view> blocked;
     for (const auto& [id, e] : s.pending) {
       if (!blocked.insert(e.n.incident).second) continue;
       if (e.in_flight || e.done) continue;
+      if (e.next_attempt <= now) return e.next_attempt;  // due already: no need to look further
       if (!due || e.next_attempt < *due) due = e.next_attempt;
     }
   }
