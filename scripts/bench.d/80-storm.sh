@@ -122,7 +122,7 @@ path, port, work, http, storm, others, rp, interval, retry, timeout, in_flight =
 storm, others = int(storm), int(others)
 out = ["agent:", f"  listen: 127.0.0.1:{port}", f"  state_file: {work}/state.db", "  workers: 2",
        "  max_in_flight: 4000", "  per_host_limit: 4000",
-       "defaults:", f"  interval: {interval}", f"  retry_interval: {retry}", f"  timeout: {timeout}",
+       "catalog: {refresh: off}", "defaults:", f"  interval: {interval}", f"  retry_interval: {retry}", f"  timeout: {timeout}",
        "  failure_threshold: 2", "  success_threshold: 2",
        "alerting:", "  sinks:",
        f"    - {{id: hook, type: webhook, url: 'http://127.0.0.1:{rp}/lookout', timeout: 10s, max_in_flight: {in_flight}}}",

@@ -311,6 +311,7 @@ TEST_F(SinkFaults, DaemonProbesAndAHealthySinkKeepGoingWhileThreeSinksMisbehave)
     std::ofstream out(dir_.file("lookout.yaml"));
     out << "agent:\n  listen: 127.0.0.1:" << port << "\n  state_file: " << dir_.file("agent.db")
         << "\n  workers: 2\n"
+        << "catalog: {refresh: off}\n"  // loopback only: no feed from the internet
         << "defaults:\n  interval: 1s\n  retry_interval: 1s\n  timeout: 900ms\n"
         << "alerting:\n  sinks:\n"
         << "    - {id: hang, type: webhook, url: '" << http << "/hang', timeout: 20s, max_in_flight: 1}\n"
