@@ -35,6 +35,8 @@ inline constexpr MetricFamily kMetricFamilies[] = {
      "Age of the oldest undelivered notification, by sink (0 when none)"},
     {"lookout_notifications_total", MetricType::counter,
      "Delivery attempts finished, by sink and result (delivered, retried, failed)"},
+    {"lookout_connectivity_suspect", MetricType::gauge,
+     "Whether the agent suspects its own network (1: every canary failing or a storm of failing checks; new tickets and pages held)"},
     // Per check, for every check type (labels client, site, check, type).
     {"probe_success", MetricType::gauge,
      "Displays whether or not the probe was a success (1 for ok and warning, 0 for critical and "

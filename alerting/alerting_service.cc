@@ -101,11 +101,16 @@ void AlertingService::on_canary(const std::string& canary, bool up, const std::s
 }
 
 bool AlertingService::connectivity_suspect() const {
+  std::lock_guard lock(mutex_);
+  return suspect();
+}
+
+bool AlertingService::suspect() const {
   return const_cast<IncidentEngine&>(engine_).open_incident(kConnectivityKey) != nullptr;
 }
 
 void AlertingService::guard_raise(TimePoint now) {
-  if (connectivity_suspect()) return;
+  if (suspect()) return;
   Incident proto;
   proto.key = kConnectivityKey;
   proto.client = kAgencyClient;
@@ -129,7 +134,7 @@ void AlertingService::guard_raise(TimePoint now) {
 }
 
 void AlertingService::guard_clear(TimePoint now) {
-  if (!connectivity_suspect() || guard_.suspect() || !guard_.informed()) return;
+  if (!suspect() || guard_.suspect() || !guard_.informed()) return;
   auto change = engine_.resolve(kConnectivityKey, now, "connectivity back: " + guard_.why());
   if (!change) return;
   const std::string id = change->incident.id;
@@ -141,7 +146,7 @@ void AlertingService::tick() {
   std::lock_guard lock(mutex_);
   const TimePoint now = clock_.now();
   guard_clear(now);
-  if (connectivity_suspect()) return;  // pages and status updates wait for the network
+  if (suspect()) return;  // pages and status updates wait for the network
   for (Incident* i : engine_.open_incidents()) {
     if (!i->held_by.empty()) continue;
     if (i->paged || !i->page_due || *i->page_due > now) continue;
@@ -151,7 +156,7 @@ void AlertingService::tick() {
     record(*i, "paged", "still open when the desk closed", now, p);
     commit(std::move(p));
   }
-  for (const auto& key : due_reminders(now)) {
+  for (const auto& key : collect_reminders(now)) {
     Incident* i = engine_.open_incident(key);
     if (!i || !i->reminder_due) continue;
     send_reminder(*i, client(i->client), *i->reminder_due, now);
@@ -159,8 +164,13 @@ void AlertingService::tick() {
 }
 
 std::vector<std::string> AlertingService::due_reminders(TimePoint now) {
+  std::lock_guard lock(mutex_);
+  return collect_reminders(now);
+}
+
+std::vector<std::string> AlertingService::collect_reminders(TimePoint now) {
   std::vector<std::string> out;
-  if (connectivity_suspect()) return out;
+  if (suspect()) return out;
   for (Incident* i : engine_.open_incidents()) {
     if (!i->held_by.empty() || i->client == kAgencyClient) continue;
     const ClientPolicy& c = client(i->client);
@@ -404,7 +414,7 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
       page_now = d.now;
       i->page_due = d.now ? std::nullopt : d.at;
       // While the network is suspect a page waits (tick() sends it once it is back).
-      if (page_now && connectivity_suspect()) {
+      if (page_now && suspect()) {
         page_now = false;
         i->page_due = now;
       }

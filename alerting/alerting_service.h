@@ -105,6 +105,8 @@ class AlertingService {
               TimePoint now, Pending& p);
   void commit(Pending p);
   const ClientPolicy& client(const std::string& id) const;
+  bool suspect() const;  // connectivity_suspect() under the lock
+  std::vector<std::string> collect_reminders(TimePoint now);  // due_reminders() under the lock
   // Notifies a newly opened (or released) incident: ticket, tickets sinks, paging.
   void raise(Incident& incident, const ClientPolicy& client, const std::string& reason,
              const std::string& kind, TimePoint now, Pending& p);
