@@ -174,9 +174,9 @@ std::vector<std::string> AlertingService::collect_reminders(TimePoint now) {
   for (Incident* i : engine_.open_incidents()) {
     if (!i->held_by.empty() || i->client == kAgencyClient) continue;
     const ClientPolicy& c = client(i->client);
-    if (!i->reminder_due) i->reminder_due = next_reminder(c, *i);
     // Acknowledged under `updates_until: ack` since the due time was cached: none owed.
-    if (i->reminder_due && !next_reminder(c, *i)) i->reminder_due.reset();
+    if (i->reminder_due && c.contract.updates_until_ack && i->acknowledged) i->reminder_due.reset();
+    if (!i->reminder_due) i->reminder_due = next_reminder(c, *i);
     if (i->reminder_due && *i->reminder_due <= now) out.push_back(i->key);
   }
   return out;

@@ -95,8 +95,8 @@ PageDecision page_decision(const ClientPolicy& client, Priority priority, TimePo
 }
 
 std::optional<std::chrono::milliseconds> update_interval(const ClientPolicy& client, Priority priority) {
-  auto it = client.contract.sla.find(to_string(priority));
-  if (it != client.contract.sla.end() && it->second.updates) return *it->second.updates;
+  auto it = client.contract.updates.find(to_string(priority));
+  if (it != client.contract.updates.end()) return it->second;
   if (priority == Priority::P1) return std::chrono::hours(1);
   if (priority == Priority::P2) return std::chrono::hours(2);
   return std::nullopt;

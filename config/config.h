@@ -49,14 +49,14 @@ struct BusinessHours {
 struct SlaTarget {
   std::chrono::milliseconds response{0};
   std::chrono::milliseconds resolution{0};
-  /// `updates`: a status update (incident.reminder) every this much business time while the
-  /// ticket is open; unset = the default (P1 1h, P2 2h, P3 none).
-  std::optional<std::chrono::milliseconds> updates;
 };
 
 struct Contract {
   std::string tier;                       // free text: "gold", "basic", ...
   std::map<std::string, SlaTarget> sla;   // "P1".."P3"
+  /// `sla.<P>.updates`: a status update (incident.reminder) every this much business time while
+  /// the ticket is open; a priority not listed takes the default (P1 1h, P2 2h, P3 none).
+  std::map<std::string, std::chrono::milliseconds> updates;
   /// `coverage: 24x7`: SLA clocks run around the clock and paging ignores business hours.
   bool coverage_24x7 = false;
   /// `updates_until: ack`: status updates stop once the incident is acknowledged (default

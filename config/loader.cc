@@ -342,7 +342,7 @@ void read_contract(const YAML::Node& n, const std::string& path, Contract& c, Er
                      if (!d) return;
                      if (k == "updates") {
                        if (*d < std::chrono::minutes(1)) errors.add(dv, dpath, "must be at least 1m");
-                       else t.updates = *d;
+                       else c.updates[prio] = *d;
                      } else {
                        (k == "response" ? t.response : t.resolution) = *d;
                      }

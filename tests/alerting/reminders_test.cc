@@ -193,7 +193,7 @@ TEST(ReminderPolicy, NextReminderRules) {
   config::Client c;
   c.id = "acme";
   c.contract.coverage_24x7 = true;
-  c.contract.sla["P2"].updates = 45min;
+  c.contract.updates["P2"] = 45min;
   auto policy = alerting::ClientPolicy::from_config(c, {});
   EXPECT_EQ(alerting::update_interval(policy, alerting::Priority::P1), std::chrono::milliseconds(1h));
   EXPECT_EQ(alerting::update_interval(policy, alerting::Priority::P2), std::chrono::milliseconds(45min));
