@@ -4,6 +4,7 @@
 // whose family is not listed here.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace lookout::agent {
@@ -28,6 +29,18 @@ inline constexpr MetricFamily kMetricFamilies[] = {
     {"lookout_config_last_reload_successful", MetricType::gauge, "Whether the last configuration reload attempt was successful"},
     {"lookout_config_last_reload_success_timestamp_seconds", MetricType::gauge, "Timestamp of the last successful configuration reload"},
     {"lookout_build_info", MetricType::gauge, "A metric with a constant '1' value labeled by version and revision of lookout"},
+    // Release catalogue refresh (agent/catalog_refresher.cc).
+    {"lookout_catalog_age_seconds", MetricType::gauge,
+     "Age of the release catalogue data of a product (now minus its as_of date)"},
+    {"lookout_catalog_refresh_failures_total", MetricType::counter,
+     "Catalogue feeds that failed to refresh (down, garbage, truncated, too large); the last good data was kept"},
+    // The process (agent/process_stats.cc): the names and HELP of Prometheus client libraries.
+    {"process_cpu_seconds_total", MetricType::counter, "Total user and system CPU time spent in seconds."},
+    {"process_resident_memory_bytes", MetricType::gauge, "Resident memory size in bytes."},
+    {"process_virtual_memory_bytes", MetricType::gauge, "Virtual memory size in bytes."},
+    {"process_start_time_seconds", MetricType::gauge, "Start time of the process since unix epoch in seconds."},
+    {"process_open_fds", MetricType::gauge, "Number of open file descriptors."},
+    {"process_max_fds", MetricType::gauge, "Maximum number of open file descriptors."},
     // Alerting (agent/alerting_runtime.cc).
     {"lookout_incidents_open", MetricType::gauge, "Open incidents, by client and priority"},
     {"lookout_outbox_pending", MetricType::gauge, "Notifications stored and not yet delivered, by sink"},
@@ -37,6 +50,9 @@ inline constexpr MetricFamily kMetricFamilies[] = {
      "Delivery attempts finished, by sink and result (delivered, retried, failed)"},
     {"lookout_connectivity_suspect", MetricType::gauge,
      "Whether the agent suspects its own network (1: every canary failing or a storm of failing checks; new tickets and pages held)"},
+    {"lookout_ticket_sla_due_timestamp_seconds", MetricType::gauge,
+     "When an open built-in ticket's SLA clock is due (Unix time), by ticket and sla (response, "
+     "resolution); absent once met or while on hold"},
     // Per check, for every check type (labels client, site, check, type).
     {"probe_success", MetricType::gauge,
      "Displays whether or not the probe was a success (1 for ok and warning, 0 for critical and "
@@ -51,6 +67,7 @@ inline constexpr MetricFamily kMetricFamilies[] = {
     {"probe_http_duration_seconds", MetricType::gauge,
      "Duration of http request by phase, summed over all redirects"},
     {"probe_http_content_length", MetricType::gauge, "Length of http content response"},
+    {"probe_http_uncompressed_body_length", MetricType::gauge, "Length of uncompressed response body"},
     {"probe_http_redirects", MetricType::gauge, "The number of redirects"},
     {"probe_http_ssl", MetricType::gauge, "Indicates if SSL was used for the final redirect"},
     {"probe_failed_due_to_regex", MetricType::gauge, "Indicates if probe failed due to regex"},
@@ -83,6 +100,8 @@ inline constexpr MetricFamily kMetricFamilies[] = {
     // patch
     {"lookout_patch_status", MetricType::gauge,
      "Patch verdict of the detected CMS: 0 current, 1 outdated, 2 insecure, 3 unknown"},
+    {"lookout_patch_components", MetricType::gauge,
+     "WordPress plugins and themes of a site, by status (current, outdated, insecure, unknown)"},
     {"lookout_patch_days_exposed", MetricType::gauge,
      "Days since the installed version became insecure (a security release it lacks came out)"},
 };
@@ -96,6 +115,14 @@ constexpr const MetricFamily* find_metric_family(std::string_view name) {
 
 constexpr std::string_view type_name(MetricType t) {
   return t == MetricType::counter ? "counter" : t == MetricType::histogram ? "histogram" : "gauge";
+}
+
+/// "# HELP name ...\n# TYPE name ...\n" from the list (for families written as text).
+inline std::string family_header(std::string_view name) {
+  const auto* f = find_metric_family(name);
+  std::string n(name);
+  return "# HELP " + n + " " + std::string(f ? f->help : name) + "\n# TYPE " + n + " " +
+         std::string(type_name(f ? f->type : MetricType::gauge)) + "\n";
 }
 
 }  // namespace lookout::agent
