@@ -19,12 +19,15 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "alerting/incident_engine.h"
+#include "alerting/maintenance.h"
 #include "alerting/policy.h"
 #include "alerting/sink.h"
 #include "alerting/ticket_store.h"
@@ -33,6 +36,17 @@
 #include "store/store.h"
 
 namespace lookout::alerting {
+
+/// What an operator action (API / CLI) came to. `body` is the changed incident, ticket or window
+/// as the API shows it.
+struct Mutation {
+  ActionFailure failure = ActionFailure::none;  // not_found -> 404, conflict -> 409
+  std::string message;                          // why not, or what happened
+  bool invalid = false;                         // a bad request (-> 400)
+  bool store_failed = false;                    // the durable commit was refused (-> 500)
+  nlohmann::json body = nullptr;
+  bool ok() const { return failure == ActionFailure::none && !invalid && !store_failed; }
+};
 
 class AlertingService {
  public:
@@ -56,6 +70,36 @@ class AlertingService {
   /// Blocks until every commit started so far has completed (tests, shutdown).
   void wait_idle();
 
+  // Operator actions. Each is durable (committed and on disk) when it returns ok. They take the
+  // time from the clock and never block on disk while holding the service's lock.
+  /// Acknowledges an open incident: its ticket goes new -> open and the response SLA outcome
+  /// is recorded; a page owed later is cancelled; page sinks of an incident that paged get
+  /// `incident.acknowledged`. Already acknowledged: ok, nothing changes.
+  Mutation acknowledge(const std::string& incident_id, const std::string& by,
+                       const std::string& note);
+  /// A built-in ticket: action "hold", "resume", "solve" or "comment".
+  Mutation ticket_action(const std::string& ref, const std::string& action,
+                         const std::string& by, const std::string& text);
+  /// A maintenance window through the API (scope checked against the config, one-off times
+  /// resolved in the client's zone), stored durably with id "mw-<n>".
+  Mutation add_maintenance(config::MaintenanceWindow window);
+  /// Deletes an API window (config windows are changed in the config: 409).
+  Mutation delete_maintenance(const std::string& id);
+  /// Every window (config and API) with `active` (in force now) and `next` (next occurrence).
+  nlohmann::json maintenance_json() const;
+  /// For reports: the maintenance intervals of a scope within [from, to) (MaintenanceSchedule::
+  /// intervals: check, site or client scope), merged and clipped.
+  std::vector<WindowInterval> maintenance_intervals(const std::string& client,
+                                                    const std::string& site,
+                                                    const std::string& check, TimePoint from,
+                                                    TimePoint to) const;
+  /// The window in force for a check now (results are marked with it); nullopt when none.
+  std::optional<WindowInterval> maintenance_now(const std::string& client, const std::string& site,
+                                                const std::string& check) const;
+  /// The next instant tick() has something to do (a page due, a window ending over a held
+  /// incident); nullopt when nothing is scheduled.
+  std::optional<TimePoint> next_wakeup() const;
+
   // Read-only views for the API (JSON), safe from any thread.
   nlohmann::json incidents_json(const std::string& state) const;  // "open", "resolved" or "" (all)
   nlohmann::json tickets_json(const std::string& client) const;   // "" = every client
@@ -77,7 +121,15 @@ class AlertingService {
               TimePoint now, Pending& p);
   void record(const Incident& incident, const std::string& kind, const std::string& reason,
               TimePoint now, Pending& p);
-  void commit(Pending p);
+  void commit(Pending p, std::function<void(store::CommitResult)> done = {});
+  /// Commits and waits for the disk outside the service's lock (the caller holds `lock`).
+  bool commit_and_wait(Pending p, std::unique_lock<std::mutex>& lock, std::string& error);
+  /// Ticket, notifications and page for an incident people are told about now (opened, or
+  /// released at the end of a maintenance window).
+  void raise(Incident& i, const ClientPolicy& c, const std::string& reason,
+             const std::string& kind, TimePoint now, Pending& p);
+  void rebuild_schedule();  // config + API windows -> schedule_ (under mutex_)
+  void load_maintenance();
   const ClientPolicy& client(const std::string& id) const;
 
   store::Store& store_;
@@ -89,6 +141,14 @@ class AlertingService {
   ClientPolicy default_client_;
   std::chrono::milliseconds reopen_window_{std::chrono::hours(24)};
   int64_t notification_counter_ = 0;
+  // Maintenance: the config's windows and the API's (stored), the scopes they may name.
+  std::vector<config::MaintenanceWindow> config_windows_;
+  std::map<std::string, config::MaintenanceWindow> api_windows_;  // by id
+  int maintenance_counter_ = 0;
+  std::map<std::string, std::map<std::string, std::set<std::string>>> scopes_;  // client/site/checks
+  std::map<std::string, std::string> zones_;                                    // client -> IANA
+  mutable std::shared_mutex schedule_mutex_;  // schedule_ is read from worker threads
+  MaintenanceSchedule schedule_;
   std::function<void(std::vector<Notification>)> on_committed_;
   std::mutex idle_mutex_;
   std::condition_variable idle_cv_;

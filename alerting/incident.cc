@@ -55,7 +55,10 @@ nlohmann::json Incident::to_json() const {
           {"events", events},
           {"notifications", notifications},
           {"page_due", opt_time(page_due)},
-          {"paged", opt_time(paged)}};
+          {"paged", opt_time(paged)},
+          {"acknowledged", opt_time(acknowledged)},
+          {"acknowledged_by", acknowledged ? nlohmann::json(acknowledged_by) : nlohmann::json(nullptr)},
+          {"maintenance", maintenance}};
 }
 
 std::optional<Incident> Incident::from_json(const nlohmann::json& j) {
@@ -85,6 +88,10 @@ std::optional<Incident> Incident::from_json(const nlohmann::json& j) {
     i.notifications = j.value("notifications", 0);
     i.page_due = read_opt_time(j, "page_due");
     i.paged = read_opt_time(j, "paged");
+    i.acknowledged = read_opt_time(j, "acknowledged");
+    if (j.contains("acknowledged_by") && j["acknowledged_by"].is_string())
+      i.acknowledged_by = j["acknowledged_by"].get<std::string>();
+    i.maintenance = j.value("maintenance", false);
     return i;
   } catch (const std::exception&) {
     return std::nullopt;
