@@ -2,6 +2,8 @@
 
 #include "agent/metric_families.h"
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -39,7 +41,14 @@ void AlertingRuntime::start() {
       [this]() -> asio::awaitable<void> {
         asio::steady_timer timer(co_await asio::this_coro::executor);
         for (;;) {
-          timer.expires_after(std::chrono::seconds(15));
+          // Every 15 s, or sooner when a page falls due or a maintenance window ends over a
+          // held incident (it is raised at once, not up to 15 s later).
+          auto wait = std::chrono::milliseconds(15'000);
+          if (auto next = service_.next_wakeup()) {
+            auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock_.now());
+            wait = std::clamp(until + std::chrono::milliseconds(5), std::chrono::milliseconds(100), wait);
+          }
+          timer.expires_after(wait);
           co_await timer.async_wait(asio::use_awaitable);
           service_.tick();
         }

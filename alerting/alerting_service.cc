@@ -141,11 +141,9 @@ std::optional<TimePoint> AlertingService::next_wakeup() const {
   };
   const TimePoint now = clock_.now();
   for (Incident* i : const_cast<IncidentEngine&>(engine_).open_incidents()) {
-    if (i->page_due && !i->paged) consider(*i->page_due);
-    if (i->maintenance) {
-      auto w = maintenance_now(i->client, i->site, i->check);
-      consider(w ? w->to : now);
-    }
+    auto w = maintenance_now(i->client, i->site, i->check);
+    if (i->maintenance) consider(w ? w->to : now);
+    else if (i->page_due && !i->paged) consider(w ? std::max(w->to, *i->page_due) : *i->page_due);
   }
   return next;
 }
