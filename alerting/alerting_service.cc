@@ -397,6 +397,12 @@ Mutation AlertingService::ticket_action(const std::string& ref, const std::strin
   m.message = r.message;
   if (r.failure != ActionFailure::none) return m;
   if (r.changed) {
+    static const std::map<std::string, std::string> done = {
+        {"hold", "put on hold (SLA clocks paused)"}, {"resume", "resumed (SLA clocks running)"},
+        {"solve", "solved"}, {"comment", "commented"}};
+    m.message = ref + " " + done.at(action) + (by.empty() ? "" : " by " + by);
+  }
+  if (r.changed) {
     spdlog::info("ticket {}: {} by {}", ref, action, by.empty() ? "an operator" : by);
     if (!commit_and_wait(std::move(p), lock, m.message)) m.store_failed = true;
     lock.lock();
