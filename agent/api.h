@@ -48,7 +48,7 @@ struct Sources {
   const Clock& clock = SystemClock::instance();
   alerting::AlertingService* alerting = nullptr;  // incidents, tickets, maintenance
   /// The bearer token mutations need; empty = mutations disabled (403).
-  std::string api_token;
+  std::string api_token{};
 };
 
 /// One request as the API sees it.
