@@ -880,9 +880,9 @@ class ConfigBuilder {
             std::string kpath = spath + ".checks[" + std::to_string(k) + "]";
             build_check(ck, kpath, client, site, sinh, check_ids, cfg_, errors);
             if (ck.IsMap() && ck["maintenance"].IsDefined() && !ck["maintenance"].IsNull()) {
-              std::string check_id = ck["id"].IsScalar()     ? ck["id"].Scalar()
-                                     : ck["type"].IsScalar() ? ck["type"].Scalar()
-                                                             : "";
+              std::string check_id;
+              if (ck["id"].IsDefined() && ck["id"].IsScalar()) check_id = ck["id"].Scalar();
+              else if (ck["type"].IsDefined() && ck["type"].IsScalar()) check_id = ck["type"].Scalar();
               read_maintenance(ck["maintenance"], kpath + ".maintenance", site.id, check_id,
                                windows, errors);
             }
