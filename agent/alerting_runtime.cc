@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -40,16 +41,20 @@ void AlertingRuntime::start() {
       alerting_io_,
       [this]() -> asio::awaitable<void> {
         asio::steady_timer timer(co_await asio::this_coro::executor);
+        tick_timer_ = &timer;
         for (;;) {
           // Every 15 s, or sooner when a page falls due or a maintenance window ends over a
           // held incident (it is raised at once, not up to 15 s later).
           auto wait = std::chrono::milliseconds(15'000);
+          const auto now = clock_.now();
           if (auto next = service_.next_wakeup()) {
-            auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock_.now());
+            auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - now);
             wait = std::clamp(until + std::chrono::milliseconds(5), std::chrono::milliseconds(100), wait);
           }
+          armed_for_ = now + wait;
           timer.expires_after(wait);
-          co_await timer.async_wait(asio::use_awaitable);
+          auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (ec == asio::error::operation_aborted) continue;  // re-armed for something sooner
           service_.tick();
         }
       },
@@ -82,6 +87,8 @@ void AlertingRuntime::on_check_result(const CheckEvent& e) {
   if (!started_) return;
   asio::post(alerting_io_, [this, spec = e.check.spec, tags = e.check.tags, result = e.result] {
     service_.on_result(spec, tags, result);
+    if (auto due = service_.take_wake_hint(); due && tick_timer_ && *due < armed_for_)
+      tick_timer_->cancel();
   });
 }
 

@@ -133,6 +133,13 @@ void AlertingService::tick() {
   }
 }
 
+std::optional<TimePoint> AlertingService::take_wake_hint() {
+  std::lock_guard lock(mutex_);
+  auto h = wake_hint_;
+  wake_hint_.reset();
+  return h;
+}
+
 std::optional<TimePoint> AlertingService::next_wakeup() const {
   std::lock_guard lock(mutex_);
   std::optional<TimePoint> next;
@@ -219,6 +226,7 @@ void AlertingService::raise(Incident& i, const ClientPolicy& c, const std::strin
     PageDecision d = page_decision(c, i.priority, now);
     page_now = d.now;
     if (!d.now && d.at) i.page_due = d.at;
+    if (i.page_due) hint(*i.page_due);
   }
   if (page_now) i.paged = now;  // before the ticket body is written
   if (c.builtin_tickets()) i.ticket = tickets_.open(i, c, now, reopen_window_, p.tx).ref;
@@ -240,6 +248,7 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
     if (auto w = maintenance_now(i->client, i->site, i->check)) {
       // Recorded, not raised: no ticket, no page until the window ends (tick()).
       i->maintenance = true;
+      hint(w->to);
       record(*i, "opened", change.reason + "; held: maintenance window " + w->window + " until " +
                                format_time(w->to), now, p);
       commit(std::move(p));
@@ -269,6 +278,7 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
       PageDecision d = page_decision(c, i->priority, now);
       page_now = d.now;
       i->page_due = d.now ? std::nullopt : d.at;
+      if (i->page_due) hint(*i->page_due);
     }
     if (!i->ticket.empty()) tickets_.update(*i, c, now, reason, p.tx);
     record(*i, "updated", reason, now, p);

@@ -99,6 +99,9 @@ class AlertingService {
   /// The next instant tick() has something to do (a page due, a window ending over a held
   /// incident); nullopt when nothing is scheduled.
   std::optional<TimePoint> next_wakeup() const;
+  /// The earliest instant tick() became due for since the last call (an incident held by a
+  /// window, a page scheduled), then cleared: cheap, for the runtime to re-arm its timer.
+  std::optional<TimePoint> take_wake_hint();
 
   // Read-only views for the API (JSON), safe from any thread.
   nlohmann::json incidents_json(const std::string& state) const;  // "open", "resolved" or "" (all)
@@ -141,6 +144,10 @@ class AlertingService {
   ClientPolicy default_client_;
   std::chrono::milliseconds reopen_window_{std::chrono::hours(24)};
   int64_t notification_counter_ = 0;
+  std::optional<TimePoint> wake_hint_;
+  void hint(TimePoint t) {
+    if (!wake_hint_ || t < *wake_hint_) wake_hint_ = t;
+  }
   // Maintenance: the config's windows and the API's (stored), the scopes they may name.
   std::vector<config::MaintenanceWindow> config_windows_;
   std::map<std::string, config::MaintenanceWindow> api_windows_;  // by id
