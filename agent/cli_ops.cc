@@ -8,12 +8,14 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+
+#include <yaml-cpp/yaml.h>
+
 #include "agent/api.h"
-#include "config/loader.h"
 #include "net/http_client.h"
 #include "net/resolver.h"
 #include "net/tls_context.h"
-#include "probes/probe_registry.h"
 
 namespace lookout::agent {
 namespace {
@@ -145,13 +147,27 @@ class Ops final : public OpsCommands {
     if (const char* env = std::getenv("LOOKOUT_API_TOKEN"); env && *env) token_ = env;
     std::string listen = config::AgentSettings{}.listen;
     if (!o_.config_file.empty()) {
-      auto loaded = config::load_config_file(o_.config_file, probes::check_types());
-      if (!loaded.config) {
-        error = "cannot read " + o_.config_file + ":\n" + loaded.errors.to_string();
+      // Only agent.listen and agent.api_token_file are needed: the whole config is not loaded
+      // (its sink credentials, for one, need not be set in the operator's shell).
+      YAML::Node agent;
+      try {
+        agent = YAML::LoadFile(o_.config_file)["agent"];
+      } catch (const std::exception& e) {
+        error = "cannot read " + o_.config_file + ": " + e.what() + "\n";
         return false;
       }
-      listen = loaded.config->agent.listen;
-      if (token_.empty()) token_ = loaded.config->agent.api_token;
+      if (agent.IsMap() && agent["listen"].IsScalar()) listen = agent["listen"].Scalar();
+      if (token_.empty() && agent.IsMap() && agent["api_token_file"].IsScalar()) {
+        const std::string file = agent["api_token_file"].Scalar();
+        std::ifstream in(file, std::ios::binary);
+        if (!in) {
+          error = "cannot read agent.api_token_file '" + file + "' of " + o_.config_file + "\n";
+          return false;
+        }
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+        token_ = text;
+      }
     }
     base_ = o_.url.empty() ? "http://" + listen : o_.url;
     while (!base_.empty() && base_.back() == '/') base_.pop_back();

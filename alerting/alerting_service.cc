@@ -471,6 +471,7 @@ Mutation AlertingService::delete_maintenance(const std::string& id) {
   m.body = it->second.to_json();
   api_windows_.erase(it);
   rebuild_schedule();
+  hint(clock_.now());  // incidents it held are released at the next tick
   Pending p;
   p.tx.values.push_back(store::Value{"maintenance", id, std::nullopt});
   p.tx.events.push_back(store::Event{"maintenance", id, 2, clock_.now(), "deleted", "{}"});
