@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -210,6 +211,8 @@ TEST_F(OpsE2E, AckWithTokenMaintenanceHoldsThenRaisesAtTheWindowEnd) {
   json raised = incident("acme/shop/http");
   EXPECT_EQ(raised["maintenance"], false);
   auto opened = *lookout::config::parse_rfc3339(raised["opened"].get<std::string>());
+  std::cout << "raised " << std::chrono::duration_cast<std::chrono::milliseconds>(opened - window_end).count()
+            << " ms after the window end\n";
   EXPECT_GE(opened, window_end);
   EXPECT_LT(opened - window_end, 900ms) << "raised " << lookout::config::rfc3339(opened)
                                           << ", window ended " << lookout::config::rfc3339(window_end);
