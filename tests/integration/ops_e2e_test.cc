@@ -200,6 +200,9 @@ TEST_F(OpsE2E, AckWithTokenMaintenanceHoldsThenRaisesAtTheWindowEnd) {
   // The shop's results are marked with the window.
   json check = request(port_, "GET", "/api/v1/checks/acme/shop/http").body;
   EXPECT_EQ(check["last_result"]["facts"]["maintenance"], created.body["window"]["id"]);
+  ASSERT_FALSE(check["transitions"].empty());
+  EXPECT_NE(check["transitions"].back()["reason"].get<std::string>().find("[maintenance mw-"), std::string::npos)
+      << check["transitions"].dump();
   auto [m_rc, m_out] = cli("maintenance list -c " + dir_.file("lookout.yaml"));
   EXPECT_EQ(m_rc, 0);
   EXPECT_NE(m_out.find("e2e deploy"), std::string::npos) << m_out;
