@@ -123,6 +123,29 @@ std::string query_param(std::string_view target, std::string_view key) {
   return (*it).has_value ? std::string((*it).value) : std::string("1");
 }
 
+// The WordPress.org plugin/theme information API (api.wordpress.org/{plugins,themes}/info/1.2/)
+// for the components the estate's WordPress sites show, so the daemon, the demo and the tests
+// judge them without leaving the machine: a `directory_api: <http>/wp-directory` points here.
+// The answers have the real API's shape (a 200 object with "version", or 404 with "error").
+std::pair<unsigned, std::string> wp_directory(std::string_view path, std::string_view target) {
+  const bool theme = path == "/wp-directory/themes/info/1.2/";
+  const bool plugin = path == "/wp-directory/plugins/info/1.2/";
+  const std::string action = query_param(target, "action");
+  if ((!theme || action != "theme_information") && (!plugin || action != "plugin_information"))
+    return {400, "{\"error\":\"Action not implemented\"}"};
+  const std::string slug = query_param(target, "request[slug]");
+  // Latest releases as of the estate's catalogue; the sites run older ones (6.0.6, 1.2).
+  const std::string version = plugin && slug == "contact-form-7"   ? "6.1.2"
+                              : theme && slug == "twentytwentyfive" ? "1.3"
+                                                                    : "";
+  if (version.empty())
+    return {404, theme ? "{\"error\":\"Theme not found\"}" : "{\"error\":\"Plugin not found.\"}"};
+  return {200, "{\"name\":\"" + slug + "\",\"slug\":\"" + slug + "\",\"version\":\"" + version +
+                   "\",\"requires\":\"6.6\",\"requires_php\":\"7.4\",\"download_link\":"
+                   "\"https://downloads.wordpress.org/" + (theme ? "theme/" : "plugin/") + slug + "." +
+                   version + ".zip\"}"};
+}
+
 int to_int(std::string_view s, int fallback) {
   if (s.empty() || s.size() > 9) return fallback;
   int v = 0;
@@ -387,6 +410,9 @@ class HttpSites : public std::enable_shared_from_this<HttpSites> {
       redirect("/loop/b");
     } else if (path == "/loop/b") {
       redirect("/loop/a");
+    } else if (path.starts_with("/wp-directory/")) {
+      auto [status, body] = wp_directory(path, target);
+      reply(status, std::move(body), "application/json; charset=utf-8");
     } else if (path == "/nokeyword") {
       reply(200, page("Maintenance", "Nothing to see here."));
     } else if (path == "/echo") {
