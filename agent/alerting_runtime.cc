@@ -2,6 +2,9 @@
 
 #include "agent/metric_families.h"
 
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -47,9 +50,20 @@ void AlertingRuntime::start() {
       alerting_io_,
       [this]() -> asio::awaitable<void> {
         asio::steady_timer timer(co_await asio::this_coro::executor);
+        tick_timer_ = &timer;
         for (;;) {
-          timer.expires_after(std::chrono::seconds(15));
-          co_await timer.async_wait(asio::use_awaitable);
+          // Every 15 s, or sooner when a page falls due or a maintenance window ends over a
+          // held incident (it is raised at once, not up to 15 s later).
+          auto wait = std::chrono::milliseconds(15'000);
+          const auto now = clock_.now();
+          if (auto next = service_.next_wakeup()) {
+            auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - now);
+            wait = std::clamp(until + std::chrono::milliseconds(5), std::chrono::milliseconds(100), wait);
+          }
+          armed_for_ = now + wait;
+          timer.expires_after(wait);
+          auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (ec == asio::error::operation_aborted) continue;  // re-armed for something sooner
           service_.tick();
         }
       },
@@ -88,6 +102,8 @@ void AlertingRuntime::on_check_result(const CheckEvent& e) {
   if (!started_) return;
   asio::post(alerting_io_, [this, spec = e.check.spec, tags = e.check.tags, result = e.result] {
     service_.on_result(spec, tags, result);
+    if (auto due = service_.take_wake_hint(); due && tick_timer_ && *due < armed_for_)
+      tick_timer_->cancel();
   });
 }
 
@@ -169,8 +185,8 @@ std::string AlertingRuntime::metrics_text() const {
     out += "lookout_incidents_open{client=\"" + escape_label_value(k.first) + "\",priority=\"" + k.second +
            "\"} " + std::to_string(n) + "\n";
   // Due times rather than "at risk" counts: the dashboards compare them with time(), so the
-  // threshold (due within 1 h) stays a query choice. A clock that is met (the ticket was
-  // acknowledged: status open) or paused (on hold) has no due time to show.
+  // threshold (due within 1 h) stays a query choice. A clock that is fulfilled (its outcome is
+  // recorded: the response at acknowledgement) or paused (on hold) has no due time to show.
   out += family_header("lookout_ticket_sla_due_timestamp_seconds");
   for (const auto& t : service_.unsolved_tickets()) {
     if (t.status == alerting::TicketStatus::on_hold) continue;
@@ -180,7 +196,7 @@ std::string AlertingRuntime::metrics_text() const {
     auto seconds = [](alerting::TimePoint p) {
       return format_sample_value(std::chrono::duration<double>(p.time_since_epoch()).count());
     };
-    if (t.response_due && t.status == alerting::TicketStatus::new_)
+    if (t.response_due && t.response_outcome.is_null())
       out += "lookout_ticket_sla_due_timestamp_seconds{" + labels + "response\"} " +
              seconds(*t.response_due) + "\n";
     if (t.resolution_due)

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "agent/check_events.h"
@@ -62,6 +63,10 @@ class AlertingRuntime final : public CheckListener {
   net::TlsContexts tls_;
   alerting::Outbox outbox_;
   std::thread alerting_thread_, outbox_thread_;
+  // The tick timer (alerting thread only) and the instant it is armed for: a result that makes
+  // tick() due sooner (a window ending over a held incident) cancels it to re-arm.
+  boost::asio::steady_timer* tick_timer_ = nullptr;
+  std::chrono::system_clock::time_point armed_for_{};
   bool started_ = false;
 };
 

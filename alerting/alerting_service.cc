@@ -1,5 +1,6 @@
 #include "alerting/alerting_service.h"
 
+#include <future>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -36,6 +37,44 @@ void AlertingService::take_config(const config::Config& config) {
   for (const auto& c : config.alerting.canary) canaries.push_back(c.url);
   guard_.configure(GuardSettings{config.alerting.storm_ratio, config.alerting.storm_min_checks}, canaries,
                    keys);
+  config_windows_ = config.maintenance;
+  scopes_.clear();
+  zones_.clear();
+  for (const auto& c : config.clients) {
+    zones_[c.id] = c.hours.timezone;
+    auto& sites = scopes_[c.id];
+    for (const auto& site : c.sites) sites[site.id];
+  }
+  for (const auto& check : config.checks)
+    scopes_[check->spec.client_id][check->spec.site_id].insert(check->spec.check_id);
+  rebuild_schedule();
+}
+
+void AlertingService::rebuild_schedule() {
+  std::vector<config::MaintenanceWindow> all = config_windows_;
+  for (const auto& [id, w] : api_windows_) all.push_back(w);
+  std::unique_lock lock(schedule_mutex_);
+  schedule_.set(std::move(all), zones_);
+}
+
+void AlertingService::load_maintenance() {
+  if (auto c = store_.value("counter", "maintenance")) maintenance_counter_ = std::atoi(c->c_str());
+  api_windows_.clear();
+  for (const auto& [id, text] : store_.values("maintenance")) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    config::MaintenanceWindow w;
+    if (config::maintenance_from_json(j, w)) {
+      spdlog::error("maintenance window {} in the store is unreadable; ignored", id);
+      continue;
+    }
+    auto zone = zones_.find(w.client);
+    if (config::resolve_once(w, zone == zones_.end() ? "UTC" : zone->second)) continue;
+    w.id = id;
+    w.source = "api";
+    w.created = read_opt_time(j, "created");
+    api_windows_[id] = std::move(w);
+  }
+  rebuild_schedule();
 }
 
 const ClientPolicy& AlertingService::client(const std::string& id) const {
@@ -47,6 +86,7 @@ const ClientPolicy& AlertingService::client(const std::string& id) const {
 void AlertingService::start(const config::Config& config) {
   std::lock_guard lock(mutex_);
   take_config(config);
+  load_maintenance();
   tickets_.load();
   if (auto c = store_.value("counter", "notification")) notification_counter_ = std::atoll(c->c_str());
   for (const auto& [key, text] : store_.values("incident")) {
@@ -150,8 +190,24 @@ void AlertingService::tick() {
   if (suspect()) return;  // pages and status updates wait for the network
   for (Incident* i : engine_.open_incidents()) {
     if (!i->held_by.empty()) continue;
-    if (i->paged || !i->page_due || *i->page_due > now) continue;
     const ClientPolicy& c = client(i->client);
+    const bool in_window = maintenance_now(i->client, i->site, i->check).has_value();
+    if (i->maintenance) {
+      if (in_window) continue;
+      // The window ended with the check still failing: the incident is raised now.
+      Pending p;
+      i->maintenance = false;
+      i->opened = now;
+      i->updated = now;
+      raise(*i, c, "the maintenance window ended with the check still failing", "released", now, p);
+      persist(*i, p);
+      commit(std::move(p));
+      spdlog::warn("incident {} raised at the end of a maintenance window ({}): {}", i->id,
+                   to_string(i->priority), i->summary);
+      continue;
+    }
+    if (in_window) continue;  // no page during maintenance; owed pages go out after it
+    if (i->paged || !i->page_due || *i->page_due > now) continue;
     Pending p;
     page(*i, c, now, p);
     record(*i, "paged", "still open when the desk closed", now, p);
@@ -294,22 +350,26 @@ void AlertingService::recheck_held(TimePoint now) {
   }
 }
 
-void AlertingService::raise(Incident& i, const ClientPolicy& c, const std::string& reason,
-                            const std::string& kind, TimePoint now, Pending& p) {
-  bool page_now = false;
-  if (!c.pages.empty() && !i.acknowledged) {
-    PageDecision d = page_decision(c, i.priority, now);
-    page_now = d.now;
-    if (!d.now && d.at) i.page_due = d.at;
+std::optional<TimePoint> AlertingService::take_wake_hint() {
+  std::lock_guard lock(mutex_);
+  auto h = wake_hint_;
+  wake_hint_.reset();
+  return h;
+}
+
+std::optional<TimePoint> AlertingService::next_wakeup() const {
+  std::lock_guard lock(mutex_);
+  std::optional<TimePoint> next;
+  auto consider = [&](TimePoint t) {
+    if (!next || t < *next) next = t;
+  };
+  const TimePoint now = clock_.now();
+  for (Incident* i : const_cast<IncidentEngine&>(engine_).open_incidents()) {
+    auto w = maintenance_now(i->client, i->site, i->check);
+    if (i->maintenance) consider(w ? w->to : now);
+    else if (i->page_due && !i->paged) consider(w ? std::max(w->to, *i->page_due) : *i->page_due);
   }
-  if (page_now) i.paged = now;  // before the ticket body is written
-  if (c.builtin_tickets()) i.ticket = tickets_.open(i, c, now, reopen_window_, p.tx).ref;
-  record(i, kind, reason, now, p);
-  notify(i, c.tickets, "incident.opened", "tickets", reason, now, p);
-  if (page_now) {
-    page(i, c, now, p);
-    record(i, "paged", "opened outside business hours or under 24x7 cover", now, p);
-  }
+  return next;
 }
 
 void AlertingService::page(Incident& i, const ClientPolicy& c, TimePoint now, Pending& p) {
@@ -381,6 +441,25 @@ void AlertingService::persist(const Incident& i, Pending& p) {
   if (!i.open) p.tx.values.push_back(store::Value{"incident_history", i.id, i.to_json().dump()});
 }
 
+void AlertingService::raise(Incident& i, const ClientPolicy& c, const std::string& reason,
+                            const std::string& kind, TimePoint now, Pending& p) {
+  bool page_now = false;
+  if (!c.pages.empty() && !i.acknowledged) {
+    PageDecision d = page_decision(c, i.priority, now);
+    page_now = d.now;
+    if (!d.now && d.at) i.page_due = d.at;
+    if (i.page_due) hint(*i.page_due);
+  }
+  if (page_now) i.paged = now;  // before the ticket body is written
+  if (c.builtin_tickets()) i.ticket = tickets_.open(i, c, now, reopen_window_, p.tx).ref;
+  record(i, kind, reason, now, p);
+  notify(i, c.tickets, "incident.opened", "tickets", reason, now, p);
+  if (page_now) {
+    page(i, c, now, p);
+    record(i, "paged", "opened outside business hours or under 24x7 cover", now, p);
+  }
+}
+
 void AlertingService::handle(IncidentChange change, TimePoint now) {
   const ClientPolicy& c = client(change.incident.client);
   Pending p;
@@ -388,6 +467,17 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
     Incident* i = engine_.open_incident(change.incident.key);
     if (!i) return;
     i->priority = priority_for(c, *i);
+    if (auto w = maintenance_now(i->client, i->site, i->check)) {
+      // Recorded, not raised: no ticket, no page until the window ends (tick()).
+      i->maintenance = true;
+      hint(w->to);
+      record(*i, "opened", change.reason + "; held: maintenance window " + w->window + " until " +
+                               format_time(w->to), now, p);
+      persist(*i, p);
+      commit(std::move(p));
+      spdlog::info("incident {} opened during maintenance window {}: held", i->id, w->window);
+      return;
+    }
     if (auto holder = holder_for(*i)) {
       // Recorded, not notified: no ticket, no page until the holder resolves (release()).
       hold(*i, *holder);
@@ -422,6 +512,15 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
         release(i->id, "the site's http incident " + i->id + " is no longer critical", now);
       return;
     }
+    if (i->maintenance || maintenance_now(i->client, i->site, i->check)) {
+      // During maintenance: recorded (and the built-in ticket kept current), nothing sent.
+      if (!i->maintenance && !i->ticket.empty())
+        tickets_.update(*i, c, now, reason + " (during maintenance)", p.tx);
+      record(*i, "updated", reason + " (during maintenance: not notified)", now, p);
+      persist(*i, p);
+      commit(std::move(p));
+      return;
+    }
     bool page_now = false;
     if (!i->paged && !i->acknowledged && !c.pages.empty()) {
       PageDecision d = page_decision(c, i->priority, now);
@@ -432,6 +531,7 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
         page_now = false;
         i->page_due = now;
       }
+      if (i->page_due) hint(*i->page_due);
     }
     if (!i->ticket.empty()) tickets_.update(*i, c, now, reason, p.tx);
     record(*i, "updated", reason, now, p);
@@ -456,9 +556,12 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
       unhold(i);
       i.held_by = holder;  // kept in the history: it was never notified because of this one
       record(i, "resolved", change.reason + " (while held by " + holder + ": never notified)", now, p);
+    } else if (i.maintenance) {
+      // Opened and gone within maintenance: nobody was told, nobody is told now.
+      record(i, "resolved", change.reason + " (within maintenance: never notified)", now, p);
     } else {
       const std::string audience = i.client == kAgencyClient ? "agency" : "tickets";
-      if (!i.ticket.empty()) tickets_.solve(i, now, change.reason, p.tx);
+      if (!i.ticket.empty()) tickets_.solve(i, now, change.reason, p.tx, &c);
       notify(i, c.tickets, "incident.resolved", audience, change.reason, now, p);
       if (i.paged) notify(i, c.pages, "incident.resolved", "page", change.reason, now, p);
       record(i, "resolved", change.reason, now, p);
@@ -474,13 +577,13 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
   commit(std::move(p));
 }
 
-void AlertingService::commit(Pending p) {
+void AlertingService::commit(Pending p, std::function<void(store::CommitResult)> done) {
   {
     std::lock_guard lock(idle_mutex_);
     ++commits_in_flight_;
   }
   auto notifications = std::make_shared<std::vector<Notification>>(std::move(p.notifications));
-  store_.commit(std::move(p.tx), [this, notifications](store::CommitResult r) {
+  store_.commit(std::move(p.tx), [this, notifications, done = std::move(done)](store::CommitResult r) {
     if (!r.ok) {
       spdlog::error("alerting: an incident change could not be stored: {}", r.error);
     } else {
@@ -491,12 +594,196 @@ void AlertingService::commit(Pending p) {
       }
       if (fn && !notifications->empty()) fn(std::move(*notifications));
     }
+    if (done) done(r);
     {
       std::lock_guard lock(idle_mutex_);
       --commits_in_flight_;
     }
     idle_cv_.notify_all();
   });
+}
+
+bool AlertingService::commit_and_wait(Pending p, std::unique_lock<std::mutex>& lock,
+                                      std::string& error) {
+  auto promise = std::make_shared<std::promise<store::CommitResult>>();
+  auto result = promise->get_future();
+  commit(std::move(p), [promise](store::CommitResult r) { promise->set_value(std::move(r)); });
+  lock.unlock();  // the commit's completion takes the lock
+  store::CommitResult r = result.get();
+  if (!r.ok) error = "the change could not be stored: " + r.error;
+  return r.ok;
+}
+
+namespace {
+Mutation failed(ActionFailure f, std::string message) {
+  Mutation m;
+  m.failure = f;
+  m.message = std::move(message);
+  return m;
+}
+}  // namespace
+
+Mutation AlertingService::acknowledge(const std::string& incident_id, const std::string& by,
+                                      const std::string& note) {
+  std::unique_lock lock(mutex_);
+  const TimePoint now = clock_.now();
+  Incident* i = nullptr;
+  for (Incident* open : engine_.open_incidents())
+    if (open->id == incident_id) i = open;
+  if (!i) {
+    if (store_.value("incident_history", incident_id))
+      return failed(ActionFailure::conflict, "incident " + incident_id + " is resolved");
+    return failed(ActionFailure::not_found, "no incident " + incident_id);
+  }
+  Mutation m;
+  if (i->acknowledged) {
+    m.message = "already acknowledged by " + i->acknowledged_by;
+    m.body = i->to_json();
+    return m;
+  }
+  const ClientPolicy& c = client(i->client);
+  Pending p;
+  i->acknowledged = now;
+  i->acknowledged_by = by;
+  i->page_due.reset();  // acknowledged: a page owed at the desk's closing time is not needed
+  i->updated = now;
+  if (!i->ticket.empty()) tickets_.acknowledge(*i, c, now, by, note, p.tx);
+  const std::string reason = "acknowledged by " + (by.empty() ? std::string("an operator") : by) +
+                             (note.empty() ? "" : ": " + note);
+  record(*i, "acknowledged", reason, now, p);
+  if (i->paged) notify(*i, c.pages, "incident.acknowledged", "page", reason, now, p);
+  persist(*i, p);
+  m.message = reason;
+  m.body = i->to_json();
+  spdlog::info("incident {} {}", i->id, reason);
+  if (!commit_and_wait(std::move(p), lock, m.message)) m.store_failed = true;
+  return m;
+}
+
+Mutation AlertingService::ticket_action(const std::string& ref, const std::string& action,
+                                        const std::string& by, const std::string& text) {
+  std::unique_lock lock(mutex_);
+  const TimePoint now = clock_.now();
+  auto t = tickets_.get(ref);
+  if (!t) return failed(ActionFailure::not_found, "no ticket " + ref);
+  const ClientPolicy& c = client(t->client);
+  Pending p;
+  ActionResult r;
+  if (action == "hold") r = tickets_.hold(ref, c, now, by, text, p.tx);
+  else if (action == "resume") r = tickets_.resume(ref, c, now, by, text, p.tx);
+  else if (action == "solve") r = tickets_.solve_by_hand(ref, c, now, by, text, p.tx);
+  else if (action == "comment") r = tickets_.comment(ref, now, by, text, p.tx);
+  else return failed(ActionFailure::not_found, "unknown ticket action '" + action + "'");
+  Mutation m;
+  m.failure = r.failure;
+  m.message = r.message;
+  if (r.failure != ActionFailure::none) return m;
+  if (r.changed) {
+    static const std::map<std::string, std::string> done = {
+        {"hold", "put on hold (SLA clocks paused)"}, {"resume", "resumed (SLA clocks running)"},
+        {"solve", "solved"}, {"comment", "commented"}};
+    m.message = ref + " " + done.at(action) + (by.empty() ? "" : " by " + by);
+  }
+  if (r.changed) {
+    spdlog::info("ticket {}: {} by {}", ref, action, by.empty() ? "an operator" : by);
+    if (!commit_and_wait(std::move(p), lock, m.message)) m.store_failed = true;
+    lock.lock();
+  }
+  if (auto after = tickets_.get(ref)) m.body = alerting::ticket_json(*after, store_.events("ticket", ref));
+  return m;
+}
+
+Mutation AlertingService::add_maintenance(config::MaintenanceWindow w) {
+  std::unique_lock lock(mutex_);
+  Mutation m;
+  auto invalid = [&](std::string message) {
+    m.invalid = true;
+    m.message = std::move(message);
+    return m;
+  };
+  auto client_it = scopes_.find(w.client);
+  if (client_it == scopes_.end()) return invalid("unknown scope: no client '" + w.client + "'");
+  if (!w.site.empty()) {
+    auto site = client_it->second.find(w.site);
+    if (site == client_it->second.end())
+      return invalid("unknown scope: client '" + w.client + "' has no site '" + w.site + "'");
+    if (!w.check.empty() && !site->second.count(w.check))
+      return invalid("unknown scope: site '" + w.client + "/" + w.site + "' has no check '" + w.check + "'");
+  }
+  if (auto problem = config::resolve_once(w, zones_.count(w.client) ? zones_[w.client] : "UTC"))
+    return invalid(problem->key + ": " + problem->message);
+  const TimePoint now = clock_.now();
+  w.id = "mw-" + std::to_string(++maintenance_counter_);
+  w.source = "api";
+  w.created = now;
+  Pending p;
+  p.tx.values.push_back(store::Value{"maintenance", w.id, w.to_json().dump()});
+  p.tx.values.push_back(store::Value{"counter", "maintenance", std::to_string(maintenance_counter_)});
+  p.tx.events.push_back(store::Event{"maintenance", w.id, 1, now, "created", w.to_json().dump()});
+  api_windows_[w.id] = w;
+  rebuild_schedule();
+  m.message = "maintenance window " + w.id + " created for " + w.scope();
+  m.body = w.to_json();
+  spdlog::info("{}", m.message);
+  if (!commit_and_wait(std::move(p), lock, m.message)) m.store_failed = true;
+  return m;
+}
+
+Mutation AlertingService::delete_maintenance(const std::string& id) {
+  std::unique_lock lock(mutex_);
+  auto it = api_windows_.find(id);
+  if (it == api_windows_.end()) {
+    for (const auto& w : config_windows_)
+      if (w.id == id)
+        return failed(ActionFailure::conflict,
+                      "window " + id + " comes from the config; change the config and reload");
+    return failed(ActionFailure::not_found, "no maintenance window " + id);
+  }
+  Mutation m;
+  m.body = it->second.to_json();
+  api_windows_.erase(it);
+  rebuild_schedule();
+  hint(clock_.now());  // incidents it held are released at the next tick
+  Pending p;
+  p.tx.values.push_back(store::Value{"maintenance", id, std::nullopt});
+  p.tx.events.push_back(store::Event{"maintenance", id, 2, clock_.now(), "deleted", "{}"});
+  m.message = "maintenance window " + id + " deleted";
+  spdlog::info("{}", m.message);
+  if (!commit_and_wait(std::move(p), lock, m.message)) m.store_failed = true;
+  return m;
+}
+
+nlohmann::json AlertingService::maintenance_json() const {
+  const TimePoint now = clock_.now();
+  std::shared_lock lock(schedule_mutex_);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& w : schedule_.windows()) {
+    nlohmann::json j = w.to_json();
+    auto occ = occurrences(w, schedule_.zone(w.client), now, now + std::chrono::milliseconds(1));
+    j["active"] = !occ.empty();
+    auto next = schedule_.next(w, now);
+    j["next"] = next ? nlohmann::json{{"from", format_time(next->from)}, {"to", format_time(next->to)}}
+                     : nlohmann::json(nullptr);
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+std::vector<WindowInterval> AlertingService::maintenance_intervals(const std::string& client,
+                                                                   const std::string& site,
+                                                                   const std::string& check,
+                                                                   TimePoint from,
+                                                                   TimePoint to) const {
+  std::shared_lock lock(schedule_mutex_);
+  return schedule_.intervals(client, site, check, from, to);
+}
+
+std::optional<WindowInterval> AlertingService::maintenance_now(const std::string& client,
+                                                               const std::string& site,
+                                                               const std::string& check) const {
+  const TimePoint now = clock_.now();
+  std::shared_lock lock(schedule_mutex_);
+  return schedule_.active(client, site, check, now);
 }
 
 void AlertingService::wait_idle() {

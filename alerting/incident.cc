@@ -60,7 +60,8 @@ nlohmann::json Incident::to_json() const {
           {"acknowledged_by", acknowledged ? nlohmann::json(acknowledged_by) : nlohmann::json(nullptr)},
           {"held_by", held_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(held_by)},
           {"reminded", opt_time(reminded)},
-          {"reminder_due", opt_time(reminder_due)}};
+          {"reminder_due", opt_time(reminder_due)},
+          {"maintenance", maintenance}};
 }
 
 std::optional<Incident> Incident::from_json(const nlohmann::json& j) {
@@ -96,6 +97,7 @@ std::optional<Incident> Incident::from_json(const nlohmann::json& j) {
     if (j.contains("held_by") && j["held_by"].is_string()) i.held_by = j["held_by"].get<std::string>();
     i.reminded = read_opt_time(j, "reminded");
     i.reminder_due = read_opt_time(j, "reminder_due");
+    i.maintenance = j.value("maintenance", false);
     return i;
   } catch (const std::exception&) {
     return std::nullopt;

@@ -60,6 +60,10 @@ struct Incident {
   // Status updates (incident.reminder): the last one sent, and when the next one is due.
   std::optional<TimePoint> reminded;
   std::optional<TimePoint> reminder_due;
+  // Opened during a maintenance window and not notified (yet): no ticket, no page. Released
+  // (ticket, notifications) when the window ends if still open. Stays true on an incident that
+  // resolved before any notification.
+  bool maintenance = false;
 
   nlohmann::json to_json() const;
   static std::optional<Incident> from_json(const nlohmann::json& j);

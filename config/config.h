@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/check_spec.h"
+#include "config/maintenance.h"
 #include "net/resolver_options.h"
 
 namespace lookout::probes {
@@ -29,6 +30,11 @@ struct AgentSettings {
   int retention_days = 400;
   std::chrono::milliseconds shutdown_grace{10'000};
   net::ResolverOptions resolver;
+  /// `api_token_file`: the bearer token API mutations need (read at load, trailing newline
+  /// dropped). The environment variable LOOKOUT_API_TOKEN, when set, takes precedence. Neither:
+  /// API mutations are disabled.
+  std::string api_token_file;
+  std::string api_token;
 };
 
 /// Opening hours starting on one weekday: minutes since local midnight, [start, end).
@@ -162,6 +168,9 @@ struct Config {
   CatalogSettings catalog;
   std::vector<Client> clients;
   std::vector<std::shared_ptr<const Check>> checks;  // every check of every site, flattened
+  /// Every `maintenance:` window of every client, site and check (one-off times resolved in
+  /// the client's zone), in config order; ids "config:<client>:<n>".
+  std::vector<MaintenanceWindow> maintenance;
 };
 
 }  // namespace lookout::config

@@ -16,6 +16,8 @@
 
 #include "config/check_types.h"
 #include "config/duration.h"
+#include "config/hours.h"
+#include "config/maintenance.h"
 #include "config/options.h"
 #include "config/yaml_stream.h"
 #include "net/resolver.h"
@@ -136,52 +138,6 @@ void read_defaults(const YAML::Node& n, const std::string& path, Inherited& inh,
                      (near.empty() ? std::string(")") : "; did you mean '" + near + "'?)"));
     }
   }
-}
-
-constexpr int kMinutesPerDay = 24 * 60;
-const char* const kDayNames[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-
-// "09:00-17:30" -> {540, 1050}; "22:00-06:00" (overnight: ends the next day) -> {1320, 360};
-// "00:00-24:00" -> {0, 1440}. On a bad range, `why` says what is expected.
-std::optional<DayHours> parse_hours(const std::string& text, std::string& why) {
-  static const std::regex re("^([0-9]{1,2}):([0-9]{2})-([0-9]{1,2}):([0-9]{2})$");
-  std::smatch m;
-  if (!std::regex_match(text, m, re)) {
-    why = "expected HH:MM-HH:MM on the 24-hour clock, e.g. 09:00-17:30, or closed";
-    return std::nullopt;
-  }
-  auto minute = [&](int h_group, int m_group, bool end) -> std::optional<int> {
-    int h = std::stoi(m[h_group]), mi = std::stoi(m[m_group]);
-    if (h > 24 || mi > 59 || (h == 24 && mi != 0)) {
-      why = m[h_group].str() + ":" + m[m_group].str() +
-            " is not a time of day (hours 00-23, minutes 00-59; 24:00 only as an end)";
-      return std::nullopt;
-    }
-    if (h == 24 && !end) {
-      why = "a range cannot start at 24:00 (a range starting at midnight starts at 00:00)";
-      return std::nullopt;
-    }
-    return h * 60 + mi;
-  };
-  auto start = minute(1, 2, false);
-  if (!start) return std::nullopt;
-  auto end = minute(3, 4, true);
-  if (!end) return std::nullopt;
-  if (*start == *end) {
-    why = "empty range: start equals end (for the whole day use 00:00-24:00)";
-    return std::nullopt;
-  }
-  if (*end == kMinutesPerDay && *start == 0) return DayHours{0, kMinutesPerDay};
-  if (*end < *start && *end == 0) {  // "22:00-00:00" is 22:00-24:00
-    return DayHours{*start, kMinutesPerDay};
-  }
-  return DayHours{*start, *end};
-}
-
-int day_index(const std::string& d) {
-  for (int i = 0; i < 7; ++i)
-    if (d == kDayNames[i]) return i;
-  return -1;
 }
 
 // One opening range (or `closed`) as written, for overlap messages.
@@ -656,7 +612,7 @@ void read_agent(const YAML::Node& n, AgentSettings& a, Errors& errors) {
   for_each_key(
       n, "agent",
       {"listen", "state_file", "workers", "max_in_flight", "per_host_limit", "retention_days",
-       "shutdown_grace", "resolver"},
+       "shutdown_grace", "resolver", "api_token_file"},
       errors, [&](const std::string& key, const YAML::Node& v, const std::string& path) {
         if (key == "listen") {
           if (auto s = read_string(v, path, errors)) {
@@ -684,6 +640,9 @@ void read_agent(const YAML::Node& n, AgentSettings& a, Errors& errors) {
           if (auto i = read_int(v, path, errors, 1, 3650)) a.retention_days = static_cast<int>(*i);
         } else if (key == "shutdown_grace") {
           if (auto d = read_duration(v, path, errors)) a.shutdown_grace = *d;
+        } else if (key == "api_token_file") {
+          if (auto s = read_string(v, path, errors)) a.api_token_file = *s;
+          if (auto token = read_secret(v, path, false, errors)) a.api_token = *token;
         } else if (key == "resolver") {
           if (!expect_map(v, path, errors)) return;
           for_each_key(v, path, {"servers", "timeout", "tries", "cache_size"}, errors,
@@ -785,7 +744,7 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   for (const auto& kv : n) {
     std::string key = kv.first.Scalar();
     std::string kpath = path + "." + key;
-    if (key == "type") continue;
+    if (key == "type" || key == "maintenance") continue;
     if (key == "id") {
       if (auto s = read_string(kv.second, kpath, errors)) {
         if (!valid_id(*s)) errors.add(kv.second, kpath, "bad id '" + *s + "' (letters, digits, . _ -)");
@@ -829,7 +788,9 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   // the check's own keys carry the check's path and marks
   for (const auto& kv : n) {
     std::string key = kv.first.Scalar();
-    if (key == "type" || key == "id" || key == "enabled" || kCommonCheckKeys.count(key)) continue;
+    if (key == "type" || key == "id" || key == "enabled" || key == "maintenance" ||
+        kCommonCheckKeys.count(key))
+      continue;
     // In n's memory: a map of its own would merge the whole document into it per key.
     YAML::Node single = new_map_sharing_memory(n);
     single[kv.first] = kv.second;
@@ -840,10 +801,74 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   check->options_fingerprint = options.fingerprint();
   static const std::set<std::string> kCheckKeys = {"type", "id", "enabled", "interval", "timeout",
                                                     "retry_interval", "failure_threshold",
-                                                    "success_threshold"};
+                                                    "success_threshold", "maintenance"};
   options.report_unknown(errors, kCheckKeys, path);
   if (!enabled || errors.size() != before || !check->probe) return;
   cfg.checks.push_back(std::move(check));
+}
+
+// One `maintenance:` entry, read; its scope and one-off times are checked once the client is
+// complete (its sites, checks and time zone known).
+struct PendingWindow {
+  MaintenanceWindow window;
+  YAML::Node node;
+  std::string path;
+};
+
+// A `maintenance:` list at client (entries may name site and check), site (may name check) or
+// check level (the scope is the check).
+void read_maintenance(const YAML::Node& n, const std::string& path, const std::string& site,
+                      const std::string& check, std::vector<PendingWindow>& out, Errors& errors) {
+  if (!n.IsSequence()) {
+    errors.add(n, path, "expected a list of maintenance windows");
+    return;
+  }
+  std::set<std::string> known = {"from", "to", "weekly", "monthly", "time", "reason"};
+  if (site.empty()) known.insert("site");
+  if (check.empty()) known.insert("check");
+  for (size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node& e = n[i];
+    std::string epath = path + "[" + std::to_string(i) + "]";
+    if (!expect_map(e, epath, errors)) continue;
+    PendingWindow p{MaintenanceWindow{}, e, epath};
+    p.window.site = site;
+    p.window.check = check;
+    MaintenanceFields f;
+    bool ok = true;
+    size_t before = errors.size();
+    for_each_key(e, epath, known, errors, [&](const std::string& key, const YAML::Node& v,
+                                              const std::string& kpath) {
+      if (key == "weekly" && v.IsSequence()) {
+        std::string joined;
+        for (const auto& d : read_string_list(v, kpath, errors)) joined += (joined.empty() ? "" : ",") + d;
+        f.weekly = joined;
+        return;
+      }
+      auto text = read_string(v, kpath, errors);
+      if (!text) return;
+      if (key == "from") f.from = *text;
+      else if (key == "to") f.to = *text;
+      else if (key == "weekly") f.weekly = *text;
+      else if (key == "monthly") f.monthly = *text;
+      else if (key == "time") f.time = *text;
+      else if (key == "reason") p.window.reason = *text;
+      else if (key == "site") p.window.site = *text;
+      else if (key == "check") p.window.check = *text;
+    });
+    if (errors.size() != before) ok = false;
+    if (ok) {
+      if (auto problem = parse_maintenance(f, p.window)) {
+        YAML::Node at = problem->key.empty() || !e[problem->key].IsDefined() ? e : e[problem->key];
+        errors.add(at, problem->key.empty() ? epath : epath + "." + problem->key, problem->message);
+        ok = false;
+      }
+    }
+    if (ok && !p.window.check.empty() && p.window.site.empty()) {
+      errors.add(e["check"], epath + ".check", "a check is named within a site: give site too");
+      ok = false;
+    }
+    if (ok) out.push_back(std::move(p));
+  }
 }
 
 // Builds the Config from the root entries and the clients, fed in any order except that
@@ -878,9 +903,13 @@ class ConfigBuilder {
     }
     Client client;
     Inherited cinh = top_;
-    YAML::Node sites_node;
+    YAML::Node sites_node, maintenance_node;
+    std::string maintenance_path;
+    std::vector<PendingWindow> windows;
+    std::map<std::string, std::set<std::string>> scope_checks;  // site -> check ids
     for_each_key(cn, cpath,
-                 {"id", "name", "timezone", "business_hours", "holidays", "contract", "alerting", "defaults", "sites"},
+                 {"id", "name", "timezone", "business_hours", "holidays", "contract", "alerting", "defaults", "sites",
+                  "maintenance"},
                  errors, [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                    if (key == "id") {
                      if (auto s = read_string(v, path, errors)) {
@@ -921,11 +950,17 @@ class ConfigBuilder {
                      read_defaults(v, path, cinh, errors);
                    } else if (key == "sites") {
                      sites_node = v;
+                   } else if (key == "maintenance") {
+                     maintenance_node = v;
+                     maintenance_path = path;
                    }
                  });
     if (client.id.empty() && !cn["id"].IsDefined()) errors.add(cn, cpath, "missing field 'id'");
     if (client.name.empty()) client.name = client.id;
+    if (maintenance_node.IsDefined() && !maintenance_node.IsNull())
+      read_maintenance(maintenance_node, maintenance_path, "", "", windows, errors);
     if (!sites_node.IsDefined() || sites_node.IsNull()) {
+      finish_maintenance(client, windows, scope_checks, errors);
       cfg_.clients.push_back(std::move(client));
       return;
     }
@@ -945,7 +980,8 @@ class ConfigBuilder {
       Inherited sinh = cinh;
       YAML::Node checks_node;
       YAML::Node depends_node;
-      for_each_key(sn, spath, {"id", "name", "url", "tags", "depends_on", "defaults", "checks"}, errors,
+      YAML::Node site_maintenance;
+      for_each_key(sn, spath, {"id", "name", "url", "tags", "depends_on", "defaults", "checks", "maintenance"}, errors,
                    [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                      if (key == "id") {
                        if (auto s = read_string(v, path, errors)) {
@@ -970,6 +1006,8 @@ class ConfigBuilder {
                        read_defaults(v, path, sinh, errors);
                      } else if (key == "checks") {
                        checks_node = v;
+                     } else if (key == "maintenance") {
+                       site_maintenance = v;
                      }
                    });
       if (!sn["id"].IsDefined()) errors.add(sn, spath, "missing field 'id'");
@@ -999,14 +1037,64 @@ class ConfigBuilder {
           errors.add(checks_node, spath + ".checks", "expected a list of checks");
         } else {
           std::set<std::string> check_ids;
-          for (size_t k = 0; k < checks_node.size(); ++k)
-            build_check(checks_node[k], spath + ".checks[" + std::to_string(k) + "]", client, site,
-                        sinh, check_ids, cfg_, errors);
+          for (size_t k = 0; k < checks_node.size(); ++k) {
+            const YAML::Node& ck = checks_node[k];
+            std::string kpath = spath + ".checks[" + std::to_string(k) + "]";
+            build_check(ck, kpath, client, site, sinh, check_ids, cfg_, errors);
+            if (ck.IsMap() && ck["maintenance"].IsDefined() && !ck["maintenance"].IsNull()) {
+              std::string check_id;
+              if (ck["id"].IsDefined() && ck["id"].IsScalar()) check_id = ck["id"].Scalar();
+              else if (ck["type"].IsDefined() && ck["type"].IsScalar()) check_id = ck["type"].Scalar();
+              read_maintenance(ck["maintenance"], kpath + ".maintenance", site.id, check_id,
+                               windows, errors);
+            }
+          }
+          scope_checks[site.id] = check_ids;
         }
       }
+      scope_checks[site.id];  // a site without checks is a valid scope too
+      if (site_maintenance.IsDefined() && !site_maintenance.IsNull())
+        read_maintenance(site_maintenance, spath + ".maintenance", site.id, "", windows, errors);
       client.sites.push_back(std::move(site));
     }
+    finish_maintenance(client, windows, scope_checks, errors);
     cfg_.clients.push_back(std::move(client));
+  }
+
+  /// The client's windows: scopes named must exist; one-off times resolve in its zone.
+  void finish_maintenance(const Client& client, std::vector<PendingWindow>& windows,
+                          const std::map<std::string, std::set<std::string>>& scope_checks,
+                          Errors& errors) {
+    for (auto& p : windows) {
+      MaintenanceWindow& w = p.window;
+      w.client = client.id;
+      if (!w.site.empty()) {
+        auto site = scope_checks.find(w.site);
+        if (site == scope_checks.end()) {
+          YAML::Node at = p.node["site"].IsDefined() ? p.node["site"] : p.node;
+          std::string known;
+          for (const auto& [id, checks] : scope_checks) known += (known.empty() ? "" : ", ") + id;
+          errors.add(at, p.path + ".site",
+                     "unknown scope: client '" + client.id + "' has no site '" + w.site + "'" +
+                         (known.empty() ? std::string() : " (sites: " + known + ")"));
+          continue;
+        }
+        if (!w.check.empty() && !site->second.count(w.check)) {
+          YAML::Node at = p.node["check"].IsDefined() ? p.node["check"] : p.node;
+          errors.add(at, p.path + ".check",
+                     "unknown scope: site '" + w.site + "' has no check '" + w.check + "'");
+          continue;
+        }
+      }
+      if (auto problem = resolve_once(w, client.hours.timezone)) {
+        YAML::Node at = p.node[problem->key].IsDefined() ? p.node[problem->key] : p.node;
+        errors.add(at, p.path + "." + problem->key, problem->message);
+        continue;
+      }
+      w.source = "config";
+      w.id = "config:" + client.id + ":" + std::to_string(++window_counts_[client.id]);
+      cfg_.maintenance.push_back(std::move(w));
+    }
   }
 
   size_t clients_seen() const { return clients_seen_; }
@@ -1104,6 +1192,7 @@ class ConfigBuilder {
   Config& cfg_;
   Inherited top_;  // from the root defaults
   std::set<std::string> client_ids_;
+  std::map<std::string, int> window_counts_;
   size_t clients_seen_ = 0;
 };
 
