@@ -42,6 +42,12 @@ struct Answer {
   int status = 200;
   std::string body;
   std::string content_type = "text/plain";
+  std::vector<std::pair<std::string, std::string>> headers;  // extra ones (Retry-After, Location)
+
+  Answer() = default;
+  Answer(int s, std::string b = {}, std::string type = "text/plain",
+         std::vector<std::pair<std::string, std::string>> extra = {})
+      : status(s), body(std::move(b)), content_type(std::move(type)), headers(std::move(extra)) {}
 };
 
 class HttpReceiver {
@@ -135,6 +141,7 @@ class HttpReceiver {
         http::response<http::string_body> res{static_cast<http::status>(a.status), req.version()};
         res.set(http::field::content_type, a.content_type);
         res.set(http::field::connection, "close");
+        for (const auto& [name, value] : a.headers) res.set(name, value);
         res.body() = a.body;
         res.prepare_payload();
         {
