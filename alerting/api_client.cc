@@ -69,6 +69,85 @@ std::string excerpt(std::string_view body, size_t max) {
   return out;
 }
 
+std::vector<std::string> incident_lines(const NotificationBody& b) {
+  std::vector<std::string> out;
+  out.push_back("Lookout detected a problem with " + b.field("site") + " (" + b.field("host") + "), check " +
+                b.field("check") + " (" + b.field("type") + "): " + b.field("summary"));
+  out.push_back("Priority " + b.field("priority") + ", status " + b.field("severity") +
+                (b.field("failure").empty() ? "" : ", failure " + b.field("failure")) + ".");
+  out.push_back("Failing since " + b.field("first_failure") + "; incident opened " + b.field("opened") + " (" +
+                b.reason + ").");
+  if (!b.ticket_field("ref").empty()) out.push_back("Lookout ticket: " + b.ticket_field("ref"));
+  const std::string response = b.ticket_field("response_due"), resolution = b.ticket_field("resolution_due");
+  if (!response.empty()) out.push_back("SLA response due: " + response);
+  if (!resolution.empty()) out.push_back("SLA resolution due: " + resolution);
+  if (b.incident.contains("facts") && !b.incident["facts"].empty())
+    out.push_back("Evidence: " + b.incident["facts"].dump());
+  out.push_back("Incident: " + b.field("id"));
+  return out;
+}
+
+std::string event_line(const NotificationBody& b) {
+  const std::string at = format_time(b.at);
+  if (b.event == "incident.resolved")
+    return "Recovered at " + at + " (" + b.reason + "). Opened " + b.field("opened") + ".";
+  if (b.event == "incident.acknowledged")
+    return "Acknowledged at " + at + (b.field("acknowledged_by").empty() ? "" : " by " + b.field("acknowledged_by")) + ".";
+  if (b.event == "incident.reminder") return "Still open at " + at + " [" + b.field("priority") + "]: " + b.field("summary");
+  if (b.event == "incident.opened") return "Opened at " + at + " [" + b.field("priority") + "]: " + b.field("summary");
+  return "Update at " + at + " [" + b.field("priority") + "]: " + b.field("summary") + " (" + b.reason + ")";
+}
+
+std::string html_paragraphs(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) {
+    out += "<p>";
+    for (char c : line) {
+      switch (c) {
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '&': out += "&amp;"; break;
+        case '"': out += "&quot;"; break;
+        default: out.push_back(c);
+      }
+    }
+    out += "</p>";
+  }
+  return out;
+}
+
+std::string tag_text(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c)) out.push_back(static_cast<char>(std::tolower(c)));
+    else if (c == '-' || c == '_') out.push_back(static_cast<char>(c));
+    else out.push_back('_');
+  }
+  return out;
+}
+
+std::optional<int64_t> RemoteTicketIds::get(const std::string& incident) {
+  auto v = store_.value("sink_ticket", sink_ + "/" + incident);
+  if (!v) return std::nullopt;
+  auto j = nlohmann::json::parse(*v, nullptr, false);
+  if (!j.is_object() || !j.contains("id") || !j["id"].is_number_integer()) return std::nullopt;
+  return j["id"].get<int64_t>();
+}
+
+boost::asio::awaitable<bool> RemoteTicketIds::put(const std::string& incident, int64_t id) {
+  store::Transaction tx;
+  tx.values.push_back(store::Value{"sink_ticket", sink_ + "/" + incident, nlohmann::json{{"id", id}}.dump()});
+  auto r = co_await store::async_commit(store_, std::move(tx));
+  co_return r.ok;
+}
+
+boost::asio::awaitable<bool> RemoteTicketIds::drop(const std::string& incident) {
+  store::Transaction tx;
+  tx.values.push_back(store::Value{"sink_ticket", sink_ + "/" + incident, std::nullopt});
+  auto r = co_await store::async_commit(store_, std::move(tx));
+  co_return r.ok;
+}
+
 std::optional<std::chrono::milliseconds> RateWindow::take(TimePoint now) {
   if (limit_ <= 0) return std::nullopt;
   std::lock_guard lock(mutex_);

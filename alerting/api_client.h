@@ -33,6 +33,7 @@
 #include "net/http_client.h"
 #include "net/resolver.h"
 #include "net/tls_context.h"
+#include "store/store.h"
 
 namespace lookout::alerting {
 
@@ -59,6 +60,31 @@ std::string base64(std::string_view data);
 std::string url_encode(std::string_view s);
 /// The first `max` bytes of an answer, control characters as spaces: for reasons.
 std::string excerpt(std::string_view body, size_t max = 200);
+
+/// The lines a desk ticket's first comment carries: what failed, since when, priority, the
+/// built-in ticket, the SLA due times, the evidence.
+std::vector<std::string> incident_lines(const NotificationBody& body);
+/// The line of a later event: "[P2] still failing: <summary> (<reason>)", "recovered at ..." etc.
+std::string event_line(const NotificationBody& body);
+/// Lines as HTML paragraphs, escaped (Freshdesk bodies are HTML).
+std::string html_paragraphs(const std::vector<std::string>& lines);
+/// Lower-case letters, digits, '_' and '-' only (a desk tag).
+std::string tag_text(std::string_view s);
+
+/// A desk's own ticket id per incident, kept durably in the store (values scope "sink_ticket",
+/// key "<sink>/<incident id>") so a restart goes on commenting on the same ticket.
+class RemoteTicketIds {
+ public:
+  RemoteTicketIds(store::Store& store, std::string sink) : store_(store), sink_(std::move(sink)) {}
+  std::optional<int64_t> get(const std::string& incident);
+  /// Durable before it returns true.
+  boost::asio::awaitable<bool> put(const std::string& incident, int64_t id);
+  boost::asio::awaitable<bool> drop(const std::string& incident);
+
+ private:
+  store::Store& store_;
+  std::string sink_;
+};
 
 class RateWindow {
  public:
