@@ -58,6 +58,10 @@ class Sink {
   virtual ~Sink() = default;
   virtual const std::string& id() const = 0;
   virtual boost::asio::awaitable<Delivery> deliver(const Notification& notification) = 0;
+  /// A sink whose receiver forgets what is not re-sent (Alertmanager's resolve_timeout) asks to
+  /// be refreshed this often; the runtime then calls refresh() on the same executor.
+  virtual std::optional<std::chrono::milliseconds> refresh_period() const { return std::nullopt; }
+  virtual boost::asio::awaitable<Delivery> refresh() { co_return Delivery::ok(); }
 };
 
 /// HTTP status -> delivery (the retry matrix): 2xx delivered; 408, 429, 5xx retry (honouring

@@ -88,6 +88,12 @@ struct SinkFixture : ::testing::Test {
     io.run();
     return f.get();
   }
+  alerting::Delivery co_spawn_refresh(alerting::Sink& sink) {
+    auto f = boost::asio::co_spawn(io, sink.refresh(), boost::asio::use_future);
+    io.restart();
+    io.run();
+    return f.get();
+  }
 };
 
 }  // namespace lookout::testing
