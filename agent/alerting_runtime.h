@@ -1,13 +1,14 @@
 // agent::AlertingRuntime: wires alerting/ into the daemon. A CheckListener that copies each
 // result and hands it to the alerting thread (never blocks the worker), the AlertingService on
 // that thread (plus a 15 s tick for pages due at the desk's closing time), and the outbox
-// senders on an io_context thread of their own, with one WebhookSink per configured sink.
+// senders on an io_context thread of their own, with one sink per configured sink (alerting::make_sink).
 // Also writes the alerting metrics (text format) appended to /metrics.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
@@ -50,6 +51,7 @@ class AlertingRuntime final : public CheckListener {
   std::unique_ptr<net::Resolver> resolver_;
   net::TlsContexts tls_;
   alerting::Outbox outbox_;
+  std::vector<std::shared_ptr<alerting::Sink>> sinks_;  // also in the outbox; some need a refresh
   std::thread alerting_thread_, outbox_thread_;
   bool started_ = false;
 };

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config/yaml_stream.h"
+#include "tests/support/temp_dir.h"
 
 using lookout::config::DayHours;
 using lookout::config::load_config_file;
@@ -258,3 +259,39 @@ TEST(ConfigLoaderTest, UnknownOptionSuggestsACheckLevelKey) {
 }
 
 }  // namespace
+
+TEST(ConfigLoaderTest, DeskAndPagerSinksTakeCredentialsFromEnvAndFile) {
+  lookout::testing::TempDir dir;
+  std::ofstream(dir.file("token")) << "zd-token\n";
+  setenv("LOOKOUT_TEST_PD_KEY", "0123456789abcdef0123456789abcdef", 1);
+  setenv("LOOKOUT_TEST_FD_KEY", "fd-key", 1);
+  auto r = load_config_text(R"(
+clients:
+  - id: c1
+    sites: []
+alerting:
+  sinks:
+    - {id: pd, type: pagerduty, routing_key_env: LOOKOUT_TEST_PD_KEY, ticket_url: "https://l.example/t/{ref}"}
+    - {id: zd, type: zendesk, url: https://acme.zendesk.com, email: agent@example.net, token_file: )" +
+                                dir.file("token") + R"(, comments: public}
+    - {id: fd, type: freshdesk, url: https://acme.freshdesk.com, email: desk@example.net, api_key_env: LOOKOUT_TEST_FD_KEY, rate_limit: 10}
+    - {id: am, type: alertmanager, url: http://127.0.0.1:9093, resend: 2m}
+  defaults: {tickets: [zd, fd], pages: [pd, am]}
+)", "inline.yaml", lookout::probes::check_types());
+  ASSERT_TRUE(r.config) << r.errors.to_string();
+  const auto& s = r.config->alerting.sinks;
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[0].url, "https://events.pagerduty.com/v2/enqueue");
+  EXPECT_EQ(s[0].credential, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(s[0].credential_source, "routing_key_env");
+  EXPECT_EQ(s[0].rate_limit, 120);
+  EXPECT_EQ(s[1].credential, "zd-token");
+  EXPECT_EQ(s[1].email, "agent@example.net");
+  EXPECT_TRUE(s[1].public_comments);
+  EXPECT_EQ(s[1].rate_limit, 100);
+  EXPECT_EQ(s[2].credential, "fd-key");
+  EXPECT_EQ(s[2].rate_limit, 10);
+  EXPECT_FALSE(s[2].public_comments);
+  EXPECT_EQ(s[3].resend, std::chrono::minutes(2));
+  EXPECT_EQ(s[3].rate_limit, 0);
+}
