@@ -1,6 +1,7 @@
 #include "alerting/sink_factory.h"
 
 #include "alerting/alertmanager_sink.h"
+#include "alerting/email_sink.h"
 #include "alerting/freshdesk_sink.h"
 #include "alerting/pagerduty_sink.h"
 #include "alerting/webhook_sink.h"
@@ -14,6 +15,7 @@ std::shared_ptr<Sink> make_sink(const config::SinkConfig& c, net::Resolver& reso
   if (c.type == "pagerduty") return std::make_shared<PagerDutySink>(c, resolver, tls, clock);
   if (c.type == "zendesk") return std::make_shared<ZendeskSink>(c, resolver, tls, clock, store);
   if (c.type == "freshdesk") return std::make_shared<FreshdeskSink>(c, resolver, tls, clock, store);
+  if (c.type == "email") return std::make_shared<EmailSink>(c, clock);
   if (c.type == "alertmanager") return std::make_shared<AlertmanagerSink>(c, resolver, tls, clock, store);
   return nullptr;
 }

@@ -473,11 +473,13 @@ void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef
             {"pagerduty", {"routing_key_env", "routing_key_file"}},
             {"zendesk", {"token_env", "token_file"}},
             {"freshdesk", {"api_key_env", "api_key_file"}}};
+        static const std::pair<std::string, std::string> kPassword = {"password_env", "password_file"};
         static const std::map<std::string, int> kRateLimit = {
             {"pagerduty", 120}, {"zendesk", 100}, {"freshdesk", 80}};
         for_each_key(sn, spath, {"id", "type", "url", "secret_env", "secret_file", "headers", "timeout", "max_in_flight",
                                  "routing_key_env", "routing_key_file", "token_env", "token_file", "api_key_env",
-                                 "api_key_file", "email", "comments", "ticket_url", "rate_limit", "resend"},
+                                 "api_key_file", "email", "comments", "ticket_url", "rate_limit", "resend", "from", "to",
+                                 "username", "password_env", "password_file", "ca_file"},
                      errors, [&](const std::string& k, const YAML::Node& sv, const std::string& fpath) {
           if (k == "id") {
             if (auto s = read_string(sv, fpath, errors)) {
@@ -489,19 +491,28 @@ void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef
             }
           } else if (k == "type") {
             if (auto s = read_string(sv, fpath, errors)) {
-              static const std::set<std::string> kTypes = {"webhook", "pagerduty", "zendesk", "freshdesk", "alertmanager"};
+              static const std::set<std::string> kTypes = {"webhook", "pagerduty", "zendesk", "freshdesk", "alertmanager", "email"};
               if (!kTypes.count(*s))
-                errors.add(sv, fpath, "unknown sink type '" + *s + "' (known: alertmanager, freshdesk, pagerduty, webhook, zendesk)");
+                errors.add(sv, fpath, "unknown sink type '" + *s + "' (known: alertmanager, email, freshdesk, pagerduty, webhook, zendesk)");
               sink.type = *s;
             }
           } else if (k == "url") {
-            if (auto s = read_string(sv, fpath, errors)) {
-              std::string err;
-              auto url = net::parse_url(*s, &err);
-              if (!url) errors.add(sv, fpath, "bad URL '" + *s + "': " + err);
-              else if (url->scheme != "http" && url->scheme != "https")
-                errors.add(sv, fpath, "bad URL '" + *s + "': expected http:// or https://");
-              sink.url = *s;
+            if (auto s = read_string(sv, fpath, errors)) sink.url = *s;  // checked below, by type
+          } else if (k == "from" || k == "username" || k == "ca_file") {
+            if (auto s = read_string(sv, fpath, errors)) (k == "from" ? sink.from : k == "username" ? sink.username : sink.ca_file) = *s;
+          } else if (k == "to") {
+            if (sv.IsScalar()) {
+              if (auto s = read_string(sv, fpath, errors)) sink.to.push_back(*s);
+            } else if (sv.IsSequence() && sv.size() > 0) {
+              for (size_t t = 0; t < sv.size(); ++t)
+                if (auto s = read_string(sv[t], fpath + "[" + std::to_string(t) + "]", errors)) sink.to.push_back(*s);
+            } else {
+              errors.add(sv, fpath, "expected an address or a list of addresses");
+            }
+          } else if (k == "password_env" || k == "password_file") {
+            if (auto c = read_secret(sv, fpath, k == "password_env", errors)) {
+              sink.credential = *c;
+              sink.credential_source = k;
             }
           } else if (k == "secret_env" || k == "secret_file") {
             if (k == "secret_env") { if (auto s = read_string(sv, fpath, errors)) sink.secret_env = *s; }
@@ -548,6 +559,28 @@ void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef
         if (!sn["type"].IsDefined()) errors.add(sn, spath, "missing field 'type'");
         if (sink.type == "pagerduty" && !sn["url"].IsDefined()) sink.url = "https://events.pagerduty.com/v2/enqueue";
         else if (!sn["url"].IsDefined()) errors.add(sn, spath, "missing field 'url'");
+        else if (!sink.url.empty()) {
+          const bool mail = sink.type == "email";
+          std::string text = sink.url, err;
+          // An smtp(s) URL parses like an http one once its scheme is swapped.
+          if (mail && text.rfind("smtps://", 0) == 0) text = "https://" + text.substr(8);
+          else if (mail && text.rfind("smtp://", 0) == 0) text = "http://" + text.substr(7);
+          else if (mail) err = "expected smtp:// (STARTTLS) or smtps://";
+          auto url = err.empty() ? net::parse_url(text, &err) : std::nullopt;
+          if (!url) errors.add(sn["url"], spath + ".url", "bad URL '" + sink.url + "': " + err);
+          else if (!mail && url->scheme != "http" && url->scheme != "https")
+            errors.add(sn["url"], spath + ".url", "bad URL '" + sink.url + "': expected http:// or https://");
+        }
+        if (sink.type == "email") {
+          if (!sn["from"].IsDefined()) errors.add(sn, spath, "missing field 'from'");
+          if (!sn["to"].IsDefined()) errors.add(sn, spath, "missing field 'to'");
+          if (sn["username"].IsDefined() != (sn[kPassword.first].IsDefined() || sn[kPassword.second].IsDefined()))
+            errors.add(sn, spath, "give 'username' together with 'password_env' or 'password_file' (SMTP AUTH)");
+        } else {
+          for (const char* key : {"from", "to", "username", "password_env", "password_file", "ca_file"})
+            if (sn[key].IsDefined() && !sink.type.empty())
+              errors.add(sn[key], spath + "." + key, "'" + std::string(key) + "' is not a key of a " + sink.type + " sink");
+        }
         if (sn["secret_env"].IsDefined() && sn["secret_file"].IsDefined())
           errors.add(sn["secret_file"], spath + ".secret_file", "give secret_env or secret_file, not both");
         // Credential keys: exactly the pair of this type, one of the two.
