@@ -276,11 +276,13 @@ alerting:
                                 dir.file("token") + R"(, comments: public}
     - {id: fd, type: freshdesk, url: https://acme.freshdesk.com, email: desk@example.net, api_key_env: LOOKOUT_TEST_FD_KEY, rate_limit: 10}
     - {id: am, type: alertmanager, url: http://127.0.0.1:9093, resend: 2m}
-  defaults: {tickets: [zd, fd], pages: [pd, am]}
+    - {id: mail, type: email, url: "smtp://127.0.0.1:2525", from: l@example.net, to: [a@example.net, b@example.net],
+       username: l, password_env: LOOKOUT_TEST_FD_KEY, ca_file: /etc/ssl/certs/ca-certificates.crt}
+  defaults: {tickets: [zd, fd], pages: [pd, am, mail]}
 )", "inline.yaml", lookout::probes::check_types());
   ASSERT_TRUE(r.config) << r.errors.to_string();
   const auto& s = r.config->alerting.sinks;
-  ASSERT_EQ(s.size(), 4u);
+  ASSERT_EQ(s.size(), 5u);
   EXPECT_EQ(s[0].url, "https://events.pagerduty.com/v2/enqueue");
   EXPECT_EQ(s[0].credential, "0123456789abcdef0123456789abcdef");
   EXPECT_EQ(s[0].credential_source, "routing_key_env");
@@ -294,4 +296,9 @@ alerting:
   EXPECT_FALSE(s[2].public_comments);
   EXPECT_EQ(s[3].resend, std::chrono::minutes(2));
   EXPECT_EQ(s[3].rate_limit, 0);
+  EXPECT_EQ(s[4].to, (std::vector<std::string>{"a@example.net", "b@example.net"}));
+  EXPECT_EQ(s[4].from, "l@example.net");
+  EXPECT_EQ(s[4].username, "l");
+  EXPECT_EQ(s[4].credential, "fd-key");
+  EXPECT_EQ(s[4].credential_source, "password_env");
 }
