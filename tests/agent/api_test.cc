@@ -334,10 +334,12 @@ TEST_F(ApiTest, OneCheckWithItsTransitions) {
   so.path = ":memory:";
   so.clock = &clock_;
   store_ = std::make_unique<store::SqliteStore>(so);
+  Status previous = Status::unknown;
   auto record = [&](Status s, TimePoint t, std::string summary) {
     auto r = probes::make_result(s, probes::FailureKind::none, std::move(summary));
     r.started = t;
-    store_->record_result("acme/shop/http", r);
+    store_->record_result("acme/shop/http", r, store::HealthRecord{previous, t, s == Status::ok ? 0 : 1});
+    previous = s;
   };
   record(Status::ok, clock_.now() - hours(24 * 10), "fine ten days ago");
   record(Status::critical, clock_.now() - hours(24 * 9), "HTTP 503 nine days ago");
