@@ -72,7 +72,9 @@ TEST_F(ZendeskSinkTest, OneTicketWithCommentsSolvedOnRecovery) {
   // The create carried the Idempotency-Key; every request the token auth.
   auto reqs = zd.http().requests();
   for (const auto& r : reqs) {
-    if (r.method == "POST") EXPECT_EQ(r.header("idempotency-key"), "lookout:acme/shop/https#1:1");
+    if (r.method == "POST") {
+      EXPECT_EQ(r.header("idempotency-key"), "lookout:acme/shop/https#1:1");
+    }
   }
   EXPECT_EQ(requests("POST"), 1u);
 }
