@@ -18,6 +18,7 @@
 #include "net/http_client.h"
 #include "net/tcp_connect.h"
 #include "net/url.h"
+#include "alerting/sink_factory.h"
 
 namespace lookout::agent {
 
@@ -33,9 +34,10 @@ AlertingRuntime::AlertingRuntime(const config::Config& config, store::Store& sto
       outbox_(store, clock) {
   resolver_ = std::make_unique<net::Resolver>(outbox_io_.get_executor(), config.agent.resolver);
   for (const auto& sink : config.alerting.sinks)
-    if (sink.type == "webhook")
-      outbox_.add_sink(std::make_shared<alerting::WebhookSink>(sink, *resolver_, tls_, clock_),
-                       sink.max_in_flight);
+    if (auto s = alerting::make_sink(sink, *resolver_, tls_, clock_, store_)) {
+      outbox_.add_sink(s, sink.max_in_flight);
+      sinks_.push_back(std::move(s));
+    }
 }
 
 AlertingRuntime::~AlertingRuntime() { stop(); }
@@ -46,6 +48,22 @@ void AlertingRuntime::start() {
   service_.start(initial_);  // restore incidents and tickets; resolve those of removed checks
   initial_ = config::Config{};
   asio::co_spawn(outbox_io_, outbox_.run(), asio::detached);
+  // Sinks whose receiver forgets what is not re-sent (Alertmanager) are refreshed on their period.
+  for (const auto& sink : sinks_)
+    if (auto period = sink->refresh_period())
+      asio::co_spawn(
+          outbox_io_,
+          [sink, period = *period]() -> asio::awaitable<void> {
+            asio::steady_timer timer(co_await asio::this_coro::executor);
+            for (;;) {
+              timer.expires_after(period);
+              co_await timer.async_wait(asio::use_awaitable);
+              alerting::Delivery d = co_await sink->refresh();
+              if (d.kind != alerting::Delivery::delivered)
+                spdlog::warn("alerting: refreshing sink {} failed: {}", sink->id(), d.reason);
+            }
+          },
+          asio::detached);
   asio::co_spawn(
       alerting_io_,
       [this]() -> asio::awaitable<void> {

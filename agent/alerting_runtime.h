@@ -1,10 +1,10 @@
 // agent::AlertingRuntime: wires alerting/ into the daemon. A CheckListener that copies each
 // result and hands it to the alerting thread (never blocks the worker), the AlertingService on
 // that thread (plus a 15 s tick for pages due at the desk's closing time), and the outbox
-// senders on an io_context thread of their own, with one WebhookSink per configured sink.
-// The self-connectivity guard's canaries (alerting.canary) are probed here, on the outbox
-// thread, every alerting.canary_interval with the shared HTTP client or a TCP connect, each
-// bounded by its timeout; results go to the service on the alerting thread.
+// senders on an io_context thread of their own, with one sink per configured sink
+// (alerting::make_sink). The self-connectivity guard's canaries (alerting.canary) are probed
+// here, on the outbox thread, every alerting.canary_interval with the shared HTTP client or a
+// TCP connect, each bounded by its timeout; results go to the service on the alerting thread.
 // Also writes the alerting metrics (text format) appended to /metrics.
 #pragma once
 
@@ -62,6 +62,7 @@ class AlertingRuntime final : public CheckListener {
   std::unique_ptr<net::Resolver> resolver_;
   net::TlsContexts tls_;
   alerting::Outbox outbox_;
+  std::vector<std::shared_ptr<alerting::Sink>> sinks_;  // also in the outbox; some need a refresh
   std::thread alerting_thread_, outbox_thread_;
   // The tick timer (alerting thread only) and the instant it is armed for: a result that makes
   // tick() due sooner (a window ending over a held incident) cancels it to re-arm.

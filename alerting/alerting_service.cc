@@ -395,9 +395,6 @@ void AlertingService::notify(const Incident& i, const std::vector<std::string>& 
       ticket = t->to_json();
       ticket.erase("events");
     }
-  nlohmann::json incident = i.to_json();
-  incident.erase("events");
-  incident.erase("notifications");
   for (const auto& sink : remote) {
     Notification n;
     n.id = ++notification_counter_;
@@ -407,15 +404,7 @@ void AlertingService::notify(const Incident& i, const std::vector<std::string>& 
     n.event = event;
     n.idempotency_key = "lookout:" + i.id + ":" + std::to_string(seq);
     n.created = now;
-    nlohmann::json body = {{"version", 1},
-                           {"event", event},
-                           {"audience", audience},
-                           {"idempotency_key", n.idempotency_key},
-                           {"sent_for", reason},
-                           {"at", format_time(now)},
-                           {"incident", incident},
-                           {"ticket", ticket}};
-    n.body = body.dump();
+    n.body = notification_body(i, ticket, event, audience, n.idempotency_key, reason, now).dump();
     p.tx.values.push_back(store::Value{"outbox", n.store_key(), n.to_json().dump()});
     p.notifications.push_back(std::move(n));
   }

@@ -39,6 +39,7 @@ nlohmann::json Incident::to_json() const {
           {"site", site},
           {"check", check},
           {"type", type},
+          {"host", host},
           {"tags", tags},
           {"state", open ? "open" : "resolved"},
           {"severity", std::string(probes::to_string(severity))},
@@ -74,6 +75,7 @@ std::optional<Incident> Incident::from_json(const nlohmann::json& j) {
     i.site = j.value("site", "");
     i.check = j.value("check", "");
     i.type = j.value("type", "");
+    i.host = j.value("host", "");
     i.tags = j.value("tags", std::vector<std::string>{});
     i.open = j.value("state", "open") == "open";
     i.severity = probes::status_from_string(j.value("severity", "critical")).value_or(probes::Status::critical);

@@ -32,6 +32,7 @@ struct Incident {
   std::string key;  // "client/site/check"
   int number = 0;   // N: per check, from 1
   std::string client, site, check, type;
+  std::string host;  // the site's host name (from its URL, else the check target): a page's source
   std::vector<std::string> tags;
   bool open = true;
   probes::Status severity = probes::Status::critical;  // of the latest failing run

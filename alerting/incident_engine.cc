@@ -2,7 +2,23 @@
 
 #include <algorithm>
 
+#include "net/url.h"
+
 namespace lookout::alerting {
+
+namespace {
+
+/// The site's host: from its URL, else from a URL target, else the target's host[:port].
+std::string host_of(const config::CheckSpec& spec) {
+  if (auto u = net::parse_url(spec.site_url)) return u->host;
+  if (auto u = net::parse_url(spec.target)) return u->host;
+  std::string host;
+  uint16_t port = 0;
+  if (!spec.target.empty() && net::split_host_port(spec.target, host, port, 0)) return host;
+  return spec.target;
+}
+
+}  // namespace
 
 std::string to_string(ChangeKind k) {
   switch (k) {
@@ -60,6 +76,7 @@ std::optional<IncidentChange> IncidentEngine::on_result(const config::CheckSpec&
     i.site = spec.site_id;
     i.check = spec.check_id;
     i.type = spec.type;
+    i.host = host_of(spec);
     i.tags = tags;
     i.open = true;
     i.flapping = flapping_now;

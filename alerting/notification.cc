@@ -27,6 +27,22 @@ std::optional<Notification> Notification::from_json(const nlohmann::json& j) {
   }
 }
 
+nlohmann::json notification_body(const Incident& i, const nlohmann::json& ticket, const std::string& event,
+                                 const std::string& audience, const std::string& idempotency_key,
+                                 const std::string& reason, TimePoint now) {
+  nlohmann::json incident = i.to_json();
+  incident.erase("events");
+  incident.erase("notifications");
+  return {{"version", 1},
+          {"event", event},
+          {"audience", audience},
+          {"idempotency_key", idempotency_key},
+          {"sent_for", reason},
+          {"at", format_time(now)},
+          {"incident", incident},
+          {"ticket", ticket}};
+}
+
 std::string Notification::store_key() const {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%020lld", static_cast<long long>(id));

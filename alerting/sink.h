@@ -21,7 +21,7 @@ struct Notification {
   std::string sink;            // sink id
   std::string incident;        // incident id: per-incident order is kept
   int seq = 0;                 // order within the incident
-  std::string event;           // incident.opened | updated | reminder | acknowledged | resolved
+  std::string event;           // incident.opened | .updated | .reminder | .acknowledged | .resolved
   std::string idempotency_key; // identical on every retry
   std::string body;            // the JSON document sent
   TimePoint created{};
@@ -31,6 +31,14 @@ struct Notification {
   /// The outbox value key: sink/zero-padded id, so the store's order is the send order.
   std::string store_key() const;
 };
+
+/// The JSON document of a notification (its `body`): version, event, audience, idempotency_key,
+/// sent_for, at, incident (Incident::to_json without events/notifications), ticket (the built-in
+/// ticket or null). Every sink reads this one shape.
+nlohmann::json notification_body(const Incident& incident, const nlohmann::json& ticket,
+                                 const std::string& event, const std::string& audience,
+                                 const std::string& idempotency_key, const std::string& reason,
+                                 TimePoint now);
 
 struct Delivery {
   enum Kind { delivered, retry, rejected } kind = retry;
@@ -50,6 +58,10 @@ class Sink {
   virtual ~Sink() = default;
   virtual const std::string& id() const = 0;
   virtual boost::asio::awaitable<Delivery> deliver(const Notification& notification) = 0;
+  /// A sink whose receiver forgets what is not re-sent (Alertmanager's resolve_timeout) asks to
+  /// be refreshed this often; the runtime then calls refresh() on the same executor.
+  virtual std::optional<std::chrono::milliseconds> refresh_period() const { return std::nullopt; }
+  virtual boost::asio::awaitable<Delivery> refresh() { co_return Delivery::ok(); }
 };
 
 /// HTTP status -> delivery (the retry matrix): 2xx delivered; 408, 429, 5xx retry (honouring

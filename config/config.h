@@ -74,10 +74,26 @@ struct Contract {
 /// are resolved at load (a missing variable or unreadable file is a config error).
 struct SinkConfig {
   std::string id;
-  std::string type;  // "webhook" (the built-in ticket store is the implicit sink "builtin")
-  std::string url;
-  std::string secret;  // resolved from secret_env / secret_file; empty = unsigned
+  /// "webhook", "pagerduty", "zendesk", "freshdesk", "alertmanager", "email" (the built-in ticket store
+  /// is the implicit sink "builtin")
+  std::string type;
+  std::string url;     // pagerduty: default https://events.pagerduty.com/v2/enqueue
+  std::string secret;  // webhook: resolved from secret_env / secret_file; empty = unsigned
   std::string secret_env, secret_file;
+  /// The credential of a desk or pager, resolved at load: pagerduty routing_key_env|_file,
+  /// zendesk token_env|_file, freshdesk api_key_env|_file, email password_env|_file.
+  std::string credential;
+  std::string credential_source;  // the key it came from ("token_env"), for messages
+  std::string email;     // zendesk: the agent of the API token; freshdesk: the requester
+  bool public_comments = false;  // zendesk/freshdesk `comments: public|internal`
+  std::string ticket_url;        // pagerduty: link template for the ticket, "{ref}" replaced
+  int rate_limit = 0;            // requests per minute this sink sends at most (0 = no limit)
+  std::chrono::milliseconds resend{60'000};  // alertmanager: re-post period while open
+  // email: `url` smtp://host[:587] (STARTTLS required) or smtps://host[:465]
+  std::string from;
+  std::vector<std::string> to;
+  std::string username;  // SMTP AUTH user; the password is `credential` (password_env|_file)
+  std::string ca_file;   // email: CA bundle for the server's certificate (empty = system store)
   std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::milliseconds timeout{10'000};  // per delivery attempt
   int max_in_flight = 4;                      // concurrent deliveries to this sink

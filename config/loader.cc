@@ -526,7 +526,18 @@ void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef
         const YAML::Node& sn = v[i];
         if (!expect_map(sn, spath, errors)) continue;
         SinkConfig sink;
-        for_each_key(sn, spath, {"id", "type", "url", "secret_env", "secret_file", "headers", "timeout", "max_in_flight"},
+        // The credential keys of each type: {env key, file key}.
+        static const std::map<std::string, std::pair<std::string, std::string>> kCredential = {
+            {"pagerduty", {"routing_key_env", "routing_key_file"}},
+            {"zendesk", {"token_env", "token_file"}},
+            {"freshdesk", {"api_key_env", "api_key_file"}}};
+        static const std::pair<std::string, std::string> kPassword = {"password_env", "password_file"};
+        static const std::map<std::string, int> kRateLimit = {
+            {"pagerduty", 120}, {"zendesk", 100}, {"freshdesk", 80}};
+        for_each_key(sn, spath, {"id", "type", "url", "secret_env", "secret_file", "headers", "timeout", "max_in_flight",
+                                 "routing_key_env", "routing_key_file", "token_env", "token_file", "api_key_env",
+                                 "api_key_file", "email", "comments", "ticket_url", "rate_limit", "resend", "from", "to",
+                                 "username", "password_env", "password_file", "ca_file"},
                      errors, [&](const std::string& k, const YAML::Node& sv, const std::string& fpath) {
           if (k == "id") {
             if (auto s = read_string(sv, fpath, errors)) {
@@ -538,22 +549,57 @@ void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef
             }
           } else if (k == "type") {
             if (auto s = read_string(sv, fpath, errors)) {
-              if (*s != "webhook") errors.add(sv, fpath, "unknown sink type '" + *s + "' (known: webhook)");
+              static const std::set<std::string> kTypes = {"webhook", "pagerduty", "zendesk", "freshdesk", "alertmanager", "email"};
+              if (!kTypes.count(*s))
+                errors.add(sv, fpath, "unknown sink type '" + *s + "' (known: alertmanager, email, freshdesk, pagerduty, webhook, zendesk)");
               sink.type = *s;
             }
           } else if (k == "url") {
-            if (auto s = read_string(sv, fpath, errors)) {
-              std::string err;
-              auto url = net::parse_url(*s, &err);
-              if (!url) errors.add(sv, fpath, "bad URL '" + *s + "': " + err);
-              else if (url->scheme != "http" && url->scheme != "https")
-                errors.add(sv, fpath, "bad URL '" + *s + "': expected http:// or https://");
-              sink.url = *s;
+            if (auto s = read_string(sv, fpath, errors)) sink.url = *s;  // checked below, by type
+          } else if (k == "from" || k == "username" || k == "ca_file") {
+            if (auto s = read_string(sv, fpath, errors)) (k == "from" ? sink.from : k == "username" ? sink.username : sink.ca_file) = *s;
+          } else if (k == "to") {
+            if (sv.IsScalar()) {
+              if (auto s = read_string(sv, fpath, errors)) sink.to.push_back(*s);
+            } else if (sv.IsSequence() && sv.size() > 0) {
+              for (size_t t = 0; t < sv.size(); ++t)
+                if (auto s = read_string(sv[t], fpath + "[" + std::to_string(t) + "]", errors)) sink.to.push_back(*s);
+            } else {
+              errors.add(sv, fpath, "expected an address or a list of addresses");
+            }
+          } else if (k == "password_env" || k == "password_file") {
+            if (auto c = read_secret(sv, fpath, k == "password_env", errors)) {
+              sink.credential = *c;
+              sink.credential_source = k;
             }
           } else if (k == "secret_env" || k == "secret_file") {
             if (k == "secret_env") { if (auto s = read_string(sv, fpath, errors)) sink.secret_env = *s; }
             else if (auto s = read_string(sv, fpath, errors)) sink.secret_file = *s;
             if (auto secret = read_secret(sv, fpath, k == "secret_env", errors)) sink.secret = *secret;
+          } else if (k == "routing_key_env" || k == "routing_key_file" || k == "token_env" || k == "token_file" ||
+                     k == "api_key_env" || k == "api_key_file") {
+            const bool env = k.size() > 4 && k.compare(k.size() - 4, 4, "_env") == 0;
+            if (auto c = read_secret(sv, fpath, env, errors)) {
+              sink.credential = *c;
+              sink.credential_source = k;
+            }
+          } else if (k == "email") {
+            if (auto s = read_string(sv, fpath, errors)) {
+              if (s->find('@') == std::string::npos) errors.add(sv, fpath, "bad e-mail address '" + *s + "'");
+              sink.email = *s;
+            }
+          } else if (k == "comments") {
+            if (auto s = read_string(sv, fpath, errors)) {
+              if (*s == "public") sink.public_comments = true;
+              else if (*s == "internal") sink.public_comments = false;
+              else errors.add(sv, fpath, "expected 'public' or 'internal', got '" + *s + "'");
+            }
+          } else if (k == "ticket_url") {
+            if (auto s = read_string(sv, fpath, errors)) sink.ticket_url = *s;
+          } else if (k == "rate_limit") {
+            if (auto i = read_int(sv, fpath, errors, 0, 100000)) sink.rate_limit = static_cast<int>(*i);
+          } else if (k == "resend") {
+            if (auto d = read_duration(sv, fpath, errors)) sink.resend = *d;
           } else if (k == "headers") {
             if (!expect_map(sv, fpath, errors)) return;
             for (const auto& hkv : sv) {
@@ -569,9 +615,52 @@ void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef
         });
         if (!sn["id"].IsDefined()) errors.add(sn, spath, "missing field 'id'");
         if (!sn["type"].IsDefined()) errors.add(sn, spath, "missing field 'type'");
-        if (!sn["url"].IsDefined()) errors.add(sn, spath, "missing field 'url'");
+        if (sink.type == "pagerduty" && !sn["url"].IsDefined()) sink.url = "https://events.pagerduty.com/v2/enqueue";
+        else if (!sn["url"].IsDefined()) errors.add(sn, spath, "missing field 'url'");
+        else if (!sink.url.empty()) {
+          const bool mail = sink.type == "email";
+          std::string text = sink.url, err;
+          // An smtp(s) URL parses like an http one once its scheme is swapped.
+          if (mail && text.rfind("smtps://", 0) == 0) text = "https://" + text.substr(8);
+          else if (mail && text.rfind("smtp://", 0) == 0) text = "http://" + text.substr(7);
+          else if (mail) err = "expected smtp:// (STARTTLS) or smtps://";
+          auto url = err.empty() ? net::parse_url(text, &err) : std::nullopt;
+          if (!url) errors.add(sn["url"], spath + ".url", "bad URL '" + sink.url + "': " + err);
+          else if (!mail && url->scheme != "http" && url->scheme != "https")
+            errors.add(sn["url"], spath + ".url", "bad URL '" + sink.url + "': expected http:// or https://");
+        }
+        if (sink.type == "email") {
+          if (!sn["from"].IsDefined()) errors.add(sn, spath, "missing field 'from'");
+          if (!sn["to"].IsDefined()) errors.add(sn, spath, "missing field 'to'");
+          if (sn["username"].IsDefined() != (sn[kPassword.first].IsDefined() || sn[kPassword.second].IsDefined()))
+            errors.add(sn, spath, "give 'username' together with 'password_env' or 'password_file' (SMTP AUTH)");
+        } else {
+          for (const char* key : {"from", "to", "username", "password_env", "password_file", "ca_file"})
+            if (sn[key].IsDefined() && !sink.type.empty())
+              errors.add(sn[key], spath + "." + key, "'" + std::string(key) + "' is not a key of a " + sink.type + " sink");
+        }
         if (sn["secret_env"].IsDefined() && sn["secret_file"].IsDefined())
           errors.add(sn["secret_file"], spath + ".secret_file", "give secret_env or secret_file, not both");
+        // Credential keys: exactly the pair of this type, one of the two.
+        for (const auto& [type, keys] : kCredential) {
+          const bool mine = type == sink.type;
+          for (const auto& key : {keys.first, keys.second})
+            if (sn[key].IsDefined() && !mine && !sink.type.empty())
+              errors.add(sn[key], spath + "." + key, "'" + key + "' is not a key of a " + sink.type + " sink");
+          if (!mine) continue;
+          const bool env = sn[keys.first].IsDefined(), file = sn[keys.second].IsDefined();
+          if (!env && !file)
+            errors.add(sn, spath, "missing field '" + keys.first + "' or '" + keys.second + "' (the " +
+                                      (type == "pagerduty" ? "integration's routing key" : type == "zendesk" ? "API token" : "API key") +
+                                      "; never in the file itself)");
+          else if (env && file)
+            errors.add(sn[keys.second], spath + "." + keys.second, "give " + keys.first + " or " + keys.second + ", not both");
+        }
+        if ((sink.type == "zendesk" || sink.type == "freshdesk") && !sn["email"].IsDefined())
+          errors.add(sn, spath, std::string("missing field 'email' (") +
+                                    (sink.type == "zendesk" ? "the agent the API token belongs to" : "the requester of the tickets") + ")");
+        if (!sn["rate_limit"].IsDefined())
+          if (auto it = kRateLimit.find(sink.type); it != kRateLimit.end()) sink.rate_limit = it->second;
         a.sinks.push_back(std::move(sink));
       }
     }

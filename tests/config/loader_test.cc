@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "config/yaml_stream.h"
+#include "tests/support/temp_dir.h"
 
 using lookout::config::DayHours;
 using lookout::config::load_config_file;
@@ -296,6 +297,49 @@ TEST(ConfigLoaderTest, UnknownOptionSuggestsACheckLevelKey) {
 }
 
 }  // namespace
+
+TEST(ConfigLoaderTest, DeskAndPagerSinksTakeCredentialsFromEnvAndFile) {
+  lookout::testing::TempDir dir;
+  std::ofstream(dir.file("token")) << "zd-token\n";
+  setenv("LOOKOUT_TEST_PD_KEY", "0123456789abcdef0123456789abcdef", 1);
+  setenv("LOOKOUT_TEST_FD_KEY", "fd-key", 1);
+  auto r = load_config_text(R"(
+clients:
+  - id: c1
+    sites: []
+alerting:
+  sinks:
+    - {id: pd, type: pagerduty, routing_key_env: LOOKOUT_TEST_PD_KEY, ticket_url: "https://l.example/t/{ref}"}
+    - {id: zd, type: zendesk, url: https://acme.zendesk.com, email: agent@example.net, token_file: )" +
+                                dir.file("token") + R"(, comments: public}
+    - {id: fd, type: freshdesk, url: https://acme.freshdesk.com, email: desk@example.net, api_key_env: LOOKOUT_TEST_FD_KEY, rate_limit: 10}
+    - {id: am, type: alertmanager, url: http://127.0.0.1:9093, resend: 2m}
+    - {id: mail, type: email, url: "smtp://127.0.0.1:2525", from: l@example.net, to: [a@example.net, b@example.net],
+       username: l, password_env: LOOKOUT_TEST_FD_KEY, ca_file: /etc/ssl/certs/ca-certificates.crt}
+  defaults: {tickets: [zd, fd], pages: [pd, am, mail]}
+)", "inline.yaml", lookout::probes::check_types());
+  ASSERT_TRUE(r.config) << r.errors.to_string();
+  const auto& s = r.config->alerting.sinks;
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_EQ(s[0].url, "https://events.pagerduty.com/v2/enqueue");
+  EXPECT_EQ(s[0].credential, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(s[0].credential_source, "routing_key_env");
+  EXPECT_EQ(s[0].rate_limit, 120);
+  EXPECT_EQ(s[1].credential, "zd-token");
+  EXPECT_EQ(s[1].email, "agent@example.net");
+  EXPECT_TRUE(s[1].public_comments);
+  EXPECT_EQ(s[1].rate_limit, 100);
+  EXPECT_EQ(s[2].credential, "fd-key");
+  EXPECT_EQ(s[2].rate_limit, 10);
+  EXPECT_FALSE(s[2].public_comments);
+  EXPECT_EQ(s[3].resend, std::chrono::minutes(2));
+  EXPECT_EQ(s[3].rate_limit, 0);
+  EXPECT_EQ(s[4].to, (std::vector<std::string>{"a@example.net", "b@example.net"}));
+  EXPECT_EQ(s[4].from, "l@example.net");
+  EXPECT_EQ(s[4].username, "l");
+  EXPECT_EQ(s[4].credential, "fd-key");
+  EXPECT_EQ(s[4].credential_source, "password_env");
+}
 
 TEST(ConfigLoaderTest, ListenOnPortZeroLetsTheSystemPick) {
   auto r = load_config_text("agent: {listen: '127.0.0.1:0'}\nclients: [{id: c}]\n", "x.yaml",

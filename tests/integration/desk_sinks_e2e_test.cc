@@ -1,0 +1,138 @@
+// The real `lookout run` with PagerDuty, Zendesk and Freshdesk sinks pointed at the test's local
+// receivers (tests/support/*_receiver.h, which check every request as the services document
+// them). A 24x7 client's site goes down then up: Zendesk holds one solved ticket with comments,
+// Freshdesk one resolved ticket, PagerDuty one alert triggered and then resolved on the
+// incident key; no receiver saw a malformed request. Credentials come from the environment.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "tests/support/free_port.h"
+#include "tests/support/freshdesk_receiver.h"
+#include "tests/support/http_receiver.h"
+#include "tests/support/pagerduty_receiver.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/zendesk_receiver.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using lookout::testing::Answer;
+using lookout::testing::ReceivedRequest;
+
+const std::string kPdKey = "0123456789abcdef0123456789abcdef";
+
+class DeskSinksE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    site_.set_responder([this](const ReceivedRequest&, size_t) {
+      return site_up_ ? Answer{200, "<html><body>Welcome</body></html>", "text/html"}
+                      : Answer{503, "down for maintenance", "text/plain"};
+    });
+    port_ = lookout::testing::free_port();
+    std::ofstream(dir_.file("zendesk.token")) << "zd-token\n";
+    std::ofstream out(dir_.file("lookout.yaml"));
+    out << "agent:\n  listen: 127.0.0.1:" << port_ << "\n  state_file: " << dir_.file("state.db")
+        << "\n  workers: 2\n"
+        << "defaults:\n  interval: 1s\n  retry_interval: 1s\n  timeout: 900ms\n"
+        << "  failure_threshold: 2\n  success_threshold: 2\n"
+        << "alerting:\n  sinks:\n"
+        << "    - {id: pd, type: pagerduty, url: \"" << pd_.enqueue_url() << "\", routing_key_env: LOOKOUT_E2E_PD_KEY, timeout: 5s}\n"
+        << "    - {id: zd, type: zendesk, url: \"" << zd_.url("") << "\", email: agent@example.net, token_file: "
+        << dir_.file("zendesk.token") << ", timeout: 5s}\n"
+        << "    - {id: fd, type: freshdesk, url: \"" << fd_.url("") << "\", email: desk@example.net, api_key_env: LOOKOUT_E2E_FD_KEY, timeout: 5s}\n"
+        << "  defaults:\n    tickets: [builtin, zd, fd]\n    pages: [pd]\n    page_priorities: [P1]\n"
+        << "clients:\n  - id: acme\n    timezone: UTC\n    contract:\n      coverage: 24x7\n"
+        << "      sla:\n        P1: {response: 1h, resolution: 4h}\n"
+        << "    sites:\n      - id: www\n        url: " << site_.url("/")
+        << "\n        checks:\n          - {type: http, keyword: Welcome}\n";
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (HasFailure()) {
+      std::ifstream log(dir_.file("agent.log"));
+      std::cerr << "---- agent.log ----\n" << log.rdbuf() << "\n---- end ----\n";
+    }
+  }
+  void start_agent() {
+    std::string cfg = dir_.file("lookout.yaml"), log = dir_.file("agent.log");
+    pid_ = fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+      setenv("LOOKOUT_E2E_PD_KEY", kPdKey.c_str(), 1);
+      setenv("LOOKOUT_E2E_FD_KEY", "fd-key", 1);
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execl(LOOKOUT_BINARY, LOOKOUT_BINARY, "run", "-c", cfg.c_str(), (char*)nullptr);
+      _exit(127);
+    }
+  }
+  template <typename Pred>
+  bool eventually(Pred pred, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return pred();
+  }
+
+  lookout::testing::TempDir dir_{"lookout-desk-e2e"};
+  lookout::testing::HttpReceiver site_;
+  lookout::testing::PagerDutyReceiver pd_{kPdKey};
+  lookout::testing::ZendeskReceiver zd_{"agent@example.net", "zd-token"};
+  lookout::testing::FreshdeskReceiver fd_{"fd-key"};
+  std::atomic<bool> site_up_{true};
+  unsigned short port_ = 0;
+  pid_t pid_ = -1;
+};
+
+TEST_F(DeskSinksE2E, OutageMakesOneTicketPerDeskAndOnePageAllClosedOnRecovery) {
+  start_agent();
+  ASSERT_TRUE(eventually([&] { return site_.count() >= 2; }, 10s)) << "the site was never probed";
+  site_up_ = false;
+  ASSERT_TRUE(eventually([&] { return zd_.tickets().size() == 1 && fd_.tickets().size() == 1 && pd_.alerts().size() == 1; }, 20s))
+      << "zendesk " << zd_.tickets().size() << ", freshdesk " << fd_.tickets().size() << ", pagerduty "
+      << pd_.alerts().size();
+  site_up_ = true;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto z = zd_.tickets();
+        auto f = fd_.tickets();
+        auto p = pd_.alerts();
+        return z.size() == 1 && z[0].status == "solved" && f.size() == 1 && f[0].status == 4 && p.size() == 1 &&
+               p[0].state == "resolved";
+      },
+      20s))
+      << "not everything closed after the recovery";
+  const auto z = zd_.tickets()[0];
+  EXPECT_EQ(z.external_id, "acme/www/http#1");
+  EXPECT_EQ(z.priority, "urgent");
+  EXPECT_GE(z.comments.size(), 2u);
+  EXPECT_NE(z.comments.back().body.find("Recovered at"), std::string::npos) << z.comments.back().body;
+  const auto f = fd_.tickets()[0];
+  EXPECT_EQ(f.priority, 4);
+  EXPECT_GE(f.notes.size(), 1u);
+  const auto p = pd_.alerts()[0];
+  EXPECT_EQ(p.dedup_key, "acme/www/http");
+  EXPECT_EQ(p.last_trigger["payload"]["source"], "127.0.0.1");
+  EXPECT_EQ(p.last_trigger["payload"]["custom_details"]["ticket"], "LK-1");
+  EXPECT_TRUE(zd_.errors().empty()) << zd_.errors().front();
+  EXPECT_TRUE(fd_.errors().empty()) << fd_.errors().front();
+  EXPECT_TRUE(pd_.errors().empty()) << pd_.errors().front();
+}
+
+}  // namespace
