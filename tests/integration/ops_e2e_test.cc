@@ -95,6 +95,7 @@ class OpsE2E : public ::testing::Test {
     std::ofstream out(dir_.file("lookout.yaml"));
     out << "agent:\n  listen: 127.0.0.1:" << port_ << "\n  state_file: " << dir_.file("state.db")
         << "\n  api_token_file: " << dir_.file("token") << "\n  workers: 1\n"
+        << "catalog: {refresh: off}\n"  // loopback only: no feed from the internet
         << "defaults:\n  interval: 1s\n  retry_interval: 1s\n  timeout: 900ms\n"
         << "clients:\n  - id: acme\n    timezone: Europe/London\n"
         << "    contract:\n      coverage: 24x7\n      sla:\n        P1: {response: 1h, resolution: 4h}\n"
