@@ -12,6 +12,8 @@
 
 #include "agent/engine.h"
 #include "alerting/calendar.h"
+#include "reports/output.h"
+#include "reports/report.h"
 #include "store/store.h"
 
 namespace lookout::agent::api {
@@ -29,7 +31,7 @@ using std::chrono::milliseconds;
 
 constexpr const char* kEndpoints =
     "/api/v1/checks, /api/v1/checks/{client}/{site}/{check}, /api/v1/clients, /api/v1/incidents, "
-    "/api/v1/tickets, /api/v1/tickets/{ref}, /metrics, /healthz";
+    "/api/v1/tickets, /api/v1/tickets/{ref}, /api/v1/reports/{client}/{month}, /metrics, /healthz";
 constexpr const char* kDayNames[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 constexpr auto kDefaultTransitionWindow = std::chrono::hours(24 * 7);
 
@@ -377,6 +379,32 @@ HttpAnswer one_ticket(const Sources& src, const std::string& ref, const Params& 
   return json(t->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// The monthly report of a client, built from the store the daemon writes (reads only).
+HttpAnswer one_report(const Sources& src, const std::string& client, const std::string& month,
+                      const Params& params) {
+  if (auto bad = check_params(params, {"format"}, {"format"})) return *bad;
+  std::string format = "json";
+  for (const auto& [name, value] : params) format = value;
+  if (format != "json" && format != "html" && format != "md")
+    return error(400, "unknown format '" + format + "' (json, html or md)");
+  if (!src.store || !src.config) return error(503, "the state store is not open");
+  try {
+    reports::ReportSource source(*src.store);
+    // Planned maintenance: none is recorded by this version (the report says so).
+    auto report = reports::build_report(*src.config, source, {client, month, src.clock.now(), {}});
+    HttpAnswer a;
+    a.body = reports::render_format(report, format, src.config->report);
+    a.content_type = format == "json" ? "application/json"
+                     : format == "html" ? "text/html; charset=utf-8"
+                                        : "text/markdown; charset=utf-8";
+    return a;
+  } catch (const reports::ReportError& e) {
+    return error(e.kind == reports::ReportError::Kind::unknown_client ? 404 : 400, e.what());
+  } catch (const std::exception& e) {
+    return error(500, std::string("report failed: ") + e.what());
+  }
+}
+
 }  // namespace
 
 
@@ -451,8 +479,9 @@ HttpAnswer handle(const Sources& src, std::string_view method, std::string_view 
   std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
   bool get = method == "GET" || method == "HEAD";
 
-  enum class Route { none, checks, check, clients, incidents, tickets, ticket } route = Route::none;
-  std::string key;
+  enum class Route { none, checks, check, clients, incidents, tickets, ticket, report } route = Route::none;
+  std::string key, month;
+  constexpr std::string_view kReportPrefix = "/api/v1/reports/";
   constexpr std::string_view kCheckPrefix = "/api/v1/checks/";
   constexpr std::string_view kTicketPrefix = "/api/v1/tickets/";
   if (path == "/api/v1/checks") {
@@ -469,6 +498,21 @@ HttpAnswer handle(const Sources& src, std::string_view method, std::string_view 
     if (!ref || ref->empty()) return error(404, "not found: " + std::string(path));
     route = Route::ticket;
     key = *ref;
+  } else if (path.substr(0, kReportPrefix.size()) == kReportPrefix) {
+    auto rest = path.substr(kReportPrefix.size());
+    auto slash = rest.find('/');
+    if (slash == std::string_view::npos || rest.find('/', slash + 1) != std::string_view::npos)
+      return error(404, "not found: " + std::string(path) +
+                            "; a report is /api/v1/reports/{client}/{YYYY-MM}");
+    auto c = percent_decode(rest.substr(0, slash));
+    auto m = percent_decode(rest.substr(slash + 1));
+    if (!c || !m) return error(400, "malformed percent-encoding in the path");
+    if (c->empty() || m->empty())
+      return error(404, "not found: " + std::string(path) +
+                            "; a report is /api/v1/reports/{client}/{YYYY-MM}");
+    route = Route::report;
+    key = *c;
+    month = *m;
   } else if (path.substr(0, kCheckPrefix.size()) == kCheckPrefix) {
     auto rest = path.substr(kCheckPrefix.size());
     std::vector<std::string> parts;
@@ -499,6 +543,7 @@ HttpAnswer handle(const Sources& src, std::string_view method, std::string_view 
     case Route::incidents: return list_incidents(src, *params);
     case Route::tickets: return list_tickets(src, *params);
     case Route::ticket: return one_ticket(src, key, *params);
+    case Route::report: return one_report(src, key, month, *params);
     case Route::none: break;
   }
   return error(404, "not found");

@@ -4,6 +4,7 @@
 //   GET /api/v1/checks                       every check (filters, optional pagination)
 //   GET /api/v1/checks/{client}/{site}/{id}  one check with its recent transitions
 //   GET /api/v1/clients                      clients, business hours, open now, check counts
+//   GET /api/v1/reports/{client}/{month}     the monthly report (?format=json|html|md)
 //
 // Errors are {"error": "..."} with 400 (bad query), 404 (unknown path or check) or 405 (method).
 // Times are RFC 3339 in UTC with milliseconds ("2026-12-04T05:40:46.123Z").
@@ -42,6 +43,7 @@ struct Sources {
   std::shared_ptr<const std::vector<config::Client>> clients;
   const Clock& clock = SystemClock::instance();
   const alerting::AlertingService* alerting = nullptr;  // incidents and tickets
+  std::shared_ptr<const config::Config> config;          // reports (503 without it)
 };
 
 /// Answers one request to an API path (or any path the admin server does not serve itself:

@@ -3,6 +3,8 @@
 //   lookout validate -c FILE     print every config problem, exit 0 / 2
 //   lookout check [--type T] TARGET [flags]   one check, Nagios exit codes, --json
 //   lookout catalog update [...]             refresh the CMS release catalogue
+//   lookout report -c FILE --client ID --month YYYY-MM [--format html|pdf|md|json] [-o FILE]
+//   lookout report -c FILE --all --month YYYY-MM --out-dir DIR   the monthly report
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -11,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "agent/cli_catalog.h"
+#include "agent/cli_report.h"
 #include "agent/daemon.h"
 #include "agent/logging.h"
 #include "agent/oneshot.h"
@@ -81,6 +84,7 @@ int main(int argc, char** argv) {
     }
   }
   agent::add_catalog_command(app);  // `lookout catalog update`
+  agent::add_report_command(app);   // `lookout report`
 
   // `check --json` reports usage errors as a JSON object on stdout too (exit 3, UNKNOWN), so a
   // caller parsing the output always gets JSON. Scanned from argv: a parse error may come
@@ -107,6 +111,8 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     if (rc == 0) return 0;
     if (app.got_subcommand("catalog")) return rc;  // its callback chose the code
+    // report: its callback chose the code; its usage errors (a missing flag) are 2.
+    if (app.got_subcommand("report")) return e.get_name() == "RuntimeError" ? rc : 2;
     // Usage errors of `check` are UNKNOWN for Nagios; of validate/run, exit 2.
     return app.got_subcommand(check) ? 3 : 2;
   }

@@ -56,6 +56,14 @@ struct Contract {
   std::map<std::string, SlaTarget> sla;   // "P1".."P3"
   /// `coverage: 24x7`: SLA clocks run around the clock and paging ignores business hours.
   bool coverage_24x7 = false;
+  /// `uptime_target`: the monthly availability promised, in percent (99.9); unset = none.
+  std::optional<double> uptime_target;
+};
+
+/// The monthly report's branding (root key `report`).
+struct ReportSettings {
+  std::string agency_name;  // on the first page; empty = none
+  std::string logo_file;    // PNG, JPEG, GIF or SVG, resolved against the config file's folder
 };
 
 /// One notification target (alerting.sinks[]). Credentials come only from *_env / *_file and
@@ -122,6 +130,7 @@ struct Config {
   std::string file;
   AgentSettings agent;
   AlertingSettings alerting;
+  ReportSettings report;
   std::vector<Client> clients;
   std::vector<std::shared_ptr<const Check>> checks;  // every check of every site, flattened
 };

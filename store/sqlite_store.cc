@@ -166,6 +166,10 @@ struct SqliteStore::Impl {
   Clock::time_point last_retention{};
 
   std::string describe() const { return "state store " + options.path; }
+  void refuse_write(const char* what) const {
+    if (options.read_only)
+      throw std::logic_error(describe() + " is open read-only: " + what + " refused");
+  }
 
   void lock_file();
   void open();
@@ -209,6 +213,37 @@ void SqliteStore::Impl::lock_file() {
 }
 
 void SqliteStore::Impl::open() {
+  if (options.read_only) {
+    // A reader: no lock file (the agent may hold it), no journal-mode change, no migration.
+    // WAL lets it read a consistent snapshot per statement while the agent writes.
+    if (options.path.empty() || options.path == ":memory:")
+      throw std::runtime_error(describe() + ": a read-only store needs a file");
+    if (!std::filesystem::exists(options.path))
+      throw std::runtime_error(describe() + ": no such file");
+    try {
+      db = std::make_unique<SQLite::Database>(options.path,
+                                              SQLite::OPEN_READONLY | SQLite::OPEN_FULLMUTEX);
+      db->setBusyTimeout(5000);
+      int version = 0;
+      if (db->tableExists("schema_version")) {
+        SQLite::Statement q(*db, "SELECT MAX(version) FROM schema_version");
+        if (q.executeStep() && !q.getColumn(0).isNull()) version = q.getColumn(0).getInt();
+      }
+      int current = static_cast<int>(kMigrations.size());
+      if (version > current)
+        throw std::runtime_error(describe() + ": schema version " + std::to_string(version) +
+                                 " is newer than this lookout understands (" +
+                                 std::to_string(current) + ")");
+      if (version < current)
+        throw std::runtime_error(
+            describe() + ": schema version " + std::to_string(version) + " is older than this "
+            "lookout's (" + std::to_string(current) + "); start `lookout run` on it once to "
+            "migrate it (a reader never migrates)");
+    } catch (const SQLite::Exception& e) {
+      throw std::runtime_error(describe() + ": " + e.what());
+    }
+    return;
+  }
   lock_file();
   try {
     db = std::make_unique<SQLite::Database>(
@@ -560,16 +595,18 @@ SqliteStore::SqliteStore(StoreOptions options) : impl_(std::make_unique<Impl>())
   impl_->open();
   auto now = impl_->clock->now();
   impl_->last_retention = now;
-  impl_->retention(now);
+  if (!impl_->options.read_only) impl_->retention(now);
   try {
     impl_->load_memory();
   } catch (const SQLite::Exception& e) {
     throw std::runtime_error(impl_->describe() + ": " + e.what());
   }
+  if (impl_->options.read_only) return;
   impl_->writer = std::thread([impl = impl_.get()] { impl->run_writer(); });
 }
 
 SqliteStore::~SqliteStore() {
+  if (impl_->options.read_only) return;
   {
     std::lock_guard lock(impl_->mutex);
     impl_->stopping = true;
@@ -587,6 +624,7 @@ SqliteStore::~SqliteStore() {
 }
 
 void SqliteStore::commit(Transaction tx, std::function<void(CommitResult)> done) {
+  impl_->refuse_write("commit");
   {
     std::lock_guard lock(impl_->mutex);
     if (!impl_->stopping) {
@@ -661,6 +699,7 @@ std::map<std::string, StoredState> SqliteStore::load_states() {
 }
 
 void SqliteStore::record_result(const std::string& check_key, const probes::Result& result) {
+  impl_->refuse_write("record_result");
   TimePoint at = result.started == TimePoint{} ? impl_->clock->now() : result.started;
   std::string json = result.to_stored_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   bool failed = result.status != probes::Status::ok;
@@ -690,7 +729,9 @@ void SqliteStore::record_result(const std::string& check_key, const probes::Resu
   r.latency_max = std::max(r.latency_max, result.duration_seconds);
 }
 
-void SqliteStore::flush() { impl_->flush(); }
+void SqliteStore::flush() {
+  if (!impl_->options.read_only) impl_->flush();
+}
 
 std::vector<Transition> SqliteStore::transitions(const std::string& check_key,
                                                 TimePoint since) {
@@ -749,6 +790,7 @@ std::vector<Rollup> SqliteStore::rollups(const std::string& check_key, int64_t f
 }
 
 void SqliteStore::apply_retention(TimePoint now) {
+  impl_->refuse_write("apply_retention");
   impl_->retention(now);
 }
 
@@ -766,6 +808,7 @@ std::vector<probes::SeriesPoint> SqliteStore::series(const std::string& check_ke
 
 void SqliteStore::record(const std::string& check_key, const std::string& series,
                         TimePoint at, double value) {
+  impl_->refuse_write("record");
   // Memory only covers the retention window: an ancient point would be deleted at once.
   if (at < impl_->clock->now() - std::chrono::hours(24) * impl_->options.retention_days) return;
   int64_t hour = hour_of(at);
@@ -785,6 +828,7 @@ std::optional<std::string> SqliteStore::get_fact(const std::string& check_key,
 
 void SqliteStore::set_fact(const std::string& check_key, const std::string& key,
                           const std::optional<std::string>& value) {
+  impl_->refuse_write("set_fact");
   std::lock_guard lock(impl_->mutex);
   if (value)
     impl_->facts[{check_key, key}] = *value;
