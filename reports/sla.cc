@@ -12,6 +12,12 @@ using std::chrono::milliseconds;
 struct Metric {
   std::optional<alerting::SlaClock> clock;  // nullopt: no target for the priority
   SlaResult result;
+  std::optional<TimePoint> due_at_fulfil;  // the due instant as it stood when fulfilled
+  void fulfil(TimePoint t) {
+    if (!clock) return;
+    auto d = clock->due();
+    if (clock->fulfil(t) && d && *d != TimePoint::max()) due_at_fulfil = d;
+  }
 };
 
 std::optional<milliseconds> target_of(const std::map<std::string, config::SlaTarget>& sla,
@@ -56,7 +62,7 @@ std::vector<TicketCycle> ticket_cycles(const std::string& ref,
       r.fulfilled = o->fulfilled_at;
       r.by = o->by;
       r.elapsed = m.clock->elapsed(o->fulfilled_at);
-      if (auto d = m.clock->due(); d && *d != TimePoint::max()) r.due = d;
+      r.due = m.due_at_fulfil;
       return r;
     }
     r.elapsed = m.clock->elapsed(now);
@@ -126,7 +132,7 @@ std::vector<TicketCycle> ticket_cycles(const std::string& ref,
       retarget(response, true);
       retarget(resolution, false);
     } else if (e.kind == "acknowledged") {
-      if (response.clock) response.clock->fulfil(e.at);
+      response.fulfil(e.at);
     } else if (e.kind == "on_hold") {
       if (response.clock) response.clock->pause(e.at);
       if (resolution.clock) resolution.clock->pause(e.at);
@@ -134,7 +140,7 @@ std::vector<TicketCycle> ticket_cycles(const std::string& ref,
       if (response.clock) response.clock->resume(e.at);
       if (resolution.clock) resolution.clock->resume(e.at);
     } else if (e.kind == "solved") {
-      if (resolution.clock) resolution.clock->fulfil(e.at);
+      resolution.fulfil(e.at);
       cur->solved = e.at;
       close();
     }
