@@ -585,11 +585,14 @@ void read_report(const YAML::Node& n, ReportSettings& r, const std::string& conf
                      ext != ".svg")
                    errors.add(v, path, "logo '" + *s + "' must be a .png, .jpg, .gif or .svg file");
                  else if (!fs::is_regular_file(p, ec))
-                   errors.add(v, path, "logo file '" + p.string() + "' does not exist");
+                   errors.add(v, path, "logo file '" + *s + "' does not exist" +
+                                           (fs::path(*s).is_relative()
+                                                ? " (a relative path starts at the config file's folder)"
+                                                : ""));
                  else if (fs::file_size(p, ec) > 1024 * 1024)
-                   errors.add(v, path, "logo file '" + p.string() + "' is larger than 1 MiB");
+                   errors.add(v, path, "logo file '" + *s + "' is larger than 1 MiB");
                  else if (::access(p.c_str(), R_OK) != 0)
-                   errors.add(v, path, "logo file '" + p.string() + "' is not readable");
+                   errors.add(v, path, "logo file '" + *s + "' is not readable");
                  else
                    r.logo_file = p.string();
                });

@@ -6,7 +6,10 @@
 
 #include <date/date.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "alerting/incident.h"
 #include "alerting/ticket_store.h"
@@ -531,6 +534,108 @@ TEST_F(ReportTest, MarkdownAndHtmlCarryTheNumbers) {
   EXPECT_EQ(html.find("http://"), std::string::npos);  // nothing fetched from outside
   EXPECT_NE(html.find("break-before: page"), std::string::npos);
   EXPECT_THROW(render_format(r, "docx", config_.report), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace lookout::reports
+
+namespace lookout::reports {
+namespace {
+
+std::string run_capture(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+// Share of non-white pixels of a binary PGM (P5, 8-bit), as pdftoppm -gray writes it.
+double ink_share(const std::string& pgm) {
+  std::istringstream in(pgm);
+  std::string magic;
+  int w = 0, h = 0, max = 0;
+  in >> magic >> w >> h >> max;
+  in.get();
+  if (magic != "P5" || w <= 0 || h <= 0) return -1;
+  std::string pixels(static_cast<size_t>(w) * h, '\0');
+  in.read(pixels.data(), static_cast<std::streamsize>(pixels.size()));
+  size_t ink = 0;
+  for (unsigned char c : pixels) ink += c < 200;
+  return static_cast<double>(ink) / static_cast<double>(pixels.size());
+}
+
+TEST_F(ReportTest, ChromiumPrintsTheHtmlToPdfAndPng) {
+  if (find_chromium().empty() || run_capture("command -v pdftotext").empty())
+    GTEST_SKIP() << "headless Chromium or poppler-utils is not installed (scripts/setup installs "
+                    "chromium and poppler-utils)";
+  // A logo file, inlined into the HTML as a data: URI.
+  std::string logo = dir_.file("logo.svg");
+  std::ofstream(logo) << "<svg xmlns='http://www.w3.org/2000/svg' width='120' height='40'>"
+                         "<rect width='120' height='40' rx='6' fill='#24466b'/>"
+                         "<text x='60' y='27' font-size='18' text-anchor='middle' fill='white'>NWC</text></svg>";
+  config_.report.logo_file = logo;
+  json r = report("acme", "2026-10");
+  std::string html_file = dir_.file("acme-2026-10.html");
+  std::ofstream(html_file) << render_format(r, "html", config_.report);
+  // Keep a copy for a person to look at (the PNG too), when asked to.
+  const char* keep = std::getenv("LOOKOUT_REPORT_KEEP");
+
+  std::string pdf = dir_.file("acme-2026-10.pdf");
+  ASSERT_EQ(html_to_pdf(html_file, pdf), "");
+  std::string info = run_capture("pdfinfo '" + pdf + "'");
+  auto pages_at = info.find("Pages:");
+  ASSERT_NE(pages_at, std::string::npos) << info;
+  int pages = std::atoi(info.c_str() + pages_at + 6);
+  // Four sections, each starting a page: at least 4 pages, on A4.
+  EXPECT_GE(pages, 4) << info;
+  EXPECT_LE(pages, 8) << info;
+  EXPECT_NE(info.find("(A4)"), std::string::npos) << info;
+  std::string text = run_capture("pdftotext -layout '" + pdf + "' -");
+  for (const char* expect : {"Northwind Web Care", "Acme Widgets Ltd", "maintenance report 2026-10",
+                             "99.751 %", "Incidents", "HTTP 503", "Tickets and SLA",
+                             "breached by 30 min 00 s", "Patch status", "wordpress",
+                             "Disks at month end", "server upgrade", "2026-10-28"})
+    EXPECT_NE(text.find(expect), std::string::npos) << "missing in the PDF: " << expect;
+  // Page 1 holds the summary; the incidents start on a later page (a page break).
+  std::string page1 = run_capture("pdftotext -f 1 -l 1 '" + pdf + "' -");
+  EXPECT_NE(page1.find("sites watched"), std::string::npos);
+  EXPECT_EQ(page1.find("HTTP 503"), std::string::npos);
+  // The first page rendered has ink (not blank).
+  double ink = ink_share(run_capture("pdftoppm -gray -r 40 -f 1 -l 1 '" + pdf + "'"));
+  EXPECT_GT(ink, 0.01) << "the first PDF page looks blank";
+
+  // PNG: a screenshot of the same HTML at A4 width; a blank page of the same size compresses to
+  // a few KB, the report to far more.
+  std::string png = dir_.file("acme-2026-10.png");
+  ASSERT_EQ(run_chromium(html_file, {"--window-size=1240,1754", "--screenshot=" + png}), "");
+  std::string blank_html = dir_.file("blank.html"), blank_png = dir_.file("blank.png");
+  std::ofstream(blank_html) << "<!DOCTYPE html><html><body></body></html>";
+  ASSERT_EQ(run_chromium(blank_html, {"--window-size=1240,1754", "--screenshot=" + blank_png}), "");
+  std::ifstream pin(png, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(pin)), {});
+  ASSERT_GT(bytes.size(), 24u);
+  EXPECT_EQ(bytes.substr(1, 3), "PNG");
+  auto be32 = [&](size_t at) {
+    return (static_cast<uint32_t>(static_cast<unsigned char>(bytes[at])) << 24) |
+           (static_cast<uint32_t>(static_cast<unsigned char>(bytes[at + 1])) << 16) |
+           (static_cast<uint32_t>(static_cast<unsigned char>(bytes[at + 2])) << 8) |
+           static_cast<uint32_t>(static_cast<unsigned char>(bytes[at + 3]));
+  };
+  EXPECT_EQ(be32(16), 1240u);  // IHDR width
+  EXPECT_EQ(be32(20), 1754u);  // IHDR height
+  auto blank_size = std::filesystem::file_size(blank_png);
+  EXPECT_GT(bytes.size(), blank_size * 5) << "the PNG looks blank (" << bytes.size() << " bytes vs "
+                                          << blank_size << " for an empty page)";
+  if (keep && *keep) {
+    std::filesystem::create_directories(keep);
+    for (const auto& f : {html_file, pdf, png})
+      std::filesystem::copy_file(f, std::filesystem::path(keep) / std::filesystem::path(f).filename(),
+                                 std::filesystem::copy_options::overwrite_existing);
+  }
 }
 
 }  // namespace
