@@ -167,6 +167,61 @@ class ApiTest : public ::testing::Test {
 
 using Keys = std::vector<std::string>;
 
+TEST_F(ApiTest, MonthlyReportInThreeFormatsAndClearErrors) {
+  store::StoreOptions so;
+  so.path = ":memory:";
+  so.clock = &clock_;
+  store_ = std::make_unique<store::SqliteStore>(so);
+  // acme/shop/http: ok from Nov 1 00:00 GMT, down 2026-11-10T10:00Z-10:30Z.
+  auto record = [&](Status s, TimePoint t) {
+    auto r = probes::make_result(s, probes::FailureKind::none, s == Status::ok ? "ok" : "HTTP 503");
+    r.started = t;
+    r.duration_seconds = 0.25;
+    store_->record_result("acme/shop/http", r);
+  };
+  for (TimePoint t = at("2026-10-31T23:00:00Z"); t < at("2026-12-01T01:00:00Z"); t += minutes(10))
+    record(t >= at("2026-11-10T10:00:00Z") && t < at("2026-11-10T10:30:00Z") ? Status::critical
+                                                                            : Status::ok, t);
+  store_->flush();
+  auto cfg = std::make_shared<config::Config>(config_);
+  cfg->clients = *clients_;
+  cfg->clients[0].sites = {config::Site{"shop", "Shop", "https://shop.acme.example/", {}}};
+  cfg->clients[0].contract.uptime_target = 99.9;
+  auto get_report = [&](const std::string& target) {
+    return api::handle(api::Sources{*engine_, store_.get(), clients_, clock_, nullptr, cfg}, "GET", target);
+  };
+  auto a = get_report("/api/v1/reports/acme/2026-11");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.content_type, "application/json");
+  auto j = body(a);
+  ASSERT_EQ(j["sites"].size(), 1u);
+  const auto& av = j["sites"][0]["availability"];
+  EXPECT_EQ(av["down_seconds"].get<double>(), 1800.0);
+  EXPECT_EQ(av["up_seconds"].get<double>(), 30 * 86400.0 - 1800);
+  a = get_report("/api/v1/reports/acme/2026-11?format=html");
+  ASSERT_EQ(a.status, 200);
+  EXPECT_EQ(a.content_type, "text/html; charset=utf-8");
+  EXPECT_THAT(a.body, HasSubstr("<svg"));
+  a = get_report("/api/v1/reports/acme/2026-11?format=md");
+  EXPECT_EQ(a.content_type, "text/markdown; charset=utf-8");
+  EXPECT_THAT(a.body, HasSubstr("| Shop | 99.931 %"));
+  a = get_report("/api/v1/reports/nobody/2026-11");
+  EXPECT_EQ(a.status, 404);
+  EXPECT_THAT(body(a)["error"].get<std::string>(), HasSubstr("unknown client 'nobody'"));
+  a = get_report("/api/v1/reports/acme/2026-13");
+  EXPECT_EQ(a.status, 400);
+  a = get_report("/api/v1/reports/acme/2027-01");  // after the clock's now
+  EXPECT_EQ(a.status, 400);
+  EXPECT_THAT(body(a)["error"].get<std::string>(), HasSubstr("has not started yet"));
+  a = get_report("/api/v1/reports/acme/2026-11?format=pdf");
+  EXPECT_EQ(a.status, 400);
+  a = get_report("/api/v1/reports/acme");
+  EXPECT_EQ(a.status, 404);
+  // Without the config (a caller that did not give it): 503, never a crash.
+  a = get("/api/v1/reports/acme/2026-11");
+  EXPECT_EQ(a.status, 503);
+}
+
 TEST(ApiTimeTest, Rfc3339FormatsUtcWithMilliseconds) {
   TimePoint t{milliseconds(1'796'362'846'123)};
   EXPECT_EQ(api::rfc3339(t), "2026-12-04T05:40:46.123Z");
