@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "config/clock.h"
 #include "config/loader.h"
 #include "probes/probe_registry.h"
 #include "reports/output.h"
@@ -93,7 +94,7 @@ void run(const ReportArgs& a) {
   } catch (const std::exception& e) {
     fail(2, e.what());
   }
-  const auto now = std::chrono::system_clock::now();
+  const auto now = SystemClock::instance().now();
   reports::ReportSource source(*store);
   // Planned maintenance: none is recorded by this version; the report says so.
   std::vector<reports::MaintenanceWindow> maintenance;
@@ -110,6 +111,10 @@ void run(const ReportArgs& a) {
     return;
   }
 
+  // A month that has not started anywhere yet (the earliest zone is UTC+14) is a usage error
+  // for --all too; a month started in some zones only is reported per client.
+  if (reports::month_span(*reports::parse_month(a.month), "Etc/GMT-14").start > now)
+    fail(2, "month " + a.month + " has not started yet");
   std::error_code ec;
   fs::create_directories(a.out_dir, ec);
   if (!fs::is_directory(a.out_dir)) fail(2, "--out-dir: cannot create " + a.out_dir);

@@ -3,6 +3,7 @@
 // maintenance, patch exposure, expiries, DNSBL, disks. Every expected number below is worked
 // out by hand in the comments; the JSON must equal them.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <date/date.h>
 
@@ -636,6 +637,65 @@ TEST_F(ReportTest, ChromiumPrintsTheHtmlToPdfAndPng) {
       std::filesystem::copy_file(f, std::filesystem::path(keep) / std::filesystem::path(f).filename(),
                                  std::filesystem::copy_options::overwrite_existing);
   }
+}
+
+}  // namespace
+}  // namespace lookout::reports
+
+namespace lookout::reports {
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out, err;
+};
+
+Run run_lookout(const std::string& args, const std::string& dir) {
+  std::string out = dir + "/cli.out", err = dir + "/cli.err";
+  std::string cmd = std::string(LOOKOUT_BINARY) + " " + args + " >" + out + " 2>" + err;
+  int status = std::system(cmd.c_str());
+  Run r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream o(out), e(err);
+  r.out.assign(std::istreambuf_iterator<char>(o), {});
+  r.err.assign(std::istreambuf_iterator<char>(e), {});
+  return r;
+}
+
+TEST_F(ReportTest, CommandLineBesideARunningWriter) {
+  // store_ is open for writing (the agent's lock is held) while `lookout report` reads.
+  std::string cfg = dir_.file("lookout.yaml");
+  std::ofstream(cfg) << config_text(dir_.path());
+  Run r = run_lookout("report -c " + cfg + " --client acme --month 2026-10 --format json", dir_.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["client"]["id"], "acme");
+  // No maintenance is recorded by this version: the critical stretch of Oct 20 counts.
+  EXPECT_EQ(j["sites"][0]["availability"]["down_seconds"].get<double>(), 6450.0 + 3000);
+  EXPECT_EQ(j["tickets"]["items"].size(), 3u);
+
+  r = run_lookout("report -c " + cfg + " --client nobody --month 2026-10", dir_.path());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown client 'nobody'"), std::string::npos) << r.err;
+  r = run_lookout("report -c " + cfg + " --client acme --month 2026-1", dir_.path());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("expected YYYY-MM"), std::string::npos) << r.err;
+  r = run_lookout("report -c " + cfg + " --client acme --month 2199-01", dir_.path());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("has not started yet"), std::string::npos) << r.err;
+  r = run_lookout("report -c " + cfg + " --all --month 2199-01 --out-dir " + dir_.file("x"), dir_.path());
+  EXPECT_EQ(r.code, 2);
+  r = run_lookout("report -c " + cfg + " --client acme", dir_.path());  // --month missing
+  EXPECT_EQ(r.code, 2);
+
+  r = run_lookout("report -c " + cfg + " --all --month 2026-10 --format md --out-dir " + dir_.file("out"),
+                  dir_.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("out/acme-2026-10.md")));
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("out/ind-2026-10.md")));
+  EXPECT_NE(r.err.find("[1/2] acme: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[2/2] ind: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("reports for 2026-10: 2 written, 0 failed"), std::string::npos) << r.err;
 }
 
 }  // namespace
