@@ -645,16 +645,16 @@ TEST_F(ReportTest, ChromiumPrintsTheHtmlToPdfAndPng) {
 namespace lookout::reports {
 namespace {
 
-struct Run {
+struct CliRun {
   int code = -1;
   std::string out, err;
 };
 
-Run run_lookout(const std::string& args, const std::string& dir) {
+CliRun run_lookout(const std::string& args, const std::string& dir) {
   std::string out = dir + "/cli.out", err = dir + "/cli.err";
   std::string cmd = std::string(LOOKOUT_BINARY) + " " + args + " >" + out + " 2>" + err;
   int status = std::system(cmd.c_str());
-  Run r;
+  CliRun r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::ifstream o(out), e(err);
   r.out.assign(std::istreambuf_iterator<char>(o), {});
@@ -666,7 +666,7 @@ TEST_F(ReportTest, CommandLineBesideARunningWriter) {
   // store_ is open for writing (the agent's lock is held) while `lookout report` reads.
   std::string cfg = dir_.file("lookout.yaml");
   std::ofstream(cfg) << config_text(dir_.path());
-  Run r = run_lookout("report -c " + cfg + " --client acme --month 2026-10 --format json", dir_.path());
+  CliRun r = run_lookout("report -c " + cfg + " --client acme --month 2026-10 --format json", dir_.path());
   ASSERT_EQ(r.code, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_EQ(j["client"]["id"], "acme");
