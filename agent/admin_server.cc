@@ -159,13 +159,10 @@ AdminServer::~AdminServer() { stop(); }
 void AdminServer::start() {
   std::string host;
   uint16_t port = 0;
-  if (!net::split_host_port(impl_->listen, host, port, 9464))
+  if (!net::split_host_port(impl_->listen, host, port, 9464, /*allow_port_zero=*/true))
     throw std::runtime_error("bad listen address '" + impl_->listen + "'");
   auto ip = net::parse_ip(host == "localhost" ? "127.0.0.1" : host);
   if (!ip) throw std::runtime_error("listen address must be an IP: '" + impl_->listen + "'");
-  if (!impl_->listen.empty() && impl_->listen.find(':') != std::string::npos &&
-      impl_->listen.back() == '0' && impl_->listen.substr(impl_->listen.rfind(':')) == ":0")
-    port = 0;  // ephemeral port, for tests
   tcp::endpoint ep(*ip, port);
   boost::system::error_code ec;
   impl_->acceptor.open(ep.protocol(), ec);

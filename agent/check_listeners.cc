@@ -5,7 +5,8 @@
 namespace lookout::agent {
 
 void StoreRecorder::on_check_result(const CheckEvent& e) {
-  store_.record_result(e.check.spec.key(), e.result);
+  store_.record_result(e.check.spec.key(), e.result,
+                       store::HealthRecord{e.previous, e.since, e.consecutive_failures});
 }
 
 void TransitionLog::on_check_result(const CheckEvent& e) {

@@ -14,6 +14,7 @@
 #include "agent/api.h"
 #include "agent/engine.h"
 #include "agent/metrics.h"
+#include "agent/process_stats.h"
 #include "agent/check_listeners.h"
 #include "agent/config_diff.h"
 #include "config/loader.h"
@@ -86,6 +87,7 @@ int run_daemon(const std::string& config_file) {
       if (metrics.write_next(cursor, out)) return true;
       done = true;
       out += alerting.metrics_text();  // the alerting families come last, as one more part
+      out += process_metrics_text(read_process_stats());
       return true;
     };
   };

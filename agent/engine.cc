@@ -141,15 +141,7 @@ void Engine::start(const config::Config& config,
                    std::map<std::string, store::StoredState> restored) {
   {
     std::lock_guard lock(state_mutex_);
-    for (auto& [key, st] : restored) {
-      CheckHealth h;
-      h.status = st.status;
-      h.since = st.since;
-      h.last_run = st.last_run;
-      h.consecutive_failures = st.consecutive_failures;
-      h.last_json = std::move(st.last_result);
-      states_[key] = std::move(h);
-    }
+    for (auto& [key, st] : restored) states_[key] = restore_health(std::move(st));
   }
   for (auto& w : workers_) w->start();
   apply(config);
@@ -262,8 +254,7 @@ void Engine::release(const std::string& host) {
 
 std::optional<bool> Engine::on_result(const std::shared_ptr<const config::Check>& check,
                                       const probes::Result& r) {
-  probes::Status previous;
-  bool first;
+  HealthStep step;
   std::chrono::system_clock::time_point since;
   int failures;
   {
@@ -271,20 +262,11 @@ std::optional<bool> Engine::on_result(const std::shared_ptr<const config::Check>
     auto it = states_.find(check->spec.key());
     if (it == states_.end() || it->second.check != check) return std::nullopt;  // removed/replaced
     CheckHealth& st = it->second;
-    previous = st.status;
-    first = st.last_json.empty();
-    if (first || st.status != r.status) {
-      st.status = r.status;
-      st.since = r.started;
-    }
-    st.last_run = r.started;
-    st.consecutive_failures = r.status == probes::Status::ok ? 0 : st.consecutive_failures + 1;
-    st.last_json = r.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    st.last_json.shrink_to_fit();
+    step = advance(st, r);
     since = st.since;
     failures = st.consecutive_failures;
   }
-  CheckEvent event{*check, r, previous, first, first || previous != r.status, since, failures};
+  CheckEvent event{*check, r, step.previous, step.first, step.transition, since, failures};
   for (auto* l : listeners_) l->on_check_result(event);
   return r.status != probes::Status::ok;
 }

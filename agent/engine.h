@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/check_events.h"
+#include "agent/check_health.h"
 #include "agent/schedule.h"
 #include "config/clock.h"
 #include "config/config.h"
@@ -37,20 +38,6 @@ struct EngineOptions {
   int per_host_limit = 8;
   net::ResolverOptions resolver;
   std::chrono::milliseconds warmup{60'000};  // first runs of new checks spread over this
-};
-
-/// One check's health as the engine owns it (API, restart).
-struct CheckHealth {
-  std::shared_ptr<const config::Check> check;
-  probes::Status status = probes::Status::unknown;
-  std::chrono::system_clock::time_point since{};
-  std::chrono::system_clock::time_point last_run{};
-  /// When its worker runs it next (recorded by the worker whenever it schedules the check, so
-  /// reading it costs nothing; epoch = not scheduled yet; in the past while a run is going).
-  std::chrono::system_clock::time_point next_run{};
-  int consecutive_failures = 0;
-  std::string last_json;  // Result::to_json() text of the last run ("" = none yet); text
-                          // because 100,000 JSON trees would cost far more memory
 };
 
 class Engine {

@@ -4,6 +4,7 @@
 // whose family is not listed here.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace lookout::agent {
@@ -28,6 +29,13 @@ inline constexpr MetricFamily kMetricFamilies[] = {
     {"lookout_config_last_reload_successful", MetricType::gauge, "Whether the last configuration reload attempt was successful"},
     {"lookout_config_last_reload_success_timestamp_seconds", MetricType::gauge, "Timestamp of the last successful configuration reload"},
     {"lookout_build_info", MetricType::gauge, "A metric with a constant '1' value labeled by version and revision of lookout"},
+    // The process (agent/process_stats.cc): the names and HELP of Prometheus client libraries.
+    {"process_cpu_seconds_total", MetricType::counter, "Total user and system CPU time spent in seconds."},
+    {"process_resident_memory_bytes", MetricType::gauge, "Resident memory size in bytes."},
+    {"process_virtual_memory_bytes", MetricType::gauge, "Virtual memory size in bytes."},
+    {"process_start_time_seconds", MetricType::gauge, "Start time of the process since unix epoch in seconds."},
+    {"process_open_fds", MetricType::gauge, "Number of open file descriptors."},
+    {"process_max_fds", MetricType::gauge, "Maximum number of open file descriptors."},
     // Alerting (agent/alerting_runtime.cc).
     {"lookout_incidents_open", MetricType::gauge, "Open incidents, by client and priority"},
     {"lookout_outbox_pending", MetricType::gauge, "Notifications stored and not yet delivered, by sink"},
@@ -35,6 +43,9 @@ inline constexpr MetricFamily kMetricFamilies[] = {
      "Age of the oldest undelivered notification, by sink (0 when none)"},
     {"lookout_notifications_total", MetricType::counter,
      "Delivery attempts finished, by sink and result (delivered, retried, failed)"},
+    {"lookout_ticket_sla_due_timestamp_seconds", MetricType::gauge,
+     "When an open built-in ticket's SLA clock is due (Unix time), by ticket and sla (response, "
+     "resolution); absent once met or while on hold"},
     // Per check, for every check type (labels client, site, check, type).
     {"probe_success", MetricType::gauge,
      "Displays whether or not the probe was a success (1 for ok and warning, 0 for critical and "
@@ -94,6 +105,14 @@ constexpr const MetricFamily* find_metric_family(std::string_view name) {
 
 constexpr std::string_view type_name(MetricType t) {
   return t == MetricType::counter ? "counter" : t == MetricType::histogram ? "histogram" : "gauge";
+}
+
+/// "# HELP name ...\n# TYPE name ...\n" from the list (for families written as text).
+inline std::string family_header(std::string_view name) {
+  const auto* f = find_metric_family(name);
+  std::string n(name);
+  return "# HELP " + n + " " + std::string(f ? f->help : name) + "\n# TYPE " + n + " " +
+         std::string(type_name(f ? f->type : MetricType::gauge)) + "\n";
 }
 
 }  // namespace lookout::agent

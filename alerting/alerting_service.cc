@@ -264,4 +264,12 @@ std::map<std::pair<std::string, std::string>, int> AlertingService::open_counts(
   return out;
 }
 
+std::vector<Ticket> AlertingService::unsolved_tickets() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Ticket> out;
+  for (auto& t : tickets_.for_client(""))
+    if (t.status != TicketStatus::solved) out.push_back(std::move(t));
+  return out;
+}
+
 }  // namespace lookout::alerting

@@ -62,6 +62,8 @@ class AlertingService {
   std::optional<nlohmann::json> ticket_json(const std::string& ref) const;
   /// Open incidents by (client, priority), for lookout_incidents_open.
   std::map<std::pair<std::string, std::string>, int> open_counts() const;
+  /// Built-in tickets not solved yet (for the SLA due-time metric).
+  std::vector<Ticket> unsolved_tickets() const;
 
  private:
   struct Pending {

@@ -18,9 +18,13 @@ std::optional<IncidentChange> IncidentEngine::on_result(const config::CheckSpec&
                                                         const probes::Result& result,
                                                         TimePoint now) {
   const std::string key = spec.key();
-  Track& t = tracks_[key];
   if (result.status == probes::Status::unknown) return std::nullopt;
   const bool bad = result.status != probes::Status::ok;
+  // A check gets a track at its first bad run: at 100k checks most never fail, and a track
+  // each would cost ~15 MB. Flap counting starts there too, as it does after a restart.
+  auto found = tracks_.find(key);
+  if (found == tracks_.end() && !bad) return std::nullopt;
+  Track& t = found != tracks_.end() ? found->second : tracks_[key];
 
   // Flap bookkeeping: changes of good/bad within the window.
   if (t.last_bad && *t.last_bad != bad) t.changes.push_back(now);

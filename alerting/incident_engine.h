@@ -3,7 +3,8 @@
 //
 // Rules (docs/alerting.md):
 //  - A run is bad when warning or critical, good when ok. unknown (the probe could not tell)
-//    counts neither way: it opens nothing and resolves nothing.
+//    counts neither way: it opens nothing and resolves nothing. Only a check that failed has a
+//    track (memory at 100k checks); flap counting starts at its first failure.
 //  - An incident opens after `failure_threshold` bad runs in a row and resolves after
 //    `success_threshold` good runs in a row (CheckSpec, inherited like `interval`).
 //  - While open, a change of severity (warning <-> critical) updates the same incident.

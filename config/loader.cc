@@ -609,7 +609,9 @@ void read_agent(const YAML::Node& n, AgentSettings& a, Errors& errors) {
           if (auto s = read_string(v, path, errors)) {
             std::string host;
             uint16_t port = 0;
-            if (!net::split_host_port(*s, host, port, 0) || port == 0)
+            // Port 0: the system picks a free port (the log and tests read the one it got).
+            if (!net::split_host_port(*s, host, port, 0, /*allow_port_zero=*/true) ||
+                (port == 0 && !s->ends_with(":0")))
               errors.add(v, path, "expected host:port, e.g. 127.0.0.1:9464");
             else
               a.listen = *s;

@@ -138,7 +138,7 @@ std::optional<Url> resolve_location(const Url& base, std::string_view location,
 }
 
 bool split_host_port(std::string_view text, std::string& host, uint16_t& port,
-                     uint16_t default_port) {
+                     uint16_t default_port, bool allow_port_zero) {
   port = default_port;
   if (text.empty()) return false;
   auto parse_port = [&](std::string_view p) {
@@ -148,7 +148,7 @@ bool split_host_port(std::string_view text, std::string& host, uint16_t& port,
       if (!std::isdigit(static_cast<unsigned char>(c))) return false;
       v = v * 10 + static_cast<unsigned>(c - '0');
     }
-    if (v == 0 || v > 65535) return false;
+    if ((v == 0 && !allow_port_zero) || v > 65535) return false;
     port = static_cast<uint16_t>(v);
     return true;
   };

@@ -29,8 +29,9 @@ std::optional<Url> parse_url(std::string_view text, std::string* error = nullptr
 std::optional<Url> resolve_location(const Url& base, std::string_view location,
                                     std::string* error = nullptr);
 
-/// "host:port" / "[v6]:port" / "host" -> host and port (default_port when absent).
+/// "host:port" / "[v6]:port" / "host" -> host and port (default_port when absent). Port 0 is
+/// refused unless `allow_port_zero` (a listen address: the system picks a free port).
 bool split_host_port(std::string_view text, std::string& host, uint16_t& port,
-                     uint16_t default_port);
+                     uint16_t default_port, bool allow_port_zero = false);
 
 }  // namespace lookout::net

@@ -112,8 +112,8 @@ constexpr auto kRetentionEvery = std::chrono::hours(24);
 }  // namespace
 
 struct SqliteStore::Impl {
-  // What the store needs to remember per check between results: small, so 100k checks stay
-  // cheap. The last result itself only lives in the pending queue until it is written.
+  // A check's state row as it waits in the pending queue (the engine owns health; the store
+  // keeps nothing per check between flushes).
   struct Current {
     probes::Status status = probes::Status::unknown;
     TimePoint since{};
@@ -158,7 +158,6 @@ struct SqliteStore::Impl {
   std::mutex mutex;
   std::condition_variable wake;
   bool stopping = false;
-  std::map<std::string, Current> current;
   std::map<SeriesKey, std::map<int64_t, probes::SeriesPoint>> series;  // hour -> last point
   std::map<FactKey, std::string> facts;
   Pending pending;
@@ -284,17 +283,6 @@ void SqliteStore::Impl::migrate() {
 
 void SqliteStore::Impl::load_memory() {
   std::lock_guard lock(mutex);
-  SQLite::Statement st(*db,
-                       "SELECT check_key, status, since_ms, last_run_ms, consecutive_failures "
-                       "FROM check_state");
-  while (st.executeStep()) {
-    Current c;
-    c.status = status_or_unknown(st.getColumn(1).getString());
-    c.since = from_ms(st.getColumn(2).getInt64());
-    c.last_run = from_ms(st.getColumn(3).getInt64());
-    c.consecutive_failures = st.getColumn(4).getInt();
-    current[st.getColumn(0).getString()] = c;
-  }
   SQLite::Statement se(*db, "SELECT check_key, series, hour, at_ms, value FROM series");
   while (se.executeStep()) {
     series[{se.getColumn(0).getString(), se.getColumn(1).getString()}][se.getColumn(2).getInt64()] =
@@ -474,10 +462,6 @@ void SqliteStore::Impl::retention(TimePoint now) {
       points.erase(points.begin(), points.lower_bound(cutoff_hour));
       it = points.empty() ? series.erase(it) : std::next(it);
     }
-    // A check that has not run for the whole retention period was removed from the config.
-    for (auto it = current.begin(); it != current.end();)
-      it = it->second.last_run < cutoff && !pending.states.count(it->first) ? current.erase(it)
-                                                                            : std::next(it);
   }
   std::lock_guard db_lock(db_mutex);
   try {
@@ -698,26 +682,19 @@ std::map<std::string, StoredState> SqliteStore::load_states() {
   return out;
 }
 
-void SqliteStore::record_result(const std::string& check_key, const probes::Result& result) {
+void SqliteStore::record_result(const std::string& check_key, const probes::Result& result,
+                                const HealthRecord& health) {
   impl_->refuse_write("record_result");
   TimePoint at = result.started == TimePoint{} ? impl_->clock->now() : result.started;
   std::string json = result.to_stored_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   bool failed = result.status != probes::Status::ok;
 
   std::lock_guard lock(impl_->mutex);
-  auto [it, first] = impl_->current.try_emplace(check_key);
-  auto& cur = it->second;
-  // A new check enters its first status from "unknown"; after that only changes count.
-  if (first ? result.status != probes::Status::unknown : result.status != cur.status) {
+  if (result.status != health.previous)
     impl_->pending.transitions.push_back(
-        Transition{check_key, at, first ? probes::Status::unknown : cur.status, result.status,
-                   result.summary});
-  }
-  if (first || result.status != cur.status) cur.since = at;
-  cur.status = result.status;
-  cur.last_run = at;
-  cur.consecutive_failures = failed ? cur.consecutive_failures + 1 : 0;
-  impl_->pending.states[check_key] = Impl::PendingState{cur, std::move(json)};
+        Transition{check_key, at, health.previous, result.status, result.summary});
+  impl_->pending.states[check_key] = Impl::PendingState{
+      Impl::Current{result.status, health.since, at, health.consecutive_failures}, std::move(json)};
 
   int64_t hour = hour_of(at);
   auto& r = impl_->pending.rollups[{check_key, hour}];

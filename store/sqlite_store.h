@@ -37,7 +37,8 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;  // writes everything queued
 
   std::map<std::string, StoredState> load_states() override;
-  void record_result(const std::string& check_key, const probes::Result& result) override;
+  void record_result(const std::string& check_key, const probes::Result& result,
+                     const HealthRecord& health) override;
   void flush() override;
   std::vector<Transition> transitions(const std::string& check_key, TimePoint since) override;
   std::vector<Rollup> rollups(const std::string& check_key, int64_t from_hour,

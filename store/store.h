@@ -45,6 +45,14 @@ struct StoredState {
   std::string last_result;
 };
 
+/// A check's health after one result, as its one owner (the agent's engine) computed it. The
+/// store records it; it does not work health out again.
+struct HealthRecord {
+  probes::Status previous = probes::Status::unknown;  // status before the result (unknown: new)
+  TimePoint since{};             // when the check entered its current status
+  int consecutive_failures = 0;  // non-ok results in a row, this one included
+};
+
 struct Transition {
   std::string check_key;
   TimePoint at{};
@@ -104,9 +112,10 @@ class Store : public probes::History {
  public:
   /// Every check's last known state, as of the last flush (for restart after kill -9).
   virtual std::map<std::string, StoredState> load_states() = 0;
-  /// Records one result (batched): the check's current state, a transition when its status
-  /// changed from the previous recorded one, and the hour's rollup. Never blocks on disk.
-  virtual void record_result(const std::string& check_key, const probes::Result& result) = 0;
+  /// Records one result (batched): the check's current state as `health` gives it, a transition
+  /// when the status differs from `health.previous`, and the hour's rollup. Never blocks on disk.
+  virtual void record_result(const std::string& check_key, const probes::Result& result,
+                             const HealthRecord& health) = 0;
   /// Writes everything batched so far (blocking; for shutdown and tests).
   virtual void flush() = 0;
 

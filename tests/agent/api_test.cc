@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/admin_server.h"
+#include "agent/check_health.h"
 #include "agent/engine.h"
 #include "agent/metrics.h"
 #include "probes/probe.h"
@@ -173,11 +174,14 @@ TEST_F(ApiTest, MonthlyReportInThreeFormatsAndClearErrors) {
   so.clock = &clock_;
   store_ = std::make_unique<store::SqliteStore>(so);
   // acme/shop/http: ok from Nov 1 00:00 GMT, down 2026-11-10T10:00Z-10:30Z.
+  lookout::agent::CheckHealth h;
   auto record = [&](Status s, TimePoint t) {
     auto r = probes::make_result(s, probes::FailureKind::none, s == Status::ok ? "ok" : "HTTP 503");
     r.started = t;
     r.duration_seconds = 0.25;
-    store_->record_result("acme/shop/http", r);
+    auto step = lookout::agent::advance(h, r);
+    store_->record_result("acme/shop/http", r,
+                          store::HealthRecord{step.previous, h.since, h.consecutive_failures});
   };
   for (TimePoint t = at("2026-10-31T23:00:00Z"); t < at("2026-12-01T01:00:00Z"); t += minutes(10))
     record(t >= at("2026-11-10T10:00:00Z") && t < at("2026-11-10T10:30:00Z") ? Status::critical
@@ -389,10 +393,12 @@ TEST_F(ApiTest, OneCheckWithItsTransitions) {
   so.path = ":memory:";
   so.clock = &clock_;
   store_ = std::make_unique<store::SqliteStore>(so);
+  Status previous = Status::unknown;
   auto record = [&](Status s, TimePoint t, std::string summary) {
     auto r = probes::make_result(s, probes::FailureKind::none, std::move(summary));
     r.started = t;
-    store_->record_result("acme/shop/http", r);
+    store_->record_result("acme/shop/http", r, store::HealthRecord{previous, t, s == Status::ok ? 0 : 1});
+    previous = s;
   };
   record(Status::ok, clock_.now() - hours(24 * 10), "fine ten days ago");
   record(Status::critical, clock_.now() - hours(24 * 9), "HTTP 503 nine days ago");

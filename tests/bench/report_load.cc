@@ -12,6 +12,7 @@
 
 #include <date/date.h>
 
+#include "agent/check_health.h"
 #include "config/clock.h"
 #include "config/loader.h"
 #include "probes/probe_registry.h"
@@ -36,10 +37,15 @@ std::string client_yaml(const std::string& id, int sites) {
   return y;
 }
 
-void seed(store::Store& s, const std::string& client, int sites, std::chrono::system_clock::time_point from,
+void seed(store::Store& store, const std::string& client, int sites, std::chrono::system_clock::time_point from,
           std::chrono::system_clock::time_point to) {
   for (int i = 0; i < sites; ++i) {
     std::string key = client + "/site" + std::to_string(i) + "/http";
+    agent::CheckHealth h;
+    auto record = [&](const probes::Result& r) {  // the engine's health rule, as the agent does
+      auto step = agent::advance(h, r);
+      store.record_result(key, r, store::HealthRecord{step.previous, h.since, h.consecutive_failures});
+    };
     int n = 0;
     for (auto t = from; t < to; t += std::chrono::hours(1), ++n) {
       probes::Result r;
@@ -48,12 +54,12 @@ void seed(store::Store& s, const std::string& client, int sites, std::chrono::sy
       r.status = down ? probes::Status::critical : probes::Status::ok;
       r.started = t;
       r.duration_seconds = 0.15 + 0.01 * ((n + i) % 17);
-      s.record_result(key, r);
+      record(r);
       if (down) {
         probes::Result up = r;
         up.status = probes::Status::ok;
         up.started = t + std::chrono::minutes(10);
-        s.record_result(key, up);
+        record(up);
       }
     }
   }

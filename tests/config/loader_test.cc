@@ -258,3 +258,14 @@ TEST(ConfigLoaderTest, UnknownOptionSuggestsACheckLevelKey) {
 }
 
 }  // namespace
+
+TEST(ConfigLoaderTest, ListenOnPortZeroLetsTheSystemPick) {
+  auto r = load_config_text("agent: {listen: '127.0.0.1:0'}\nclients: [{id: c}]\n", "x.yaml",
+                            lookout::probes::check_types());
+  ASSERT_TRUE(r.config) << r.errors.to_string();
+  EXPECT_EQ(r.config->agent.listen, "127.0.0.1:0");
+  // A host without a port is still an error: port 0 has to be asked for.
+  r = load_config_text("agent: {listen: '127.0.0.1'}\nclients: [{id: c}]\n", "x.yaml",
+                       lookout::probes::check_types());
+  EXPECT_FALSE(r.config);
+}

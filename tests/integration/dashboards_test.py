@@ -307,6 +307,12 @@ alerting:
     tickets: [builtin, hook]
 clients:
   - id: acme
+    # SLA clocks on calendar time: the shop's P1 ticket is due for a response within 30 min,
+    # so it shows as at risk.
+    contract:
+      coverage: 24x7
+      sla:
+        P1: {{response: 30m, resolution: 4h}}
     sites:
       - id: www
         url: {http}/ok
@@ -665,6 +671,25 @@ scrape_configs:
         up30 = {r["metric"]["site"]: val(r) for r in rows("lookout-client", "Uptime over the last 30 days", client="acme", target="99.9")}
         if up30.get("shop") != 0 or up30.get("www") != 1:
             fail(f"client dashboard: 30-day uptime expected shop 0 and www 1, got {up30}")
+        now_ms = time.time() * 1000
+        due = {(r["metric"]["site"], r["metric"]["sla"]): val(r)
+               for r in rows("lookout-client", "Open tickets with SLA due times", client="acme", target="99.9")}
+        if not now_ms < due.get(("shop", "response"), 0) <= now_ms + 30 * 60e3:
+            fail(f"client dashboard: acme/shop's P1 ticket should be due for a response within 30 min: {due}")
+        if not now_ms + 3.5 * 3600e3 < due.get(("shop", "resolution"), 0) <= now_ms + 4 * 3600e3:
+            fail(f"client dashboard: acme/shop's P1 resolution should be due within 4 h: {due}")
+        at_risk = rows("lookout-estate-overview", "Tickets at risk (SLA due within 1 h)")
+        if not at_risk or val(at_risk[0]) < 1:
+            fail(f"estate overview: the P1 ticket due within 30 min is not counted at risk: {at_risk}")
+        breached = rows("lookout-estate-overview", "Tickets breached (SLA overdue)")
+        if not breached or val(breached[0]) != 0:
+            fail(f"estate overview: nothing is overdue yet, breached shows {breached}")
+        month = {r["metric"]["site"]: val(r) for r in rows("lookout-client", "Uptime this month (calendar month so far)", client="acme", target="99.9")}
+        if month.get("shop") != 0 or month.get("www") != 1:
+            fail(f"client dashboard: uptime this month expected shop 0 and www 1, got {month}")
+        cpu = rows("lookout-agent-health", "Agent resident memory")
+        if not cpu or not 1e6 < val(cpu[0]) < 4e9:
+            fail(f"agent health: resident memory of the agent: {cpu}")
         healthy = rows("lookout-estate-overview", "Is monitoring itself healthy?")
         if not healthy or val(healthy[0]) != 1:
             fail(f"estate overview: monitoring health stat: {healthy}")

@@ -57,6 +57,8 @@ TEST(UrlTest, SplitsHostAndPort) {
   ASSERT_TRUE(split_host_port("::1", host, port, 53));
   EXPECT_EQ(port, 53);
   EXPECT_FALSE(split_host_port("host:0", host, port, 53));
+  ASSERT_TRUE(split_host_port("127.0.0.1:0", host, port, 53, /*allow_port_zero=*/true));
+  EXPECT_EQ(port, 0);
   EXPECT_FALSE(split_host_port("host:abc", host, port, 53));
 }
 

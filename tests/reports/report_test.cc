@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "agent/check_health.h"
 #include "alerting/incident.h"
 #include "alerting/ticket_store.h"
 #include "config/clock.h"
@@ -83,6 +84,22 @@ clients:
 )";
 }
 
+// Records results as the agent does: the engine's health rule (agent::advance) gives the store
+// the check's health with each result.
+class HealthRecorder {
+ public:
+  explicit HealthRecorder(store::Store& s) : store_(s) {}
+  void operator()(const std::string& key, const probes::Result& r) {
+    auto& h = health_[key];
+    auto step = agent::advance(h, r);
+    store_.record_result(key, r, store::HealthRecord{step.previous, h.since, h.consecutive_failures});
+  }
+
+ private:
+  store::Store& store_;
+  std::map<std::string, agent::CheckHealth> health_;
+};
+
 struct Change {
   TimePoint at;
   Status status;
@@ -91,7 +108,7 @@ struct Change {
 // Runs every `step` over [from, to) plus one at each change instant; each run has the status
 // of the last change at or before it; no run inside a gap. Latency per run from `latency`.
 template <class Latency>
-void seed_runs(store::Store& s, const std::string& key, TimePoint from, TimePoint to,
+void seed_runs(HealthRecorder& s, const std::string& key, TimePoint from, TimePoint to,
                std::chrono::minutes step, const std::vector<Change>& changes,
                const std::vector<Interval>& gaps, Latency latency, json facts = json::object()) {
   std::vector<TimePoint> times;
@@ -112,7 +129,7 @@ void seed_runs(store::Store& s, const std::string& key, TimePoint from, TimePoin
     r.summary = st == Status::critical ? "HTTP 503" : std::string(probes::to_string(st));
     r.duration_seconds = latency(t);
     r.facts = facts;
-    s.record_result(key, r);
+    s(key, r);
   }
 }
 
@@ -133,7 +150,8 @@ class ReportTest : public ::testing::Test {
   }
 
   void seed() {
-    store::Store& s = *store_;
+    store::Store& st = *store_;
+    HealthRecorder s(st);
     const TimePoint from = utc(2026, 9, 25), to = kNow;
     // acme/www/http, every 10 minutes. Latency 0.2 s, but 0.5 s on the local dates 2026-10-02
     // and 2026-10-03 (BST: 2026-10-01T23:00Z to 2026-10-03T23:00Z).
@@ -169,12 +187,12 @@ class ReportTest : public ::testing::Test {
     tls.status = Status::ok;
     tls.started = kNow - hours(1);
     tls.facts = {{"host", "www.acme.test"}, {"not_after", config::rfc3339(kNow + hours(24 * 20))}};
-    s.record_result("acme/www/tls", tls);
+    s("acme/www/tls", tls);
     probes::Result dom;
     dom.status = Status::ok;
     dom.started = kNow - hours(1);
     dom.facts = {{"domain", "acme.test"}, {"expires", config::rfc3339(kNow + hours(24 * 200))}};
-    s.record_result("acme/www/domain", dom);
+    s("acme/www/domain", dom);
     // DNSBL: listed 2026-10-10T05:00Z, delisted 2026-10-12T05:00Z; listed before the month too
     // (2026-09-26 to 09-27), which the October report must not show.
     seed_runs(s, "acme/www/dnsbl", from, to, minutes(60),
@@ -183,13 +201,13 @@ class ReportTest : public ::testing::Test {
               {}, [](TimePoint) { return 0.1; });
     // Disk: free space at 12:00Z daily, 100 GB on Oct 1 falling 1 GB a day; 200 GB disk.
     for (int d = 0; d < 33; ++d)
-      s.record("acme/www/disk", "disk_free:/", utc(2026, 10, 1, 12) + hours(24 * d),
+      st.record("acme/www/disk", "disk_free:/", utc(2026, 10, 1, 12) + hours(24 * d),
                (100.0 - d) * 1e9);
     probes::Result disk;
     disk.status = Status::ok;
     disk.started = kNow - hours(1);
     disk.facts = {{"mounts", json::array({{{"mount", "/"}, {"size_bytes", 200e9}}})}};
-    s.record_result("acme/www/disk", disk);
+    s("acme/www/disk", disk);
 
     // ind/shop/http: down 2026-10-31T18:00Z to 19:00Z, across the Kolkata month boundary
     // (18:30Z): 1800 s in October, 1800 s in November.
@@ -222,7 +240,7 @@ class ReportTest : public ::testing::Test {
              alerting::Priority::P2, "timeout");
     incident("acme/www/http#2", 2, utc(2026, 10, 6, 10), utc(2026, 10, 6, 10, 10),
              utc(2026, 10, 6, 10, 47, 30), alerting::Priority::P1, "HTTP 503");
-    ASSERT_TRUE(s.commit_and_wait(std::move(tx)).ok);
+    ASSERT_TRUE(st.commit_and_wait(std::move(tx)).ok);
 
     // Tickets (Europe/London business hours Mon-Fri 09:00-17:00).
     ticket(1, "P1", {{utc(2026, 10, 23, 15, 30), "created", {{"priority", "P1"}}},   // Fri 16:30 BST
@@ -493,7 +511,7 @@ TEST_F(ReportTest, ReadOnlyStoreBesideTheWriter) {
   json r = build_report(config_, source, {"acme", "2026-10", kNow, {}});
   EXPECT_EQ(site(r, "www")["availability"]["down_seconds"].get<double>(), 6450.0 + 3000);  // no maintenance given
   EXPECT_EQ(r["maintenance_source"], "none recorded");
-  EXPECT_THROW(reader.record_result("acme/www/http", probes::Result{}), std::logic_error);
+  EXPECT_THROW(reader.record_result("acme/www/http", probes::Result{}, {}), std::logic_error);
   EXPECT_THROW(reader.commit_and_wait({}), std::logic_error);
   // A second writer is still refused: the reader took no lock, the writer still holds it.
   store::StoreOptions w;

@@ -37,6 +37,11 @@ class StateStoreTest : public ::testing::Test {
     r.duration_seconds = seconds;
     return r;
   }
+  // The health the engine passes with a result: given explicitly, since the store records
+  // what it is told (the engine owns the rule; tests/agent/check_health_test.cc).
+  static HealthRecord health(Status previous, Clock::time_point since, int failures = 0) {
+    return HealthRecord{previous, since, failures};
+  }
 
   // A fixed hour boundary recent enough to be inside the retention window.
   static Clock::time_point hour_start() {
@@ -55,11 +60,11 @@ TEST_F(StateStoreTest, StatesComeBackAfterReopen) {
   auto t0 = hour_start();
   {
     SqliteStore store(options());
-    store.record_result("c/s/http", result(Status::ok, t0, 0.1, "HTTP 200"));
+    store.record_result("c/s/http", result(Status::ok, t0, 0.1, "HTTP 200"), health(Status::unknown, t0));
     auto bad = result(Status::critical, t0 + 1min, 0.2, "HTTP 503 from 127.0.0.1 after 200 ms");
     bad.facts["http_status"] = 503;
-    store.record_result("c/s/http", bad);
-    store.record_result("c/s/tls", result(Status::warning, t0 + 2min, 0.3));
+    store.record_result("c/s/http", bad, health(Status::ok, t0 + 1min, 1));
+    store.record_result("c/s/tls", result(Status::warning, t0 + 2min, 0.3), health(Status::unknown, t0 + 2min, 1));
     store.flush();
   }
   SqliteStore store(options());
@@ -77,7 +82,7 @@ TEST_F(StateStoreTest, StatesComeBackAfterReopen) {
 
 TEST_F(StateStoreTest, LoadStatesShowsOnlyFlushedStates) {
   SqliteStore store(options());
-  store.record_result("a", result(Status::ok, hour_start(), 0.1));
+  store.record_result("a", result(Status::ok, hour_start(), 0.1), {});
   EXPECT_TRUE(store.load_states().empty());
   store.flush();
   EXPECT_EQ(store.load_states().size(), 1u);
@@ -86,12 +91,15 @@ TEST_F(StateStoreTest, LoadStatesShowsOnlyFlushedStates) {
 TEST_F(StateStoreTest, TransitionsOnlyOnStatusChange) {
   auto t0 = hour_start();
   SqliteStore store(options());
-  store.record_result("k", result(Status::ok, t0, 0.1, "up"));
-  store.record_result("k", result(Status::ok, t0 + 1min, 0.1, "up"));
-  store.record_result("k", result(Status::critical, t0 + 2min, 0.1, "HTTP 503"));
+  store.record_result("k", result(Status::ok, t0, 0.1, "up"), health(Status::unknown, t0));
+  store.record_result("k", result(Status::ok, t0 + 1min, 0.1, "up"), health(Status::ok, t0));
+  store.record_result("k", result(Status::critical, t0 + 2min, 0.1, "HTTP 503"),
+                      health(Status::ok, t0 + 2min, 1));
   store.flush();  // some flushed, some pending: both must show
-  store.record_result("k", result(Status::critical, t0 + 3min, 0.1, "HTTP 503"));
-  store.record_result("k", result(Status::ok, t0 + 4min, 0.1, "HTTP 200"));
+  store.record_result("k", result(Status::critical, t0 + 3min, 0.1, "HTTP 503"),
+                      health(Status::critical, t0 + 2min, 2));
+  store.record_result("k", result(Status::ok, t0 + 4min, 0.1, "HTTP 200"),
+                      health(Status::critical, t0 + 4min));
 
   auto ts = store.transitions("k", t0);
   ASSERT_EQ(ts.size(), 3u);
@@ -112,32 +120,16 @@ TEST_F(StateStoreTest, TransitionsOnlyOnStatusChange) {
   EXPECT_EQ(states.at("k").consecutive_failures, 0);
 }
 
-TEST_F(StateStoreTest, StatusSurvivesReopenForTransitionDetection) {
-  auto t0 = hour_start();
-  {
-    SqliteStore store(options());
-    store.record_result("k", result(Status::critical, t0, 0.1));
-    store.record_result("k", result(Status::critical, t0 + 1min, 0.1));
-  }  // destructor flushes
-  SqliteStore store(options());
-  store.record_result("k", result(Status::critical, t0 + 2min, 0.1));
-  store.flush();
-  EXPECT_EQ(store.transitions("k", t0).size(), 1u);  // only unknown -> critical
-  auto s = store.load_states().at("k");
-  EXPECT_EQ(s.consecutive_failures, 3);
-  EXPECT_EQ(s.since, t0);
-}
-
 TEST_F(StateStoreTest, RollupsAddUpAcrossFlushes) {
   auto t0 = hour_start();
   int64_t h = hour_number(t0);
   {
     SqliteStore store(options());
-    store.record_result("k", result(Status::ok, t0 + 1min, 0.5));
-    store.record_result("k", result(Status::critical, t0 + 2min, 2.0));
+    store.record_result("k", result(Status::ok, t0 + 1min, 0.5), {});
+    store.record_result("k", result(Status::critical, t0 + 2min, 2.0), {});
     store.flush();
-    store.record_result("k", result(Status::ok, t0 + 3min, 1.0));
-    store.record_result("k", result(Status::warning, t0 + 1h + 1min, 0.25));
+    store.record_result("k", result(Status::ok, t0 + 3min, 1.0), {});
+    store.record_result("k", result(Status::warning, t0 + 1h + 1min, 0.25), {});
 
     // Flushed rows and pending deltas are combined on read.
     auto rs = store.rollups("k", h, h + 1);
@@ -145,7 +137,7 @@ TEST_F(StateStoreTest, RollupsAddUpAcrossFlushes) {
     EXPECT_EQ(rs[0].runs, 3);
   }
   SqliteStore store(options());
-  store.record_result("k", result(Status::ok, t0 + 4min, 3.0));
+  store.record_result("k", result(Status::ok, t0 + 4min, 3.0), {});
   store.flush();
   auto rs = store.rollups("k", h, h + 1);
   ASSERT_EQ(rs.size(), 2u);
@@ -214,9 +206,9 @@ TEST_F(StateStoreTest, RetentionDeletesOldRows) {
   o.retention_days = 10;
   {
     SqliteStore store(o);
-    store.record_result("old", result(Status::critical, old, 0.1));
-    store.record_result("k", result(Status::ok, old, 0.1));
-    store.record_result("k", result(Status::critical, recent, 0.1));
+    store.record_result("old", result(Status::critical, old, 0.1), health(Status::unknown, old, 1));
+    store.record_result("k", result(Status::ok, old, 0.1), health(Status::unknown, old));
+    store.record_result("k", result(Status::critical, recent, 0.1), health(Status::ok, recent, 1));
     store.record("k", "s", recent, 2);
     store.flush();
     // Inject an old series point directly: record() refuses points outside the window.
@@ -249,7 +241,7 @@ TEST_F(StateStoreTest, WriterThreadFlushesOnItsOwn) {
   auto o = options();
   o.flush_interval = 10ms;
   SqliteStore store(o);
-  store.record_result("k", result(Status::ok, hour_start(), 0.1));
+  store.record_result("k", result(Status::ok, hour_start(), 0.1), {});
   // Poll rather than sleep a fixed time: the writer's batch lands within a few intervals.
   for (int i = 0; i < 500 && store.load_states().empty(); ++i)
     std::this_thread::sleep_for(10ms);
@@ -264,11 +256,12 @@ TEST_F(StateStoreTest, StatesSurviveKillDashNine) {
     // The child records, flushes, records more without flushing, and dies without any
     // destructor or atexit running: what was flushed must be there, nothing may be corrupt.
     auto* store = new SqliteStore(options());
-    store->record_result("c/s/http", result(Status::critical, t0, 0.1, "HTTP 503"));
-    store->record_result("c/s/dns", result(Status::ok, t0, 0.1, "ok"));
+    store->record_result("c/s/http", result(Status::critical, t0, 0.1, "HTTP 503"),
+                         health(Status::unknown, t0, 1));
+    store->record_result("c/s/dns", result(Status::ok, t0, 0.1, "ok"), health(Status::unknown, t0));
     store->set_fact("c/s/http", "first_failure", "t0");
     store->flush();
-    store->record_result("c/s/unflushed", result(Status::ok, t0, 0.1));
+    store->record_result("c/s/unflushed", result(Status::ok, t0, 0.1), health(Status::unknown, t0));
     kill(getpid(), SIGKILL);
     _exit(1);  // not reached
   }
