@@ -75,6 +75,7 @@ section.page { break-before: page; page-break-before: always; }
 table { width: 100%; border-collapse: collapse; margin: 2mm 0 4mm; font-size: 8.5pt; }
 th, td { text-align: left; padding: 1.2mm 1.5mm; border-bottom: 1px solid #dde3ea; vertical-align: top; }
 th { background: #eef2f7; }
+thead { display: table-header-group; }
 td.n, th.n { text-align: right; white-space: nowrap; }
 tr { break-inside: avoid; }
 .site { break-inside: avoid; margin-bottom: 4mm; }
@@ -207,7 +208,7 @@ std::string render_html(const json& r, const std::string& logo, const std::strin
   tile(std::to_string(sum["sites_at_risk"].size()), "sites at risk", sum["sites_at_risk"].empty() ? "ok" : "warn");
   o << "</div>";
   if (!sum["sites_at_risk"].empty()) {
-    o << "<h3>Sites at risk</h3><table><tr><th>site</th><th>why</th></tr>";
+    o << "<h3>Sites at risk</h3><table><thead><tr><th>site</th><th>why</th></tr></thead>";
     for (const auto& s : sum["sites_at_risk"]) {
       std::string why;
       for (const auto& x : s["reasons"]) why += (why.empty() ? "" : "; ") + x.get<std::string>();
@@ -215,8 +216,8 @@ std::string render_html(const json& r, const std::string& logo, const std::strin
     }
     o << "</table>";
   }
-  o << "<h3>Availability per site</h3><table><tr><th>site</th><th class='n'>uptime</th><th class='n'>target</th>"
-    << "<th class='n'>downtime</th><th class='n'>maintenance</th><th class='n'>no data</th></tr>";
+  o << "<h3>Availability per site</h3><table><thead><tr><th>site</th><th class='n'>uptime</th><th class='n'>target</th>"
+    << "<th class='n'>downtime</th><th class='n'>maintenance</th><th class='n'>no data</th></tr></thead>";
   for (const auto& s : r["sites"]) {
     const auto& a = s["availability"];
     o << "<tr><td>" << esc(s["name"]) << "</td><td class='n " << cls_pct(a["uptime_pct"], target) << "'>"
@@ -252,7 +253,7 @@ std::string render_html(const json& r, const std::string& logo, const std::strin
       o << "<p class='note'>Partial data on " << esc(days) << ".</p>";
     }
     if (!s["maintenance"].empty()) {
-      o << "<table><tr><th>planned maintenance</th><th>to</th><th>check</th><th>reason</th><th class='n'>excluded</th></tr>";
+      o << "<table><thead><tr><th>planned maintenance</th><th>to</th><th>check</th><th>reason</th><th class='n'>excluded</th></tr></thead>";
       for (const auto& m : s["maintenance"])
         o << "<tr><td>" << lt(m["from"]) << "</td><td>" << lt(m["to"]) << "</td><td>"
           << (m["check"].is_null() ? "whole site" : esc(m["check"])) << "</td><td>" << esc(m["reason"])
@@ -267,7 +268,7 @@ std::string render_html(const json& r, const std::string& logo, const std::strin
   o << "<section class='page'><h2>Incidents</h2>";
   if (r["incidents"].empty()) o << "<p>No incidents in the month.</p>";
   else {
-    o << "<table><tr><th>start</th><th>site</th><th>check</th><th>priority</th><th class='n'>duration</th><th>cause</th></tr>";
+    o << "<table><thead><tr><th>start</th><th>site</th><th>check</th><th>priority</th><th class='n'>duration</th><th>cause</th></tr></thead>";
     for (const auto& i : r["incidents"])
       o << "<tr><td>" << lt(i["start"]) << "</td><td>" << esc(i["site"]) << "</td><td>" << esc(i["check"])
         << "</td><td>" << esc(i["priority"]) << "</td><td class='n'>" << esc(duration(i["duration_seconds"]))
@@ -279,8 +280,8 @@ std::string render_html(const json& r, const std::string& logo, const std::strin
   // Tickets and SLA.
   o << "<h2>Tickets and SLA</h2><p class='sub'>Response and resolution against the contract, counted in "
     << (r["client"]["sla_basis"] == "24x7" ? "calendar time (24x7)" : "business hours") << " as the SLA clocks run.</p>";
-  o << "<table><tr><th>priority</th><th class='n'>tickets</th><th class='n'>response met</th><th class='n'>response breached</th>"
-    << "<th class='n'>resolution met</th><th class='n'>resolution breached</th></tr>";
+  o << "<table><thead><tr><th>priority</th><th class='n'>tickets</th><th class='n'>response met</th><th class='n'>response breached</th>"
+    << "<th class='n'>resolution met</th><th class='n'>resolution breached</th></tr></thead>";
   for (const auto& [p, e] : r["tickets"]["by_priority"].items())
     o << "<tr><td>" << esc(p) << "</td><td class='n'>" << e["tickets"].get<int>() << "</td><td class='n'>"
       << e["response"]["met"].get<int>() << "</td><td class='n'>" << e["response"]["breached"].get<int>()
@@ -288,7 +289,7 @@ std::string render_html(const json& r, const std::string& logo, const std::strin
       << e["resolution"]["breached"].get<int>() << "</td></tr>";
   o << "</table>";
   if (!r["tickets"]["items"].empty()) {
-    o << "<table><tr><th>ticket</th><th>site</th><th>priority</th><th>created</th><th>response</th><th>resolution</th></tr>";
+    o << "<table><thead><tr><th>ticket</th><th>site</th><th>priority</th><th>created</th><th>response</th><th>resolution</th></tr></thead>";
     for (const auto& t : r["tickets"]["items"])
       o << "<tr><td>" << esc(t["ref"]) << (t["cycle"].get<int>() > 1 ? " (reopened)" : "") << "</td><td>"
         << esc(t["site"]) << "</td><td>" << esc(t["priority"]) << "</td><td>" << lt(t["created"]) << "</td><td class='"
@@ -303,8 +304,8 @@ std::string render_html(const json& r, const std::string& logo, const std::strin
   o << "<section class='page'><h2>Patch status</h2>";
   if (r["patch"].empty()) o << "<p>No patch checks.</p>";
   else {
-    o << "<table><tr><th>site</th><th>CMS</th><th>version</th><th>latest</th><th>latest security</th><th>status</th>"
-      << "<th class='n'>days exposed</th></tr>";
+    o << "<table><thead><tr><th>site</th><th>CMS</th><th>version</th><th>latest</th><th>latest security</th><th>status</th>"
+      << "<th class='n'>days exposed</th></tr></thead>";
     for (const auto& p : r["patch"])
       o << "<tr><td>" << esc(p["site"]) << "</td><td>" << esc(p["product"]) << "</td><td>" << esc(p["version"])
         << "</td><td>" << esc(p["latest"]) << "</td><td>" << esc(p["latest_security"]) << "</td><td class='"
@@ -315,7 +316,7 @@ std::string render_html(const json& r, const std::string& logo, const std::strin
   o << "<h2>Certificates and domains expiring within " << kExpiryHorizonDays << " days</h2>";
   if (r["expiring"].empty()) o << "<p>None.</p>";
   else {
-    o << "<table><tr><th>site</th><th>what</th><th>name</th><th>expires</th><th class='n'>days left</th></tr>";
+    o << "<table><thead><tr><th>site</th><th>what</th><th>name</th><th>expires</th><th class='n'>days left</th></tr></thead>";
     for (const auto& e : r["expiring"])
       o << "<tr><td>" << esc(e["site"]) << "</td><td>" << esc(e["kind"]) << "</td><td>" << esc(e["name"])
         << "</td><td>" << lt(e["expires"]) << "</td><td class='n'>" << esc(num(e["days_left"], 1)) << "</td></tr>";
@@ -324,7 +325,7 @@ std::string render_html(const json& r, const std::string& logo, const std::strin
   o << "<h2>DNS blacklists</h2>";
   if (r["dnsbl"].empty()) o << "<p>No listings or delistings in the month.</p>";
   else {
-    o << "<table><tr><th>when</th><th>site</th><th>event</th><th>detail</th></tr>";
+    o << "<table><thead><tr><th>when</th><th>site</th><th>event</th><th>detail</th></tr></thead>";
     for (const auto& e : r["dnsbl"])
       o << "<tr><td>" << lt(e["at"]) << "</td><td>" << esc(e["site"]) << "</td><td>" << esc(e["event"])
         << "</td><td>" << esc(e["reason"]) << "</td></tr>";
@@ -333,7 +334,7 @@ std::string render_html(const json& r, const std::string& logo, const std::strin
   o << "<h2>Disks at month end</h2>";
   if (r["disks"].empty()) o << "<p>No disk checks.</p>";
   else {
-    o << "<table><tr><th>site</th><th>mount</th><th>reading</th><th class='n'>used</th><th class='n'>days to full</th></tr>";
+    o << "<table><thead><tr><th>site</th><th>mount</th><th>reading</th><th class='n'>used</th><th class='n'>days to full</th></tr></thead>";
     for (const auto& d : r["disks"])
       o << "<tr><td>" << esc(d["site"]) << "</td><td>" << esc(d["mount"]) << "</td><td>" << lt(d["at"])
         << "</td><td class='n'>" << esc(pct(d["used_pct"], 1)) << "</td><td class='n'>"
