@@ -44,10 +44,10 @@ double percentile(const std::vector<double>& sorted, double p) {
   return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
 }
 
-json facts_of(const std::map<std::string, store::StoredState>& states, const std::string& key) {
-  auto it = states.find(key);
-  if (it == states.end() || it->second.last_result.empty()) return json::object();
-  auto j = json::parse(it->second.last_result, nullptr, false);
+json facts_of(store::Store& store, const std::string& key) {
+  auto state = store.load_state(key);
+  if (!state || state->last_result.empty()) return json::object();
+  auto j = json::parse(state->last_result, nullptr, false);
   if (!j.is_object() || !j.contains("facts") || !j["facts"].is_object()) return json::object();
   return j["facts"];
 }
@@ -70,7 +70,6 @@ bool overlaps(TimePoint a0, TimePoint a1, TimePoint b0, TimePoint b1) { return a
 }  // namespace
 
 ReportSource::ReportSource(store::Store& s) : store(s) {
-  states = store.load_states();
   std::set<std::string> seen;
   auto take = [&](const std::string& text) {
     auto j = json::parse(text, nullptr, false);
@@ -312,7 +311,7 @@ json build_report(const config::Config& config, ReportSource& source, const Repo
           days_exposed += exposed[i] > 0;
           days_insecure += insecure[i] > 0;
         }
-        json f = facts_of(source.states, key);
+        json f = facts_of(source.store, key);
         json status = f.contains("status") && f["status"].is_string() ? f["status"] : json(nullptr);
         if (status == "insecure") risks.push_back("CMS has an unpatched security release");
         patch.push_back({{"site", site.id},
@@ -328,7 +327,7 @@ json build_report(const config::Config& config, ReportSource& source, const Repo
                          {"days_insecure", days_insecure},
                          {"known", !tr.empty()}});
       } else if (spec->type == "tls" || spec->type == "domain") {
-        json f = facts_of(source.states, key);
+        json f = facts_of(source.store, key);
         bool tls = spec->type == "tls";
         auto expires = time_fact(f, tls ? "not_after" : "expires");
         if (!expires) continue;  // never read (or no expiry): nothing to say
@@ -365,11 +364,11 @@ json build_report(const config::Config& config, ReportSource& source, const Repo
         if (listed_at_start)
           dnsbl.push_back({{"site", site.id}, {"check", spec->check_id}, {"at", utc(span.start)},
                            {"event", "listed_at_month_start"}, {"reason", ""}});
-        auto st = source.states.find(key);
-        if (st != source.states.end() && listed(st->second.status))
+        auto st = source.store.load_state(key);
+        if (st && listed(st->status))
           risks.push_back("listed on a DNS blacklist");
       } else if (spec->type == "disk") {
-        json f = facts_of(source.states, key);
+        json f = facts_of(source.store, key);
         if (!f.contains("mounts") || !f["mounts"].is_array()) continue;
         for (const auto& m : f["mounts"]) {
           if (!m.is_object() || !m.contains("mount") || !m["mount"].is_string()) continue;

@@ -29,13 +29,13 @@ class ReportError : public std::runtime_error {
   Kind kind;
 };
 
-/// What every report reads from the store once (`--all` shares it between clients): the last
-/// state of each check, every incident and every ticket. Rollups, transitions, series and
-/// ticket timelines are read per report.
+/// What every report reads from the store once (`--all` shares it between clients): every
+/// incident and every ticket. Check states, rollups, transitions, series and ticket timelines
+/// are read per check of the report's client (never every check's state: the daemon may hold
+/// 100,000).
 struct ReportSource {
   explicit ReportSource(store::Store& store);
   store::Store& store;
-  std::map<std::string, store::StoredState> states;
   std::vector<alerting::Incident> incidents;  // open (latest per check) and resolved
   std::vector<alerting::Ticket> tickets;
 };

@@ -662,6 +662,24 @@ StoreStats SqliteStore::stats() const {
                     impl_->dropped_rows.load()};
 }
 
+std::optional<StoredState> SqliteStore::load_state(const std::string& check_key) {
+  std::lock_guard db_lock(impl_->db_mutex);
+  SQLite::Statement st(*impl_->db,
+                       "SELECT status, since_ms, last_run_ms, consecutive_failures, last_result "
+                       "FROM check_state WHERE check_key = ?");
+  st.bind(1, check_key);
+  if (!st.executeStep()) return std::nullopt;
+  StoredState s;
+  s.check_key = check_key;
+  s.status = status_or_unknown(st.getColumn(0).getString());
+  s.since = from_ms(st.getColumn(1).getInt64());
+  s.last_run = from_ms(st.getColumn(2).getInt64());
+  s.consecutive_failures = st.getColumn(3).getInt();
+  s.last_result = st.getColumn(4).getString();
+  if (!nlohmann::json::accept(s.last_result)) s.last_result.clear();
+  return s;
+}
+
 std::map<std::string, StoredState> SqliteStore::load_states() {
   std::map<std::string, StoredState> out;
   std::lock_guard db_lock(impl_->db_mutex);

@@ -37,6 +37,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;  // writes everything queued
 
   std::map<std::string, StoredState> load_states() override;
+  std::optional<StoredState> load_state(const std::string& check_key) override;
   void record_result(const std::string& check_key, const probes::Result& result,
                      const HealthRecord& health) override;
   void flush() override;

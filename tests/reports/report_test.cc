@@ -511,6 +511,11 @@ TEST_F(ReportTest, ReadOnlyStoreBesideTheWriter) {
   json r = build_report(config_, source, {"acme", "2026-10", kNow, {}});
   EXPECT_EQ(site(r, "www")["availability"]["down_seconds"].get<double>(), 6450.0 + 3000);  // no maintenance given
   EXPECT_EQ(r["maintenance_source"], "none recorded");
+  auto tls = reader.load_state("acme/www/tls");  // one check's state, not every check's
+  ASSERT_TRUE(tls);
+  EXPECT_EQ(tls->status, Status::ok);
+  EXPECT_NE(tls->last_result.find("not_after"), std::string::npos);
+  EXPECT_FALSE(reader.load_state("acme/www/none"));
   EXPECT_THROW(reader.record_result("acme/www/http", probes::Result{}, {}), std::logic_error);
   EXPECT_THROW(reader.commit_and_wait({}), std::logic_error);
   // A second writer is still refused: the reader took no lock, the writer still holds it.
