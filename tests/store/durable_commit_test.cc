@@ -101,7 +101,7 @@ TEST_F(DurableCommitTest, ARefusedBatchedRowIsDroppedAndTheRestWritten) {
   for (const char* key : {"good/a/http", "bad/x/y", "good/b/http"}) {
     auto r = probes::make_result(probes::Status::critical, probes::FailureKind::connect, "down");
     r.started = now;
-    store.record_result(key, r);
+    store.record_result(key, r, HealthRecord{probes::Status::unknown, now, 1});
   }
   store.flush();
   EXPECT_EQ(store.transitions("good/a/http", now - 1h).size(), 1u);
@@ -111,7 +111,7 @@ TEST_F(DurableCommitTest, ARefusedBatchedRowIsDroppedAndTheRestWritten) {
   // The refused row does not come back: the next flush writes only what is new.
   auto ok = probes::make_result(probes::Status::ok, probes::FailureKind::none, "up");
   ok.started = now + 1s;
-  store.record_result("good/a/http", ok);
+  store.record_result("good/a/http", ok, HealthRecord{probes::Status::critical, now + 1s, 0});
   store.flush();
   EXPECT_EQ(store.transitions("good/a/http", now - 1h).size(), 2u);
   EXPECT_EQ(store.stats().dropped_rows, 1u);
