@@ -179,6 +179,7 @@ json build_report(const config::Config& config, ReportSource& source, const Repo
 
     // Availability from the http checks' transitions.
     std::vector<CheckTimeline> timelines;
+    std::map<std::string, std::vector<store::Rollup>> rollups_of;  // read once per check
     json avail_checks = json::array();
     std::vector<const config::CheckSpec*> avail_specs;
     for (const auto* spec : checks)
@@ -191,7 +192,8 @@ json build_report(const config::Config& config, ReportSource& source, const Repo
       int64_t span_hours = std::max<int64_t>(1, (spec->interval.count() + 3'599'999) / 3'600'000);
       int64_t h0 = std::chrono::floor<std::chrono::hours>(span.start.time_since_epoch()).count() - span_hours;
       int64_t h1 = std::chrono::floor<std::chrono::hours>(to.time_since_epoch()).count();
-      for (const auto& r : source.store.rollups(spec->key(), h0, h1))
+      auto& rollups = rollups_of[spec->check_id] = source.store.rollups(spec->key(), h0, h1);
+      for (const auto& r : rollups)
         if (r.runs > 0) tl.run_hours.push_back(r.hour);
       if (auto it = check_maint.find(spec->check_id); it != check_maint.end())
         tl.maintenance = it->second;
@@ -249,10 +251,9 @@ json build_report(const config::Config& config, ReportSource& source, const Repo
     // runs and the sum of their durations, so the median and p95 are over hourly means.
     {
       std::map<int64_t, std::pair<double, int64_t>> by_hour;  // hour -> (latency_sum, runs)
-      int64_t h0 = std::chrono::floor<std::chrono::hours>(span.start.time_since_epoch()).count() - 1;
-      int64_t h1 = std::chrono::floor<std::chrono::hours>(to.time_since_epoch()).count();
+      // The rollups read for the availability above (from at least an hour before the month).
       for (const auto* spec : avail_specs)
-        for (const auto& r : source.store.rollups(spec->key(), h0, h1)) {
+        for (const auto& r : rollups_of[spec->check_id]) {
           if (r.runs <= 0) continue;
           TimePoint mid = TimePoint(std::chrono::hours(r.hour)) + std::chrono::minutes(30);
           if (mid < span.start || mid >= to) continue;  // an hour belongs where its middle is
