@@ -12,6 +12,7 @@
 #include "agent/admin_server.h"
 #include "agent/alerting_runtime.h"
 #include "agent/api.h"
+#include "agent/catalog_refresher.h"
 #include "agent/engine.h"
 #include "agent/metrics.h"
 #include "agent/process_stats.h"
@@ -19,7 +20,9 @@
 #include "agent/config_diff.h"
 #include "config/loader.h"
 #include "store/sqlite_store.h"
+#include "probes/catalog.h"
 #include "probes/probe_registry.h"
+#include "probes/result.h"
 
 namespace lookout::agent {
 namespace {
@@ -80,13 +83,36 @@ int run_daemon(const std::string& config_file) {
   AlertingRuntime alerting(cfg, *store);
   alerting.start();
   engine.add_listener(&alerting);
+  // The release catalogue refreshes itself (catalog.refresh) on a thread of its own.
+  probes::set_catalog_max_age(
+      std::chrono::duration_cast<std::chrono::seconds>(cfg.catalog.max_age));
+  CatalogRefresher refresher(
+      CatalogRefresher::options_for(cfg.catalog), engine.clock(), [&engine] {
+        // The sites' last detected versions, to say how many a new release affects.
+        std::vector<InstalledVersion> out;
+        engine.for_each_check([&](const std::string&, const CheckHealth& h) {
+          if (!h.check || h.check->spec.type != "patch" || h.last_json.empty()) return;
+          auto r = probes::Result::from_json_text(h.last_json);
+          if (!r) return;
+          const auto& f = r->facts;
+          if (!f.contains("product") || !f["product"].is_string() || !f.contains("version") ||
+              !f["version"].is_string())
+            return;
+          out.push_back({f["product"].get<std::string>(), f["version"].get<std::string>(),
+                         f.value("precision", std::string()) == "exact"});
+        });
+        return out;
+      });
+  if (cfg.catalog.refresh) refresher.start(*cfg.catalog.refresh);
   AdminHandlers handlers;
-  handlers.metrics_stream = [&metrics, &alerting] {
-    return [&metrics, &alerting, cursor = AgentMetrics::Cursor{}, done = false](std::string& out) mutable {
+  handlers.metrics_stream = [&metrics, &alerting, &refresher] {
+    return [&metrics, &alerting, &refresher, cursor = AgentMetrics::Cursor{},
+            done = false](std::string& out) mutable {
       if (done) return false;
       if (metrics.write_next(cursor, out)) return true;
       done = true;
       out += alerting.metrics_text();  // the alerting families come last, as one more part
+      out += refresher.metrics_text();
       out += process_metrics_text(read_process_stats());
       return true;
     };
@@ -155,6 +181,8 @@ int run_daemon(const std::string& config_file) {
         clients = std::move(reloaded_clients);
       }
       alerting.apply(cfg);
+      probes::set_catalog_max_age(
+          std::chrono::duration_cast<std::chrono::seconds>(cfg.catalog.max_age));
       malloc_trim(0);
       metrics.set_reload(true, now_seconds());
       spdlog::info("reloaded {}: {} checks; {}", config_file, cfg.checks.size(),
@@ -164,6 +192,7 @@ int run_daemon(const std::string& config_file) {
     spdlog::info("signal {}: draining {} running checks", sig, engine.in_flight());
     break;
   }
+  refresher.stop();
   engine.stop(cfg.agent.shutdown_grace);
   alerting.stop();
   admin.stop();

@@ -29,6 +29,11 @@ inline constexpr MetricFamily kMetricFamilies[] = {
     {"lookout_config_last_reload_successful", MetricType::gauge, "Whether the last configuration reload attempt was successful"},
     {"lookout_config_last_reload_success_timestamp_seconds", MetricType::gauge, "Timestamp of the last successful configuration reload"},
     {"lookout_build_info", MetricType::gauge, "A metric with a constant '1' value labeled by version and revision of lookout"},
+    // Release catalogue refresh (agent/catalog_refresher.cc).
+    {"lookout_catalog_age_seconds", MetricType::gauge,
+     "Age of the release catalogue data of a product (now minus its as_of date)"},
+    {"lookout_catalog_refresh_failures_total", MetricType::counter,
+     "Catalogue feeds that failed to refresh (down, garbage, truncated, too large); the last good data was kept"},
     // The process (agent/process_stats.cc): the names and HELP of Prometheus client libraries.
     {"process_cpu_seconds_total", MetricType::counter, "Total user and system CPU time spent in seconds."},
     {"process_resident_memory_bytes", MetricType::gauge, "Resident memory size in bytes."},
@@ -60,6 +65,7 @@ inline constexpr MetricFamily kMetricFamilies[] = {
     {"probe_http_duration_seconds", MetricType::gauge,
      "Duration of http request by phase, summed over all redirects"},
     {"probe_http_content_length", MetricType::gauge, "Length of http content response"},
+    {"probe_http_uncompressed_body_length", MetricType::gauge, "Length of uncompressed response body"},
     {"probe_http_redirects", MetricType::gauge, "The number of redirects"},
     {"probe_http_ssl", MetricType::gauge, "Indicates if SSL was used for the final redirect"},
     {"probe_failed_due_to_regex", MetricType::gauge, "Indicates if probe failed due to regex"},
@@ -92,6 +98,8 @@ inline constexpr MetricFamily kMetricFamilies[] = {
     // patch
     {"lookout_patch_status", MetricType::gauge,
      "Patch verdict of the detected CMS: 0 current, 1 outdated, 2 insecure, 3 unknown"},
+    {"lookout_patch_components", MetricType::gauge,
+     "WordPress plugins and themes of a site, by status (current, outdated, insecure, unknown)"},
     {"lookout_patch_days_exposed", MetricType::gauge,
      "Days since the installed version became insecure (a security release it lacks came out)"},
 };

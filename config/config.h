@@ -103,6 +103,17 @@ struct AlertingSettings {
   std::chrono::milliseconds reopen_window{86'400'000}; // a re-failure within this reopens the ticket
 };
 
+/// The release catalogue (config/catalog) and its periodic refresh (`catalog:` at the root).
+struct CatalogSettings {
+  /// How often the agent refreshes the catalogue from the feeds; nullopt = `off`.
+  std::optional<std::chrono::milliseconds> refresh = std::chrono::hours(24);
+  /// Where from instead of the official feeds: a directory or an http(s) URL holding the files
+  /// `lookout catalog update --from-dir` reads. Empty = the official feeds.
+  std::string mirror;
+  /// A patch verdict made on catalogue data older than this says so in its summary.
+  std::chrono::milliseconds max_age = std::chrono::hours(24 * 7);
+};
+
 struct Check {
   CheckSpec spec;
   std::shared_ptr<probes::Probe> probe;
@@ -130,6 +141,7 @@ struct Config {
   std::string file;
   AgentSettings agent;
   AlertingSettings alerting;
+  CatalogSettings catalog;
   ReportSettings report;
   std::vector<Client> clients;
   std::vector<std::shared_ptr<const Check>> checks;  // every check of every site, flattened

@@ -658,6 +658,40 @@ void read_agent(const YAML::Node& n, AgentSettings& a, Errors& errors) {
       });
 }
 
+void read_catalog(const YAML::Node& n, CatalogSettings& c, Errors& errors) {
+  if (!expect_map(n, "catalog", errors)) return;
+  for_each_key(n, "catalog", {"refresh", "mirror", "max_age"}, errors,
+               [&](const std::string& key, const YAML::Node& v, const std::string& path) {
+                 if (key == "refresh") {
+                   if (v.IsScalar() && (v.Scalar() == "off" || v.Scalar() == "false")) {
+                     c.refresh.reset();
+                   } else if (auto d = read_duration(v, path, errors)) {
+                     if (*d < std::chrono::minutes(1))
+                       errors.add(v, path, "expected off or a duration of at least 1m");
+                     else
+                       c.refresh = *d;
+                   }
+                 } else if (key == "mirror") {
+                   if (auto s = read_string(v, path, errors)) {
+                     if (s->starts_with("http://") || s->starts_with("https://")) {
+                       std::string err;
+                       if (!net::parse_url(*s, &err))
+                         errors.add(v, path, "bad mirror URL '" + *s + "': " + err);
+                     } else if (!std::filesystem::is_directory(*s)) {
+                       errors.add(v, path, "mirror '" + *s +
+                                               "' is neither a directory nor an http(s) URL");
+                     }
+                     c.mirror = *s;
+                   }
+                 } else if (key == "max_age") {
+                   if (auto d = read_duration(v, path, errors)) {
+                     if (d->count() <= 0) errors.add(v, path, "must be positive");
+                     else c.max_age = *d;
+                   }
+                 }
+               });
+}
+
 void build_check(const YAML::Node& n, const std::string& path, const Client& client,
                  const Site& site, const Inherited& inh, std::set<std::string>& check_ids,
                  Config& cfg, Errors& errors) {
@@ -772,11 +806,12 @@ class ConfigBuilder {
     if (key == "agent") read_agent(value, cfg_.agent, errors);
     else if (key == "defaults") read_defaults(value, "defaults", top_, errors);
     else if (key == "alerting") read_alerting(value, cfg_.alerting, refs_, errors);
+    else if (key == "catalog") read_catalog(value, cfg_.catalog, errors);
     else if (key == "report") read_report(value, cfg_.report, cfg_.file, errors);
     else if (key != "clients") {
-      std::string near = suggest_key(key, {"agent", "defaults", "alerting", "report", "clients"});
+      std::string near = suggest_key(key, {"agent", "defaults", "alerting", "catalog", "report", "clients"});
       errors.add(key_node, key,
-                 "unknown key (expected agent, defaults, alerting, report or clients" +
+                 "unknown key (expected agent, defaults, alerting, catalog, report or clients" +
                      (near.empty() ? std::string(")") : "; did you mean '" + near + "'?)"));
     }
   }

@@ -1,5 +1,8 @@
 #include "probes/catalog.h"
 
+#include <atomic>
+#include <cstdio>
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -497,6 +500,30 @@ std::string Catalog::default_path() {
                         "/usr/share/lookout/catalog", "/etc/lookout/catalog"})
     if (std::filesystem::is_directory(p, ec)) return p;
   return LOOKOUT_SOURCE_DIR "/config/catalog";
+}
+
+namespace {
+std::atomic<uint64_t> g_generation{0};
+std::atomic<int64_t> g_max_age_seconds{7 * 86400};
+}  // namespace
+
+uint64_t Catalog::generation() { return g_generation.load(std::memory_order_acquire); }
+void Catalog::bump_generation() { g_generation.fetch_add(1, std::memory_order_acq_rel); }
+
+void set_catalog_max_age(std::chrono::seconds age) { g_max_age_seconds.store(age.count()); }
+std::chrono::seconds catalog_max_age() { return std::chrono::seconds(g_max_age_seconds.load()); }
+
+std::optional<int> catalog_age_days(const ProductCatalog& pc,
+                                    std::chrono::system_clock::time_point now) {
+  int y = 0, m = 0, d = 0;
+  if (pc.as_of.size() != 10 || std::sscanf(pc.as_of.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3)
+    return std::nullopt;
+  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(m)),
+                                  std::chrono::day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return std::nullopt;
+  auto then = std::chrono::sys_days(ymd);
+  auto days = std::chrono::floor<std::chrono::days>(now - then).count();
+  return static_cast<int>(days);
 }
 
 const ProductCatalog* Catalog::find(std::string_view product) const {

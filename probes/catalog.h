@@ -78,6 +78,11 @@ class Catalog {
                                                      const std::string& file,
                                                      config::Errors& errors);
 
+  /// Bumped whenever catalogue files are replaced in this process (the agent's refresh):
+  /// probes holding a loaded catalogue load it again.
+  static uint64_t generation();
+  static void bump_generation();
+
   const ProductCatalog* find(std::string_view product) const;
   const std::map<std::string, ProductCatalog>& products() const { return products_; }
   void put(ProductCatalog p) { products_[p.product] = std::move(p); }
@@ -85,6 +90,13 @@ class Catalog {
  private:
   std::map<std::string, ProductCatalog> products_;
 };
+
+/// `catalog.max_age`: a patch verdict made on product data older than this says so (process-
+/// wide; the agent sets it from its config, default 7 days).
+void set_catalog_max_age(std::chrono::seconds age);
+std::chrono::seconds catalog_max_age();
+/// Whole days between a product's `as_of` date and `now`; nullopt when as_of is not a date.
+std::optional<int> catalog_age_days(const ProductCatalog& pc, std::chrono::system_clock::time_point now);
 
 /// What the catalogue says about one detected version.
 struct Assessment {

@@ -334,10 +334,34 @@ bool third_party_core_asset(std::string_view path) {
   return false;
 }
 
+bool plain_slug(std::string_view s) {
+  if (s.empty() || s.size() > 100) return false;
+  if (!(std::islower(static_cast<unsigned char>(s[0])) || std::isdigit(static_cast<unsigned char>(s[0]))))
+    return false;
+  for (char c : s)
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+          c == '-' || c == '_' || c == '.'))
+      return false;
+  return s.find("..") == std::string_view::npos;
+}
+
+// A component version: what the version parser accepts, at most 32 characters.
+std::string component_version(std::string_view text) {
+  text = trim(text);
+  if (text.empty() || text.size() > 32) return {};
+  for (char c : text)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '+'))
+      return {};
+  auto v = Version::parse(text);
+  return v ? v->text() : std::string();
+}
+
 struct HtmlScan {
   const Document& doc;
   std::vector<Marker>& out;
+  std::vector<Component>* components = nullptr;
   std::map<std::string, std::pair<int, std::string>> ver_votes;  // version -> count, first url
+  std::map<std::string, std::pair<int, std::string>> drupal_js_votes;  // same, Drupal core JS ?v=
   bool wp_paths = false, drupal_paths = false, joomla_paths = false, magento_paths = false;
   bool magento1_paths = false;  // /skin/frontend/: Magento 1 only (2 serves /static/)
   bool readme = false;
@@ -356,6 +380,18 @@ struct HtmlScan {
         contains(path, "/mage/"))
       magento_paths = true;
     if (contains(path, "/skin/frontend/")) magento1_paths = true;
+    drupal_core_js(url, path);
+    if (components && components->size() < kMaxComponents) {
+      Component c;
+      if (wp_component_of_path(url, c.kind, c.slug)) {
+        auto ver = query_param(url, "ver");
+        c.version = ver ? component_version(*ver) : std::string();
+        c.marker = c.version.empty() ? "asset_path" : "asset_ver";
+        c.certainty = c.version.empty() ? "" : "probable";
+        c.url = absolute(url);
+        components->push_back(std::move(c));
+      }
+    }
     // Only core assets default ?ver= to the WordPress version; plugins and themes set their own.
     if ((contains(path, "/wp-includes/") || contains(path, "/wp-admin/")) &&
         !third_party_core_asset(path)) {
@@ -366,6 +402,22 @@ struct HtmlScan {
       auto& slot = ver_votes[v->text()];
       if (slot.first++ == 0) slot.second = absolute(url);
     }
+  }
+
+  // Drupal 8+ appends ?v=<library version> to every JS file it does not aggregate, and core's
+  // own libraries declare `version: VERSION`: /core/misc/drupal.js?v=10.5.1 is the exact core
+  // version. Bundled vendor libraries (/core/assets/vendor/jquery/...?v=3.7.1) carry their own.
+  void drupal_core_js(std::string_view url, std::string_view path) {
+    size_t core = path.find("/core/");
+    if (core == std::string_view::npos || !ends_with(path, ".js")) return;
+    std::string_view below = path.substr(core + 6);
+    if (!(below.substr(0, 5) == "misc/" || below.substr(0, 8) == "modules/")) return;
+    auto ver = query_param(url, "v");
+    if (!ver) return;
+    auto v = version_of(*ver);
+    if (!v || v->components().size() < 3 || v->components()[0] < 8) return;
+    auto& slot = drupal_js_votes[v->text()];
+    if (slot.first++ == 0) slot.second = absolute(url);
   }
 
   // Asset and feed links as absolute URLs for reports (relative when the page URL is unknown).
@@ -537,6 +589,12 @@ struct HtmlScan {
     if (best)
       out.push_back(make("asset_ver", "wordpress", best->first, Precision::exact,
                          best->second.second, std::min(50, 10 + 10 * best->second.first)));
+    const std::pair<const std::string, std::pair<int, std::string>>* core_js = nullptr;
+    for (const auto& kv : drupal_js_votes)
+      if (!core_js || kv.second.first > core_js->second.first) core_js = &kv;
+    if (core_js)
+      out.push_back(make("core_js_ver", "drupal", core_js->first, Precision::exact,
+                         core_js->second.second, std::min(60, 30 + 10 * core_js->second.first)));
   }
 };
 
@@ -579,7 +637,8 @@ size_t nesting_cut(std::string_view html) {
   return html.size();
 }
 
-void html_markers(const Document& d, std::vector<Marker>& out) {
+void html_markers(const Document& d, std::vector<Marker>& out,
+                  std::vector<Component>* components = nullptr) {
   std::string_view body(d.body);
   if (body.size() > kMaxHtmlBytes) body = body.substr(0, kMaxHtmlBytes);
   body = body.substr(0, nesting_cut(body));
@@ -592,7 +651,7 @@ void html_markers(const Document& d, std::vector<Marker>& out) {
   GumboOutput* output = gumbo_parse_with_options(&options, body.data(), body.size());
   if (!output) return;  // the arena frees everything; gumbo_destroy_output is never called
 
-  HtmlScan scan{d, out, {}};
+  HtmlScan scan{d, out, components, {}, {}};
   scan.readme = ends_with(url_path(d.path), "readme.html");
   // Depth-first, with an explicit stack: nesting depth costs heap, not call stack.
   std::vector<const GumboNode*> stack{output->root};
@@ -660,7 +719,8 @@ bool same_marker(const Marker& a, const Marker& b) {
 
 constexpr size_t kMaxMarkersPerDocument = 32;
 constexpr size_t kMaxMarkersCombined = 256;
-static std::vector<Marker> find_markers_uncapped(const Document& doc);
+static std::vector<Marker> find_markers_uncapped(const Document& doc,
+                                                 std::vector<Component>* components);
 
 std::string_view to_string(Precision p) {
   switch (p) {
@@ -683,14 +743,83 @@ std::string product_display_name(std::string_view product) {
   return it == display_names().end() ? std::string(product) : it->second;
 }
 
-std::vector<Marker> find_markers(const Document& doc) {
-  std::vector<Marker> out = find_markers_uncapped(doc);
+std::vector<Marker> find_markers(const Document& doc) { return find_markers(doc, nullptr); }
+
+bool wp_component_of_path(std::string_view url, std::string& kind, std::string& slug) {
+  std::string_view path = url_path(url);
+  for (std::string_view k : {"plugins", "themes"}) {
+    std::string needle = "/wp-content/" + std::string(k) + "/";
+    size_t at = path.find(needle);
+    if (at == std::string_view::npos) continue;
+    std::string_view rest = path.substr(at + needle.size());
+    size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return false;
+    if (!plain_slug(rest.substr(0, slash))) return false;
+    kind = k == "plugins" ? "plugin" : "theme";
+    slug = std::string(rest.substr(0, slash));
+    return true;
+  }
+  return false;
+}
+
+// WordPress reads file headers (get_file_data) from the first 8 KiB: "Version: 1.2" on a line
+// of its own, after any comment decoration.
+static std::optional<std::string> file_header(std::string_view text, std::string_view name) {
+  text = text.substr(0, 8192);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find_first_of("\r\n", start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    size_t i = 0;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '/' ||
+                               line[i] == '*' || line[i] == '#' || line[i] == '@'))
+      ++i;
+    line.remove_prefix(i);
+    if (line.size() > name.size() && istarts_with(line, name) && line[name.size()] == ':')
+      return std::string(trim(line.substr(name.size() + 1)));
+  }
+  return std::nullopt;
+}
+
+std::vector<Component> find_components(const Document& doc) {
+  std::vector<Component> out;
+  const bool ok = doc.status >= 200 && doc.status < 300;
+  std::string kind, slug;
+  std::string_view path = url_path(doc.path);
+  if (ok && ends_with(path, "/style.css") && wp_component_of_path(doc.path, kind, slug) &&
+      kind == "theme") {
+    Component c{"theme", slug, "", "style_css", "", doc.url};
+    if (auto v = file_header(doc.body, "Version")) c.version = component_version(*v);
+    if (!c.version.empty()) c.certainty = "installed";
+    out.push_back(std::move(c));
+    return out;
+  }
+  if (ok && ends_with(path, "/readme.txt") && wp_component_of_path(doc.path, kind, slug) &&
+      kind == "plugin") {
+    Component c{"plugin", slug, "", "readme_stable_tag", "", doc.url};
+    if (auto v = file_header(doc.body, "Stable tag")) c.version = component_version(*v);
+    if (!c.version.empty()) c.certainty = "author_latest";
+    out.push_back(std::move(c));
+    return out;
+  }
+  if (sniff(doc) == Kind::html) {
+    std::vector<Marker> markers;
+    html_markers(doc, markers, &out);
+  }
+  return out;
+}
+
+std::vector<Marker> find_markers(const Document& doc, std::vector<Component>* components) {
+  std::vector<Marker> out = find_markers_uncapped(doc, components);
   // A page of 20,000 generator tags is an attack on combine_markers (quadratic), not evidence.
   if (out.size() > kMaxMarkersPerDocument) out.resize(kMaxMarkersPerDocument);
   return out;
 }
 
-static std::vector<Marker> find_markers_uncapped(const Document& doc) {
+static std::vector<Marker> find_markers_uncapped(const Document& doc,
+                                                 std::vector<Component>* components) {
   std::vector<Marker> out;
   header_markers(doc, out);
   bool ok = doc.status >= 200 && doc.status < 300;
@@ -712,7 +841,7 @@ static std::vector<Marker> find_markers_uncapped(const Document& doc) {
       break;
     case Kind::html:
       // Error pages of a CMS still carry its generator; they are parsed too.
-      html_markers(doc, out);
+      html_markers(doc, out, components);
       break;
     case Kind::text:
       break;

@@ -50,6 +50,33 @@ struct Detection {
   std::vector<Marker> other_products;  // markers of products that lost
 };
 
+/// A WordPress plugin or theme a page reveals, with one marker of its version.
+/// `certainty` says what the version means: "installed" (a theme's style.css `Version:`
+/// header), "probable" (an asset's `?ver=`: plugins usually pass their own version, but may
+/// pass anything), "author_latest" (a readme.txt `Stable tag:`: the author's latest release,
+/// not necessarily the one installed), "" (no version seen).
+struct Component {
+  std::string kind;       // "plugin" or "theme"
+  std::string slug;       // [a-z0-9][a-z0-9._-]*, at most 100 characters
+  std::string version;    // normalised, "" when none
+  std::string marker;     // "asset_path", "asset_ver", "style_css", "readme_stable_tag"
+  std::string certainty;  // see above
+  std::string url;        // where it was seen
+};
+
+/// The plugin or theme slug of a `/wp-content/plugins|themes/<slug>/` asset path; false for any
+/// other path or a slug that is not plain (path traversal, encoded bytes, over 100 characters).
+bool wp_component_of_path(std::string_view url, std::string& kind, std::string& slug);
+
+/// Components a document reveals: HTML asset paths (`?ver=`), a theme's `style.css` header
+/// (`/wp-content/themes/<slug>/style.css`), a plugin's `readme.txt`. Bounded (at most
+/// kMaxComponents); any bytes in, never throws.
+std::vector<Component> find_components(const Document& doc);
+constexpr size_t kMaxComponents = 100;
+
+/// find_markers and find_components over one HTML parse.
+std::vector<Marker> find_markers(const Document& doc, std::vector<Component>* components);
+
 /// The products the detector knows, in detection order.
 const std::vector<std::string>& known_products();
 /// "WordPress" for "wordpress".

@@ -3,7 +3,9 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -18,6 +20,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <openssl/evp.h>
+
 #include "net/http_client.h"
 #include "probes/fact_names.h"
 
@@ -26,6 +30,14 @@ namespace asio = boost::asio;
 using Clock = std::chrono::system_clock;
 
 namespace {
+
+bool is_authorization(std::string_view name) {
+  static constexpr std::string_view kName = "authorization";
+  if (name.size() != kName.size()) return false;
+  for (size_t i = 0; i < name.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(name[i])) != kName[i]) return false;
+  return true;
+}
 
 // Pseudo and read-only image filesystems: node_exporter's own exclusions plus tmpfs/ramfs
 // (memory, not disk) and fuse.lxcfs (container views of /proc).
@@ -239,18 +251,31 @@ class DiskProbe : public Probe {
  private:
   asio::awaitable<Result> run_remote(ProbeContext& ctx) {
     NodeFilesystemScrape scrape(o_.size_limit);
-    net::HttpResponse resp = co_await net::http_fetch(ctx, scrape_request(scrape));
+    std::string authorization, auth_error;
+    if (!disk_scrape_authorization(o_, authorization, auth_error)) {
+      // Our side: the site is not to blame for an unreadable secret.
+      Result r = make_result(Status::unknown, FailureKind::internal,
+                             "cannot scrape " + o_.url.to_string() + ": " + auth_error);
+      r.facts["source"] = "node_exporter";
+      r.facts[fact::kUrl] = o_.url.to_string();
+      r.facts["mounts"] = nlohmann::json::array();
+      co_return r;
+    }
+    net::HttpResponse resp = co_await net::http_fetch(ctx, scrape_request(scrape, authorization));
     co_return judge_scrape(scrape, resp, ctx);
   }
 
   /// The GET of /metrics; every body chunk goes straight into the parser, nothing is buffered.
-  net::HttpRequest scrape_request(NodeFilesystemScrape& scrape) const {
+  net::HttpRequest scrape_request(NodeFilesystemScrape& scrape,
+                                  const std::string& authorization) const {
     net::HttpRequest req;
     req.url = o_.url;
     req.body_limit = 0;
     req.ca_file = o_.ca_file;
     req.verify_tls = o_.verify_tls;
     req.headers.emplace_back("Accept", "text/plain;version=0.0.4;q=1,*/*;q=0.1");
+    for (const auto& h : o_.headers) req.headers.push_back(h);
+    if (!authorization.empty()) req.headers.emplace_back("Authorization", authorization);
     req.on_body = [&scrape](std::string_view piece) { return scrape.feed(piece); };
     return req;
   }
@@ -277,8 +302,17 @@ class DiskProbe : public Probe {
     } else if (resp.failure != FailureKind::none) {
       r = fail(resp.failure, "node_exporter " + url + ": " + resp.error);
     } else if (resp.status != 200) {
+      std::string hint;
+      const bool credentials = o_.basic_auth_username || !o_.bearer_token_file.empty() ||
+                               std::any_of(o_.headers.begin(), o_.headers.end(),
+                                           [](const auto& h) { return is_authorization(h.first); });
+      if (resp.status == 401)
+        hint = credentials ? " (credentials rejected)"
+                           : " (authentication required: set basic_auth or bearer_token_file)";
+      else if (resp.status == 403)
+        hint = " (forbidden)";
       r = fail(FailureKind::http_status,
-               "node_exporter " + url + " answered HTTP " + std::to_string(resp.status));
+               "node_exporter " + url + " answered HTTP " + std::to_string(resp.status) + hint);
     } else if (!scrape.finish()) {
       size_t bad = scrape.parser().bad_lines();
       r = fail(FailureKind::protocol,
@@ -306,6 +340,80 @@ class DiskProbe : public Probe {
 
   DiskOptions o_;
 };
+
+bool valid_header_name(std::string_view n) {
+  if (n.empty() || n.size() > 256) return false;
+  for (char c : n)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c)))
+      return false;
+  return true;
+}
+
+// headers / basic_auth / bearer_token_file, with Prometheus' rules: at most one way of
+// authenticating; basic_auth takes a username and at most one password source.
+void read_scrape_auth(DiskOptions& o, config::OptionMap& opts, config::Errors& errors) {
+  if (auto h = opts.get_string_map("headers", errors)) {
+    for (const auto& [name, value] : *h) {
+      if (!valid_header_name(name))
+        opts.error("headers", "'" + name + "' is not a valid header name", errors);
+      else if (value.find_first_of("\r\n") != std::string::npos || value.size() > 8192)
+        opts.error("headers", "the value of header '" + name + "' has a line break or is over 8 KiB",
+                   errors);
+      else
+        o.headers.emplace_back(name, value);
+    }
+  }
+  const bool header_auth = std::any_of(o.headers.begin(), o.headers.end(),
+                                       [](const auto& h) { return is_authorization(h.first); });
+  if (opts.has("basic_auth")) {
+    YAML::Node b = opts.node("basic_auth");
+    if (!b.IsMap()) {
+      opts.error("basic_auth", "expected a map with username and password_env or password_file",
+                 errors);
+    } else {
+      static const std::set<std::string> kKeys = {"username", "password_env", "password_file"};
+      for (const auto& kv : b) {
+        std::string k = kv.first.Scalar();
+        if (!kKeys.count(k)) {
+          opts.error("basic_auth",
+                     k == "password" ? "basic_auth.password: put the password in password_env "
+                                       "or password_file, not in the config"
+                                     : "unknown key basic_auth." + k +
+                                           " (username, password_env, password_file)",
+                     errors);
+        } else if (!kv.second.IsScalar() || kv.second.Scalar().empty()) {
+          opts.error("basic_auth", "basic_auth." + k + " must be a non-empty string", errors);
+        } else if (k == "username") {
+          o.basic_auth_username = kv.second.Scalar();
+        } else if (k == "password_env") {
+          o.basic_auth_password_env = kv.second.Scalar();
+        } else {
+          o.basic_auth_password_file = kv.second.Scalar();
+        }
+      }
+      if (!o.basic_auth_username)
+        opts.error("basic_auth", "basic_auth needs a username", errors);
+      else if (o.basic_auth_username->find(':') != std::string::npos)
+        opts.error("basic_auth", "basic_auth.username must not contain ':'", errors);
+      if (!o.basic_auth_password_env.empty() && !o.basic_auth_password_file.empty())
+        opts.error("basic_auth", "at most one of basic_auth.password_env and password_file",
+                   errors);
+    }
+  }
+  if (auto f = opts.get_string("bearer_token_file", errors)) {
+    if (f->empty()) opts.error("bearer_token_file", "must be a file path", errors);
+    o.bearer_token_file = *f;
+  }
+  int ways = (opts.has("basic_auth") ? 1 : 0) + (o.bearer_token_file.empty() ? 0 : 1) +
+             (header_auth ? 1 : 0);
+  if (ways > 1)
+    opts.error(opts.has("basic_auth") ? "basic_auth" : "bearer_token_file",
+               "at most one of basic_auth, bearer_token_file and an Authorization header",
+               errors);
+  if (ways > 0 && !o.remote)
+    opts.error(opts.has("basic_auth") ? "basic_auth" : "bearer_token_file",
+               "credentials only apply to a node_exporter URL, not to a local path", errors);
+}
 
 ProbePtr build_disk(CheckSpec& spec, config::OptionMap& opts, config::Errors& errors) {
   DiskOptions o;
@@ -405,11 +513,86 @@ ProbePtr build_disk(CheckSpec& spec, config::OptionMap& opts, config::Errors& er
   }
   if (auto f = opts.get_string("ca_file", errors)) o.ca_file = *f;
   if (auto v = opts.get_bool("verify_tls", errors)) o.verify_tls = *v;
+  read_scrape_auth(o, opts, errors);
   if (errors.size() != before) return nullptr;
   return std::make_shared<DiskProbe>(std::move(o));
 }
 
 }  // namespace
+
+// ---- credentials -----------------------------------------------------------------------------
+
+namespace {
+
+constexpr size_t kMaxSecretBytes = 64 << 10;
+
+// A secret file's contents with surrounding whitespace trimmed (as Prometheus does).
+bool read_secret_file(const std::string& path, const char* what, std::string& out,
+                      std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = std::string("cannot read ") + what + " " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  out.assign(kMaxSecretBytes + 1, '\0');
+  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  out.resize(static_cast<size_t>(in.gcount()));
+  if (out.size() > kMaxSecretBytes) {
+    error = std::string(what) + " " + path + " is larger than 64 KiB";
+    return false;
+  }
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!out.empty() && space(out.back())) out.pop_back();
+  size_t start = 0;
+  while (start < out.size() && space(out[start])) ++start;
+  out.erase(0, start);
+  if (out.find_first_of("\r\n") != std::string::npos) {
+    error = std::string(what) + " " + path + " holds more than one line";
+    return false;
+  }
+  return true;
+}
+
+std::string base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+}  // namespace
+
+bool disk_scrape_authorization(const DiskOptions& o, std::string& value, std::string& error) {
+  value.clear();
+  if (o.basic_auth_username) {
+    std::string password;
+    if (!o.basic_auth_password_env.empty()) {
+      const char* v = std::getenv(o.basic_auth_password_env.c_str());
+      if (!v) {
+        error = "basic_auth.password_env: environment variable " + o.basic_auth_password_env +
+                " is not set";
+        return false;
+      }
+      password = v;
+    } else if (!o.basic_auth_password_file.empty()) {
+      if (!read_secret_file(o.basic_auth_password_file, "basic_auth.password_file", password,
+                            error))
+        return false;
+    }
+    value = "Basic " + base64(*o.basic_auth_username + ":" + password);
+  } else if (!o.bearer_token_file.empty()) {
+    std::string token;
+    if (!read_secret_file(o.bearer_token_file, "bearer_token_file", token, error)) return false;
+    if (token.empty()) {
+      error = "bearer_token_file " + o.bearer_token_file + " is empty";
+      return false;
+    }
+    value = "Bearer " + token;
+  }
+  return true;
+}
 
 // ---- node_exporter scrape ------------------------------------------------------------------
 
@@ -751,6 +934,7 @@ ProbeKind disk_probe_kind() {
           {"--ignore-fstype", "ignore_fstypes", "filesystem types to skip (replaces the default list; repeatable)", true},
           {"--size-limit", "size_limit", "largest exposition read (default 16MiB)"},
           {"--ca-file", "ca_file", "CA bundle for an https node_exporter"},
+          {"--bearer-token-file", "bearer_token_file", "file holding a bearer token for node_exporter"},
       }};
 }
 

@@ -82,6 +82,14 @@ struct DiskOptions {
   size_t size_limit = 16u << 20;
   std::string ca_file;
   bool verify_tls = true;
+  /// node_exporter behind authentication, as Prometheus scrape configs do it: extra request
+  /// headers, basic_auth (password from an environment variable or a file) or a bearer token
+  /// file. Secrets are read at every scrape (a rotated file is picked up), never stored in
+  /// results.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<std::string> basic_auth_username;
+  std::string basic_auth_password_env, basic_auth_password_file;
+  std::string bearer_token_file;
 
   DiskOptions();
   bool ignored_fstype(std::string_view fstype) const;
@@ -92,6 +100,10 @@ struct DiskOptions {
 Result evaluate_disk(const DiskOptions& o, const std::vector<FilesystemReading>& readings,
                      History* history, const std::string& check_key,
                      std::chrono::system_clock::time_point now);
+
+/// The Authorization header value the options ask for ("Basic ...", "Bearer ..."), empty when
+/// none; false with `error` set when a secret cannot be read (missing file or variable).
+bool disk_scrape_authorization(const DiskOptions& o, std::string& value, std::string& error);
 
 /// "10GiB", "500 MB", "1e9", "4096" -> bytes. nullopt when malformed or negative.
 std::optional<double> parse_byte_size(std::string_view text);

@@ -1,5 +1,6 @@
 #include "probes/dnsbl_lists.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <unordered_set>
@@ -110,6 +111,25 @@ std::vector<DnsblCode> allow_list_codes() {
                "on an allow-list (a good reputation, not a listing)")};
 }
 
+// SURBL multi: the last octet is a bitmask of lists (dnsbl.md section 3): 8 PH phishing,
+// 16 MW malware, 64 ABUSE, 128 CR cracked sites; 127.0.0.1 means access blocked. Other bits are
+// reserved: an answer with only reserved bits is not a listing we can name, so an error.
+std::vector<DnsblCode> surbl_codes() {
+  std::vector<DnsblCode> out;
+  out.push_back(code(ip4(127, 0, 0, 1), Meaning::error,
+                     "SURBL: access blocked (127.0.0.1): this resolver is refused"));
+  static constexpr std::pair<uint8_t, std::string_view> kBits[] = {
+      {8, "phishing"}, {16, "malware"}, {64, "abuse"}, {128, "cracked site"}};
+  for (unsigned v = 2; v <= 255; ++v) {
+    std::string reason;
+    for (auto [bit, name] : kBits)
+      if (v & bit) reason += (reason.empty() ? "" : ", ") + std::string(name);
+    if (reason.empty()) continue;
+    out.push_back(code(ip4(127, 0, 0, static_cast<uint8_t>(v)), Meaning::listed, "SURBL: " + reason));
+  }
+  return out;
+}
+
 struct Builtin {
   std::string_view zone;
   bool domain_list;
@@ -134,6 +154,7 @@ const std::vector<Builtin>& builtins() {
       {"pbl.spamhaus.org", false, true, spamhaus_zen_codes},
       {"sbl-xbl.spamhaus.org", false, true, spamhaus_zen_codes},
       {"zrd.spamhaus.org", true, false, spamhaus_zrd_codes},
+      {"multi.surbl.org", true, false, surbl_codes},
       {"rep.mailspike.net", false, false, mailspike_codes},
       {"z.mailspike.net", false, false, mailspike_codes},
       {"wl.mailspike.net", false, false, allow_list_codes},
@@ -228,10 +249,30 @@ std::string_view to_string(DnsblMeaning m) {
   return "error";
 }
 
+std::string_view to_string(DnsblNames n) {
+  switch (n) {
+    case DnsblNames::host_and_domain: return "host_and_domain";
+    case DnsblNames::registered_domain: return "registered_domain";
+    case DnsblNames::host: return "host";
+  }
+  return "host_and_domain";
+}
+
+namespace {
+bool zone_in(std::string_view zone, std::string_view domain) {
+  return zone == domain || (zone.size() > domain.size() && zone.ends_with(domain) &&
+                            zone[zone.size() - domain.size() - 1] == '.');
+}
+}  // namespace
+
 DnsblList dnsbl_list_for_zone(std::string_view zone, bool domain_list) {
   DnsblList list;
   list.zone = net::canonical_dns_name(zone);
   list.domain_list = domain_list;
+  // SURBL and URIBL look up registered domains only (their zones, mirrors and DQS-style keys
+  // all sit below surbl.org / uribl.com); Spamhaus DBL/ZRD and unknown lists get both names.
+  if (zone_in(list.zone, "surbl.org") || zone_in(list.zone, "uribl.com"))
+    list.names = DnsblNames::registered_domain;
   const std::string known = builtin_zone_name(list.zone);
   for (const auto& b : builtins()) {
     if (b.zone == known && b.domain_list == domain_list) {
@@ -332,6 +373,19 @@ std::string registered_domain(std::string_view host) {
   }
   if (suffix_start == 0) return h;
   return join_from(labels, suffix_start - 1);
+}
+
+std::vector<std::string> dnsbl_names_for(const DnsblList& list, std::string_view name) {
+  std::vector<std::string> out;
+  std::string host = net::canonical_dns_name(name);
+  if (host.empty()) return out;
+  auto add = [&](std::string n) {
+    if (n.find('.') == std::string::npos) return;  // "localhost", a bare TLD
+    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(std::move(n));
+  };
+  if (list.names != DnsblNames::registered_domain) add(host);
+  if (list.names != DnsblNames::host) add(registered_domain(host));
+  return out;
 }
 
 bool parse_dnsbl_code_range(std::string_view text, uint32_t& first, uint32_t& last) {
@@ -480,6 +534,15 @@ std::optional<DnsblList> read_list_item(const YAML::Node& item, const std::strin
         ok = false;
       } else {
         list.timeout = *d;
+      }
+    } else if (key == "query" && domain_lists) {
+      std::string q = v.IsScalar() ? v.Scalar() : std::string();
+      if (q == "host_and_domain") list.names = DnsblNames::host_and_domain;
+      else if (q == "registered_domain") list.names = DnsblNames::registered_domain;
+      else if (q == "host") list.names = DnsblNames::host;
+      else {
+        errors.add(v, at, "expected host_and_domain, registered_domain or host");
+        ok = false;
       }
     } else if (key == "ipv6" && !domain_lists) {
       bool b = false;

@@ -33,9 +33,19 @@ struct DnsblCode {
   std::string reason;
 };
 
+/// Which names a domain list is asked about, for a site host name such as www.client.example:
+/// - host_and_domain: the host name and, when different, its registered domain
+///   (client.example). Spamhaus DBL and ZRD are wildcarded zones that list single host names of
+///   abused legitimate domains; also the default for a list of unknown policy.
+/// - registered_domain: only the registered domain (SURBL, URIBL).
+/// - host: only the name as given.
+enum class DnsblNames { host_and_domain, registered_domain, host };
+std::string_view to_string(DnsblNames n);
+
 struct DnsblList {
   std::string zone;          // "zen.spamhaus.org", lower-case, no trailing dot
   bool domain_list = false;  // RHSBL: queried with domain names, never with IPs
+  DnsblNames names = DnsblNames::host_and_domain;  // domain lists only
   bool ipv6 = true;          // the list carries IPv6 data (IP lists only)
   /// Verdict when this list lists a target (the list's weight): critical, warning, or ok
   /// ("info": reported in the facts and the metric, but not alerting).
@@ -72,11 +82,16 @@ std::string rhsbl_query_name(std::string_view domain, std::string_view zone);
 /// The host itself when it is already a registered domain or a public suffix.
 std::string registered_domain(std::string_view host);
 
+/// The names `list` is asked about for `name` (a host name or a domain), per its policy, in
+/// order (host first), without duplicates; a registered domain that is a bare TLD is skipped.
+std::vector<std::string> dnsbl_names_for(const DnsblList& list, std::string_view name);
+
 /// "127.0.0.2", "127.0.0.2-127.0.0.254" or "127.0.0.0/24" -> first/last; false when malformed.
 bool parse_dnsbl_code_range(std::string_view text, uint32_t& first, uint32_t& last);
 
 /// Reads a `lists`/`domain_lists` option: a sequence whose items are a zone name or a map
-/// {zone, severity, codes, timeout, ipv6}. Absent -> nullopt (the caller uses the defaults).
+/// {zone, severity, codes, timeout, ipv6 (IP lists), query (domain lists: host_and_domain,
+/// registered_domain or host)}. Absent -> nullopt (the caller uses the defaults).
 std::optional<std::vector<DnsblList>> read_dnsbl_lists(config::OptionMap& options,
                                                        const std::string& key, bool domain_lists,
                                                        config::Errors& errors);

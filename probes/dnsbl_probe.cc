@@ -174,8 +174,20 @@ class DnsblProbe final : public Probe {
     for (const auto& ip : c_.extra_ips)
       if (std::find(addresses.begin(), addresses.end(), ip) == addresses.end())
         addresses.push_back(ip);
+    // Domain lists: each list is asked about the names its policy wants (host name and/or
+    // registered domain) of the target host or of each configured domain.
     std::vector<std::string> domains;
-    if (!c_.domain_lists.empty()) domains = c_.domains ? *c_.domains : default_dnsbl_domains(c_.target);
+    std::vector<std::pair<std::string, const DnsblList*>> domain_jobs;
+    if (!c_.domain_lists.empty()) {
+      const std::vector<std::string> subjects = c_.domains ? *c_.domains : default_dnsbl_domains(c_.target);
+      for (const auto& subject : subjects)
+        for (const auto& list : c_.domain_lists)
+          for (auto& name : dnsbl_names_for(list, subject)) {
+            if (std::find(domains.begin(), domains.end(), name) == domains.end())
+              domains.push_back(name);
+            domain_jobs.emplace_back(std::move(name), &list);
+          }
+    }
 
     auto sweep = std::make_shared<Sweep>(ctx.executor);
     sweep->check = check_;
@@ -193,9 +205,8 @@ class DnsblProbe final : public Probe {
         if (!v6 || list.ipv6)
           sweep->jobs.push_back({ip.to_string(), dnsbl_query_name(ip, list.zone), &list});
     }
-    for (const auto& d : domains)
-      for (const auto& list : c_.domain_lists)
-        sweep->jobs.push_back({d, rhsbl_query_name(d, list.zone), &list});
+    for (const auto& [name, list] : domain_jobs)
+      sweep->jobs.push_back({name, rhsbl_query_name(name, list->zone), list});
     sweep->entries.resize(sweep->jobs.size());
 
     size_t workers = std::min(std::max<size_t>(c_.max_parallel, 1), sweep->jobs.size());
@@ -315,9 +326,8 @@ nlohmann::json DnsblEntry::to_json() const {
 
 std::vector<std::string> default_dnsbl_domains(const std::string& target) {
   if (target.empty() || net::parse_ip(target)) return {};
-  std::string domain = registered_domain(target);
-  if (domain.find('.') == std::string::npos) return {};  // "localhost", a bare TLD
-  return {domain};
+  if (target.find('.') == std::string::npos) return {};  // "localhost"
+  return {target};
 }
 
 DnsblEntry classify_dnsbl_answer(const DnsblList& list, const std::string& target,
@@ -457,10 +467,11 @@ Result dnsbl_verdict(const std::vector<DnsblEntry>& entries, const DnsblCheck& c
   r.facts["error_count"] = errors.size();
   if (!resolve_error.empty()) r.facts["resolve_error"] = resolve_error;
 
-  auto describe = [](const std::vector<const DnsblEntry*>& v, bool with_reason) {
+  auto describe = [](const std::vector<const DnsblEntry*>& v, bool with_reason,
+                     std::string_view verb = " on ") {
     std::vector<std::string> parts;
     for (size_t i = 0; i < v.size() && i < kSummaryItems; ++i) {
-      std::string p = v[i]->target + " on " + v[i]->list;
+      std::string p = v[i]->target + std::string(verb) + v[i]->list;
       if (with_reason && !v[i]->reason.empty()) p += " (" + v[i]->reason + ")";
       parts.push_back(std::move(p));
     }
@@ -477,7 +488,8 @@ Result dnsbl_verdict(const std::vector<DnsblEntry>& entries, const DnsblCheck& c
   if (!listed.empty()) {
     r.status = listed_status;
     r.failure = listed_status == Status::ok ? FailureKind::none : FailureKind::assertion;
-    r.summary = "listed: " + describe(listed, true);
+    // Which name is listed matters: one host of a legitimate domain, or the whole domain.
+    r.summary = describe(listed, true, " is listed on ");
     if (!errors.empty()) r.summary += "; " + plural(errors.size(), "lookup", "lookups") + " failed";
     return r;
   }

@@ -24,7 +24,7 @@ ProbeKind dnsbl_probe_kind();
 struct DnsblCheck {
   std::string target;  // host name or IP literal
   std::vector<boost::asio::ip::address> extra_ips;
-  std::optional<std::vector<std::string>> domains;  // explicit; default: the target's domain
+  std::optional<std::vector<std::string>> domains;  // explicit; default: the target host
   std::vector<DnsblList> ip_lists, domain_lists;
   std::vector<std::string> servers;  // "ip:port"; empty = the resolver's
   std::chrono::milliseconds list_timeout{3000};
@@ -60,8 +60,8 @@ Result dnsbl_verdict(const std::vector<DnsblEntry>& entries, const DnsblCheck& c
                      const std::vector<boost::asio::ip::address>& addresses,
                      const std::vector<std::string>& domains, const std::string& resolve_error);
 
-/// The domains checked on domain lists by default: the target's registered domain
-/// (none when the target is an IP).
+/// The names domain lists are asked about by default, before each list's policy adds the
+/// registered domain: the target host name (none when the target is an IP or a single label).
 std::vector<std::string> default_dnsbl_domains(const std::string& target);
 
 }  // namespace lookout::probes

@@ -9,6 +9,7 @@
 #include <sstream>
 
 
+#include "probes/catalog.h"
 #include "probes/dns_probe.h"
 #include "probes/dnsbl_lists.h"
 #include "net/http_client.h"
@@ -34,6 +35,9 @@ constexpr std::string_view kBadStatuses[] = {"client hold", "server hold", "rede
 struct DomainOptions {
   std::string domain;
   net::Url url;  // the RDAP query URL
+  /// Neither rdap_url nor bootstrap_file: the bootstrap shipped with (and refreshed beside) the
+  /// catalogue, looked up again at every run so a refreshed file is used without a reload.
+  std::string bundled_bootstrap;
   std::string ca_file;
   int warn_days = 30;
   int crit_days = 7;
@@ -49,11 +53,24 @@ class DomainProbe : public Probe {
  public:
   explicit DomainProbe(DomainOptions o) : o_(std::move(o)) {}
 
+  struct Lookup {
+    std::optional<net::Url> url;
+    Result result;  // why not, when url is empty
+  };
+  /// The registry for the domain's TLD from the bundled bootstrap, or an unknown saying why.
+  Lookup bundled_lookup() const;
+
   std::string host_key() const override { return o_.url.host; }  // be polite to registries
 
   asio::awaitable<Result> run(ProbeContext& ctx) override {
+    net::Url url = o_.url;
+    if (!o_.bundled_bootstrap.empty()) {
+      auto found = bundled_lookup();
+      if (!found.url) co_return std::move(found.result);
+      url = *found.url;
+    }
     net::HttpRequest req;
-    req.url = o_.url;
+    req.url = url;
     req.headers = {{"Accept", "application/rdap+json, application/json;q=0.9"}};
     req.body_limit = kBodyLimit;
     req.ca_file = o_.ca_file;
@@ -213,6 +230,39 @@ std::shared_ptr<const rdap::Bootstrap> load_bootstrap(const std::string& path, s
   return shared;
 }
 
+DomainProbe::Lookup DomainProbe::bundled_lookup() const {
+  Lookup out;
+  auto unknown = [&](FailureKind kind, std::string why) {
+    out.result = make_result(Status::unknown, kind, std::move(why));
+    out.result.facts["domain"] = o_.domain;
+    out.result.facts["bootstrap_file"] = o_.bundled_bootstrap;
+    return out;
+  };
+  std::string err;
+  auto b = load_bootstrap(o_.bundled_bootstrap, err);
+  if (!b) return unknown(FailureKind::internal, err + " (set rdap_url or bootstrap_file)");
+  auto found = rdap::base_url_for(*b, o_.domain);
+  if (!found) {
+    std::string tld = o_.domain.substr(o_.domain.rfind('.') + 1);
+    Result r = make_result(
+        Status::unknown, FailureKind::none,
+        "." + tld + " has no RDAP service in IANA's bootstrap registry (publication " +
+            b->publication + "): its registry publishes no RDAP, so expiry cannot be read; set "
+            "rdap_url if it has a server of its own");
+    r.facts["domain"] = o_.domain;
+    r.facts["bootstrap_publication"] = b->publication;
+    r.facts["rdap"] = false;
+    out.result = std::move(r);
+    return out;
+  }
+  std::string url_err;
+  auto url = net::parse_url(rdap::domain_query_url(*found, o_.domain), &url_err);
+  if (!url) return unknown(FailureKind::internal, "bad RDAP URL '" + *found + "' in " +
+                                                      o_.bundled_bootstrap + ": " + url_err);
+  out.url = *url;
+  return out;
+}
+
 /// "https://www.example.com/x" -> "www.example.com" (made the registered domain later).
 std::string domain_from_site_url(const std::string& site_url) {
   auto url = net::parse_url(site_url);
@@ -264,11 +314,14 @@ ProbePtr build_domain(CheckSpec& spec, config::OptionMap& opts, config::Errors& 
     }
     base = *found;
   } else {
-    opts.error("rdap_url",
-               "a domain check needs rdap_url (the registry's RDAP base URL) or bootstrap_file "
-               "(IANA's RDAP bootstrap file, dns.json)",
-               errors);
-    return nullptr;
+    // Out of the box: IANA's bootstrap shipped in the catalogue directory (refreshed with it).
+    // The registry is looked up at each run; a TLD without RDAP is an `unknown` saying so.
+    o.bundled_bootstrap = Catalog::default_path() + "/rdap/dns.json";
+    std::string err;
+    std::optional<std::string> found;
+    if (auto b = load_bootstrap(o.bundled_bootstrap, err)) found = rdap::base_url_for(*b, o.domain);
+    // Until then, host_key is the TLD's registry when known.
+    base = found ? *found : "https://rdap.invalid/";
   }
   std::string err;
   auto url = net::parse_url(rdap::domain_query_url(base, o.domain), &err);

@@ -175,7 +175,10 @@ class HttpProbe : public Probe {
       r.facts[fact::kTlsCipher] = resp.tls_cipher;
     }
     r.add_sample("probe_http_status_code", resp.status);
-    r.add_sample("probe_http_content_length", static_cast<double>(resp.body.size()));
+    // blackbox_exporter's meanings: the Content-Length header as sent (-1 when absent, e.g. a
+    // chunked body), and the body bytes actually read.
+    r.add_sample("probe_http_content_length", content_length_header(resp));
+    r.add_sample("probe_http_uncompressed_body_length", static_cast<double>(resp.body.size()));
 
     if (chain.redirect_loop) {
       r.status = Status::critical;
@@ -237,6 +240,22 @@ class HttpProbe : public Probe {
       r.summary += " (slower than warning threshold " + human_duration(*o_.warn_time) + ")";
     }
     co_return r;
+  }
+
+  /// The Content-Length header's value; -1 when absent or not a plain decimal number.
+  static double content_length_header(const net::HttpResponse& resp) {
+    auto v = resp.header("Content-Length");
+    if (!v) return -1;
+    std::string_view t = *v;
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+    if (t.empty() || t.size() > 19) return -1;
+    double n = 0;
+    for (char c : t) {
+      if (c < '0' || c > '9') return -1;
+      n = n * 10 + (c - '0');
+    }
+    return n;
   }
 
   static std::string join(const std::vector<std::string>& urls) {

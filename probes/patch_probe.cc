@@ -5,11 +5,13 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <mutex>
 
 #include "probes/catalog.h"
 #include "probes/cms_detector.h"
 #include "probes/fact_names.h"
 #include "probes/history.h"
+#include "probes/wp_directory.h"
 #include "net/http_client.h"
 #include "net/x509_facts.h"
 
@@ -32,7 +34,111 @@ struct PatchOptions {
   int max_requests = kDefaultMaxRequests;
   std::string ca_file;
   bool verify_tls = true;
+  bool components = true;  // WordPress plugins and themes
+  std::string directory_api = "https://api.wordpress.org";
 };
+
+// The plugin and theme pass: a few more GETs (a theme's style.css, a readme.txt) and at most
+// this many directory lookups per run (answers are cached for a day across checks).
+constexpr int kMaxComponentRequests = 3;
+constexpr size_t kMaxDirectoryLookups = 20;
+constexpr size_t kSummaryComponents = 3;
+
+// One plugin or theme after merging its markers.
+struct ComponentVerdict {
+  Component best;                 // the marker whose version counts
+  std::vector<Component> seen;    // every marker (for the facts), at most a few
+  std::optional<std::string> author_latest;  // readme.txt Stable tag
+  std::optional<std::string> latest;         // the directory's
+  std::string directory_error;
+  PatchStatus status = PatchStatus::unknown;
+  std::string reason;
+};
+
+int marker_rank(const Component& c) {
+  if (c.version.empty()) return 0;
+  if (c.marker == "style_css") return 3;
+  if (c.marker == "asset_ver") return 2;
+  return 1;  // readme Stable tag: the author's latest, not what is installed
+}
+
+std::vector<ComponentVerdict> merge_components(const std::vector<Component>& all) {
+  std::vector<ComponentVerdict> out;
+  for (const auto& c : all) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const ComponentVerdict& v) {
+      return v.best.kind == c.kind && v.best.slug == c.slug;
+    });
+    if (it == out.end()) {
+      if (out.size() >= kMaxComponents) continue;
+      out.push_back(ComponentVerdict{c, {}, {}, {}, {}, PatchStatus::unknown, {}});
+      it = out.end() - 1;
+    } else if (marker_rank(c) > marker_rank(it->best) && c.marker != "readme_stable_tag") {
+      it->best = c;
+    }
+    if (c.marker == "readme_stable_tag" && !c.version.empty()) it->author_latest = c.version;
+    if (it->seen.size() < 4 &&
+        std::none_of(it->seen.begin(), it->seen.end(), [&](const Component& s) {
+          return s.marker == c.marker && s.version == c.version;
+        }))
+      it->seen.push_back(c);
+  }
+  for (auto& v : out)
+    if (v.best.marker == "readme_stable_tag") {  // only a readme: no installed version
+      v.best.version.clear();
+      v.best.certainty.clear();
+    }
+  return out;
+}
+
+void judge_component(ComponentVerdict& v) {
+  const std::string& slug = v.best.slug;
+  if (v.best.version.empty()) {
+    v.status = PatchStatus::unknown;
+    v.reason = slug + ": version not revealed" +
+               (v.author_latest ? " (readme.txt Stable tag " + *v.author_latest +
+                                      " is the author's latest, not necessarily installed)"
+                                : std::string());
+    return;
+  }
+  if (!v.latest) {
+    v.status = PatchStatus::unknown;
+    v.reason = slug + " " + v.best.version + ": " +
+               (v.directory_error.empty() ? "no directory data" : v.directory_error);
+    return;
+  }
+  auto have = Version::parse(v.best.version), latest = Version::parse(*v.latest);
+  if (!have || !latest) {
+    v.status = PatchStatus::unknown;
+    v.reason = slug + ": unreadable version";
+    return;
+  }
+  if (*have < *latest) {
+    v.status = PatchStatus::outdated;
+    v.reason = slug + " " + v.best.version + " is older than " + *v.latest;
+  } else {
+    v.status = PatchStatus::current;
+    v.reason = slug + " " + v.best.version + " is the latest";
+  }
+}
+
+nlohmann::json component_json(const ComponentVerdict& v) {
+  nlohmann::json markers = nlohmann::json::array();
+  for (const auto& c : v.seen)
+    markers.push_back({{"marker", c.marker},
+                       {"version", c.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.version)},
+                       {"certainty", c.certainty.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.certainty)},
+                       {"url", c.url}});
+  return {{"kind", v.best.kind},
+          {"slug", v.best.slug},
+          {"version", v.best.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.best.version)},
+          {"version_from", v.best.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.best.marker)},
+          {"certainty", v.best.certainty.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.best.certainty)},
+          {"readme_stable_tag", v.author_latest ? nlohmann::json(*v.author_latest) : nlohmann::json(nullptr)},
+          {"latest", v.latest ? nlohmann::json(*v.latest) : nlohmann::json(nullptr)},
+          {"status", to_string(v.status)},
+          {"reason", v.reason},
+          {"markers", std::move(markers)}};
+}
 
 Status nagios_status(PatchStatus s) {
   switch (s) {
@@ -108,7 +214,8 @@ class PatchProbe : public Probe {
     docs.push_back(document(base, base.target, chain.response));
 
     // 2. A few well-known paths chosen from what the home page showed.
-    std::vector<Marker> so_far = find_markers(docs.back());
+    std::vector<Component> components;
+    std::vector<Marker> so_far = find_markers(docs.back(), o_.components ? &components : nullptr);
     size_t explicit_next = 0;
     while (requests < o_.max_requests && ctx.remaining() > std::chrono::milliseconds(1)) {
       std::string path;
@@ -144,7 +251,8 @@ class PatchProbe : public Probe {
     Detection det = combine_markers(so_far, o_.product);
     Assessment a;
     PatchStatus status = PatchStatus::unknown;
-    const ProductCatalog* pc = det.product.empty() ? nullptr : o_.catalog->find(det.product);
+    auto catalog = current_catalog();
+    const ProductCatalog* pc = det.product.empty() ? nullptr : catalog->find(det.product);
     std::string name = product_display_name(det.product);
     if (det.product.empty()) {
       // A home page that is an error (maintenance, a WAF's 403) is why nothing showed: say so.
@@ -165,12 +273,28 @@ class PatchProbe : public Probe {
     } else {
       r.summary = name + " detected; version \"" + det.version + "\" is not a version";
     }
+    // A verdict on old release data may miss the latest security release: say so.
+    if (pc && !det.version.empty()) {
+      auto age = catalog_age_days(*pc, r.started);
+      const auto max_age = catalog_max_age();
+      if (age && std::chrono::days(*age) > max_age) {
+        r.summary += " (release data of " + pc->as_of + " is " + std::to_string(*age) +
+                     " days old, older than catalog.max_age " +
+                     std::to_string(std::chrono::duration_cast<std::chrono::days>(max_age).count()) + "d)";
+        r.facts["catalog_stale"] = true;
+      }
+    }
     if (!det.disagreeing.empty()) {
       r.summary += " (markers disagree:";
       for (size_t i = 0; i < det.disagreeing.size() && i < 3; ++i)
         r.summary += std::string(i ? "," : "") + " " + det.disagreeing[i].marker + " says " +
                      det.disagreeing[i].version;
       r.summary += ")";
+    }
+    // 4. WordPress plugins and themes.
+    if (o_.components && det.product == "wordpress") {
+      auto verdicts = co_await component_pass(ctx, base, merge_components(components), requests);
+      status = component_summary(r, verdicts, status);
     }
     r.status = nagios_status(status);
     r.facts[fact::kReason] = a.reason.empty() ? r.summary : a.reason;
@@ -180,6 +304,133 @@ class PatchProbe : public Probe {
   }
 
  private:
+  /// Reads each theme's style.css and, for plugins without a version, their readme.txt (a few
+  /// GETs), then asks the directory for each one's latest version (cached).
+  asio::awaitable<std::vector<ComponentVerdict>> component_pass(ProbeContext& ctx,
+                                                                const net::Url& base,
+                                                                std::vector<ComponentVerdict> vs,
+                                                                int& requests) const {
+    int extra = 0;
+    for (auto& v : vs) {
+      // Site GETs stay within max_requests (directory lookups go to the directory, not the site).
+      // Explicit `paths` are the whole plan: no component GETs then.
+      if (!o_.paths.empty() || extra >= kMaxComponentRequests || requests >= o_.max_requests ||
+          ctx.remaining() <= std::chrono::milliseconds(1))
+        break;
+      const bool theme = v.best.kind == "theme";
+      if (!theme && !v.best.version.empty()) continue;  // a plugin's readme only when needed
+      // The component's directory, from where its asset was seen (the site may sit below /blog/).
+      auto at = net::parse_url(v.best.url);
+      if (!at || at->host != base.host) continue;
+      std::string path = at->target.substr(0, at->target.find('?'));
+      std::string dir = std::string("/wp-content/") + (theme ? "themes/" : "plugins/") + v.best.slug + "/";
+      size_t pos = path.find(dir);
+      if (pos == std::string::npos) continue;
+      net::Url u = *at;
+      u.target = path.substr(0, pos) + dir + (theme ? "style.css" : "readme.txt");
+      auto resp = co_await net::http_fetch(ctx, request(u));
+      ++extra;
+      ++requests;
+      if (resp.failure != FailureKind::none) continue;
+      for (const auto& c : find_components(document(u, u.target, resp))) {
+        if (c.slug != v.best.slug || c.version.empty()) continue;
+        if (c.marker == "readme_stable_tag") v.author_latest = c.version;
+        else v.best = c;  // style.css: the installed theme's own header
+        if (v.seen.size() < 4) v.seen.push_back(c);
+      }
+    }
+    size_t lookups = 0;
+    for (auto& v : vs) {
+      if (v.best.version.empty()) {
+        judge_component(v);
+        continue;
+      }
+      const std::string key = o_.directory_api + "|" + v.best.kind + "|" + v.best.slug;
+      auto& cache = DirectoryCache::instance();
+      auto cached = cache.get(key, std::chrono::steady_clock::now());
+      if (!cached && lookups < kMaxDirectoryLookups && ctx.remaining() > std::chrono::milliseconds(1)) {
+        ++lookups;
+        DirectoryAnswer answer;
+        auto url = net::parse_url(directory_info_url(o_.directory_api, v.best.kind, v.best.slug));
+        if (!url) {
+          answer.error = "bad directory URL";
+        } else {
+          net::HttpRequest req;
+          req.url = *url;
+          req.body_limit = 2 << 20;
+          req.headers = {{"Accept", "application/json"}};
+          auto resp = co_await net::http_fetch(ctx, req);
+          if (resp.failure != FailureKind::none)
+            answer.error = "directory lookup failed: " + resp.error;
+          else if (resp.status == 404)
+            answer = parse_directory_info(resp.body.empty() ? "{\"error\":\"Not found\"}" : resp.body);
+          else if (resp.status != 200)
+            answer.error = "directory answered HTTP " + std::to_string(resp.status);
+          else if (resp.body_truncated)
+            answer.error = "directory answer larger than 2 MiB";
+          else
+            answer = parse_directory_info(resp.body);
+          // Failures of ours (network) are not cached: the next run asks again.
+          if (resp.failure == FailureKind::none) cache.put(key, answer, std::chrono::steady_clock::now());
+        }
+        cached = answer;
+      }
+      if (cached) {
+        v.latest = cached->latest;
+        v.directory_error = cached->error;
+      } else {
+        v.directory_error = "directory not asked (lookup budget of this run spent)";
+      }
+      judge_component(v);
+    }
+    co_return vs;
+  }
+
+  /// Adds the components to the summary, facts and metrics; returns the overall status.
+  static PatchStatus component_summary(Result& r, const std::vector<ComponentVerdict>& vs,
+                                       PatchStatus core) {
+    nlohmann::json list = nlohmann::json::array();
+    std::map<std::string, int> counts = {{"current", 0}, {"outdated", 0}, {"insecure", 0}, {"unknown", 0}};
+    std::vector<const ComponentVerdict*> outdated;
+    for (const auto& v : vs) {
+      list.push_back(component_json(v));
+      ++counts[std::string(to_string(v.status))];
+      if (v.status == PatchStatus::outdated) outdated.push_back(&v);
+    }
+    r.facts["components"] = std::move(list);
+    for (const auto& [status, n] : counts)
+      r.add_sample("lookout_patch_components", n, {{"status", status}});
+    if (outdated.empty()) return core;
+    size_t plugins = 0, themes = 0;
+    for (const auto* v : outdated) (v->best.kind == "theme" ? themes : plugins)++;
+    std::string what;
+    if (plugins) what = std::to_string(plugins) + (plugins == 1 ? " plugin" : " plugins");
+    if (themes) what += (what.empty() ? "" : " and ") + std::to_string(themes) + (themes == 1 ? " theme" : " themes");
+    std::string names;
+    for (size_t i = 0; i < outdated.size() && i < kSummaryComponents; ++i)
+      names += std::string(i ? ", " : "") + outdated[i]->best.slug + " " + outdated[i]->best.version +
+               " (latest " + *outdated[i]->latest + ")";
+    if (outdated.size() > kSummaryComponents)
+      names += " and " + std::to_string(outdated.size() - kSummaryComponents) + " more";
+    r.summary += "; " + what + " outdated: " + names;
+    // An outdated plugin makes a current site outdated; it never hides a worse core verdict.
+    if (core == PatchStatus::current || core == PatchStatus::unknown) return PatchStatus::outdated;
+    return core;
+  }
+
+  /// The catalogue, loaded again when the agent's refresh replaced its files.
+  std::shared_ptr<const Catalog> current_catalog() const {
+    const uint64_t gen = Catalog::generation();
+    std::lock_guard lock(catalog_mutex_);
+    if (gen != catalog_generation_) {
+      catalog_generation_ = gen;
+      std::vector<std::string> errors;
+      auto fresh = Catalog::load_shared(o_.catalog_path, errors);
+      if (fresh && !fresh->products().empty()) catalog_ = fresh;
+    }
+    return catalog_ ? catalog_ : o_.catalog;
+  }
+
   net::HttpRequest request(const net::Url& u) const {
     net::HttpRequest req;
     req.url = u;
@@ -289,6 +540,9 @@ class PatchProbe : public Probe {
   }
 
   PatchOptions o_;
+  mutable std::mutex catalog_mutex_;
+  mutable uint64_t catalog_generation_ = Catalog::generation();
+  mutable std::shared_ptr<const Catalog> catalog_;
 };
 
 ProbePtr build_patch(CheckSpec& spec, config::OptionMap& opts, config::Errors& errors) {
@@ -319,6 +573,13 @@ ProbePtr build_patch(CheckSpec& spec, config::OptionMap& opts, config::Errors& e
   if (auto f = opts.get_string("ca_file", errors)) o.ca_file = *f;
   if (auto v = opts.get_bool("verify_tls", errors)) o.verify_tls = *v;
   if (auto v = opts.get_bool("insecure", errors)) o.verify_tls = o.verify_tls && !*v;
+  if (auto v = opts.get_bool("components", errors)) o.components = *v;
+  if (auto a = opts.get_string("directory_api", errors)) {
+    std::string err;
+    auto u = net::parse_url(*a, &err);
+    if (!u) opts.error("directory_api", "bad URL '" + *a + "': " + err, errors);
+    o.directory_api = *a;
+  }
 
   auto url = url_target(spec, opts, errors, "patch");
   if (!url) return nullptr;
@@ -355,6 +616,8 @@ ProbeKind patch_probe_kind() {
       &build_patch,
       {
           {"--catalog", "catalog", "release catalogue file or directory (default: bundled)"},
+          {"--directory-api", "directory_api",
+           "WordPress.org API base for plugin and theme versions (default https://api.wordpress.org)"},
           {"--product", "product", "only detect this product (wordpress, drupal, ...)"},
           {"--path", "paths", "site path to fetch instead of the automatic plan (repeatable)", true},
           {"--max-requests", "max_requests", "GETs per run, home page included (default 6)"},

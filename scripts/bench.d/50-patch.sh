@@ -23,13 +23,28 @@ for _ in $(seq 50); do
   (exec 3<>/dev/tcp/127.0.0.1/$((BASE + 80))) 2>/dev/null && break
   sleep 0.1
 done
+# The WordPress.org plugins/themes info API, served locally (the bench stays offline): the
+# directory path answers the same reply for any slug (the query string is ignored), and the
+# probe caches each answer for a day, so it is asked once per slug.
+mkdir -p "$WORK/api/plugins/info/1.2" "$WORK/api/themes/info/1.2"
+echo '{"name":"Contact Form 7","slug":"contact-form-7","version":"6.0.6"}' >"$WORK/api/plugins/info/1.2/index.html"
+echo '{"name":"Twenty Twenty-Five","slug":"twentytwentyfive","version":"1.3"}' >"$WORK/api/themes/info/1.2/index.html"
+API_PORT=$((BASE + 300))
+python3 -m http.server "$API_PORT" --bind 127.0.0.1 --directory "$WORK/api" >"$WORK/api.log" 2>&1 &
+API=$!
+trap 'kill $ESTATE $API 2>/dev/null; wait $ESTATE $API 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 50); do
+  (exec 3<>/dev/tcp/127.0.0.1/$API_PORT) 2>/dev/null && break
+  sleep 0.1
+done
 # The everyday mix: WordPress current/outdated/insecure/hidden, Drupal 7 and 10, Joomla,
 # Magento, CKAN, ExpressionEngine and a plain site (offsets 80-90 in cms_sites.cc).
 SITES=()
 for off in $(seq 80 90); do SITES+=(--site "http://127.0.0.1:$((BASE + off))/"); done
 # The agent side on one core, the estate on the other.
 OUT=$(taskset -c 0 "$BUILD_DIR/tests/bench/patch_load" "${SITES[@]}" \
-  --seconds "$SECONDS_RUN" --concurrency "$CONCURRENCY")
+  --seconds "$SECONDS_RUN" --concurrency "$CONCURRENCY" \
+  --directory-api "http://127.0.0.1:$API_PORT" --components "${PATCH_BENCH_COMPONENTS:-true}")
 echo "$OUT" >&2
 python3 - "$OUT" <<'PY'
 import json, sys

@@ -47,6 +47,11 @@ int main(int argc, char** argv) {
   double seconds = 10, detect_seconds = 3;
   app.add_option("--site", sites, "CMS site URL (repeatable; probes cycle through them)")->required();
   app.add_option("--catalog", catalog, "release catalogue (default: bundled)");
+  std::string directory_api;
+  bool components = true;
+  app.add_option("--directory-api", directory_api,
+                 "WordPress.org plugin/theme API base (a local server: benchmarks stay offline)");
+  app.add_option("--components", components, "plugin and theme pass on (default) or off");
   app.add_option("--concurrency", concurrency);
   app.add_option("--seconds", seconds);
   app.add_option("--detect-seconds", detect_seconds);
@@ -63,6 +68,8 @@ int main(int argc, char** argv) {
     specs[i].timeout = std::chrono::seconds(10);
     YAML::Node opts(YAML::NodeType::Map);
     if (!catalog.empty()) opts["catalog"] = catalog;
+    if (!directory_api.empty()) opts["directory_api"] = directory_api;
+    opts["components"] = components;
     config::OptionMap options;
     options.add_layer(opts, "");
     config::Errors errors("<bench>");

@@ -7,7 +7,9 @@
 //   cms_wordpress_hidden    generator and ?ver= removed by a "security" plugin; the feed still
 //                           says 6.8.3
 //   cms_drupal7             Drupal 7: X-Generator, meta generator, CHANGELOG.txt 7.103
-//   cms_drupal10            Drupal 10: X-Generator major only, CHANGELOG.txt blocked
+//   cms_drupal10            Drupal 10: X-Generator major only, CHANGELOG.txt blocked,
+//                           non-aggregated core JS /core/misc/drupal.js?v=10.3.6 (exact)
+//   cms_drupal10_aggregated the same with JS aggregation on (js_<hash>.js): major only
 //   cms_joomla              Joomla 5.4.0: generator without version, manifest XML
 //   cms_magento             Magento 2: x-magento-init, /magento_version "Magento/2.4 (Community)"
 //   cms_ckan                CKAN 2.10.8: meta generator and /api/3/action/status_show
@@ -193,6 +195,14 @@ Site wordpress(const std::string& name, const WpOptions& o) {
   s.pages["/"] = Reply{200, "text/html; charset=UTF-8", {}, wp_home(o, title)};
   s.pages["/feed/"] = Reply{200, "application/rss+xml; charset=UTF-8", {}, wp_feed(o, title)};
   if (!o.readme.empty()) s.pages["/readme.html"] = Reply{200, "text/html", {}, wp_readme(o.readme)};
+  // The active theme's stylesheet header, as Twenty Twenty-Five ships it.
+  s.pages["/wp-content/themes/twentytwentyfive/style.css"] = Reply{
+      200, "text/css", {},
+      "/*\nTheme Name: Twenty Twenty-Five\nTheme URI: https://wordpress.org/themes/"
+      "twentytwentyfive/\nAuthor: the WordPress team\nAuthor URI: https://wordpress.org\n"
+      "Description: Twenty Twenty-Five emphasizes simplicity and adaptability.\n"
+      "Requires at least: 6.7\nTested up to: 6.8\nRequires PHP: 7.2\nVersion: 1.3\n"
+      "License: GNU General Public License v2 or later\nText Domain: twentytwentyfive\n*/\n"};
   return s;
 }
 
@@ -260,6 +270,21 @@ Site drupal10() {
   s.pages["/core/CHANGELOG.txt"] = Reply{403, "text/html; charset=iso-8859-1", {},
                                          "<html><body><h1>Forbidden</h1></body></html>\n"};
   s.pages["/CHANGELOG.txt"] = s.pages["/core/CHANGELOG.txt"];
+  return s;
+}
+
+// JS aggregation on (the default on production sites): core JS is served from
+// /sites/default/files/js/js_<hash>.js and no ?v= is left: major version only.
+Site drupal10_aggregated() {
+  Site s = drupal10();
+  s.name = "cms_drupal10_aggregated";
+  s.pages["/"].body = simple_page(
+      "Home | University Department",
+      "<script type=\"application/json\" data-drupal-selector=\"drupal-settings-json\">"
+      "{\"path\":{\"baseUrl\":\"\\/\",\"currentPath\":\"node\"}}</script>\n"
+      "<script src=\"/sites/default/files/js/js_mJ3kR0Ad4r4BnQyV8hXGvP9zLkU.js?scope=footer"
+      "&amp;delta=0&amp;language=en&amp;theme=olivero&amp;include=eJxLzs\"></script>\n",
+      "<div class=\"dialog-off-canvas-main-canvas\"><h1>Home</h1></div>");
   return s;
 }
 
@@ -435,6 +460,7 @@ std::vector<Site> all_sites() {
   sites.push_back(deep_html());
   sites.push_back(feeds());
   sites.push_back(wordpress_subdir());
+  sites.push_back(drupal10_aggregated());  // last: the offsets of the others stay as they were
   return sites;
 }
 

@@ -1,6 +1,7 @@
 // The disk probe against Debian's real prometheus-node-exporter, started by the test on
 // 127.0.0.1:<free port>: the whole real exposition must parse, and real mounts come back with
-// the sizes statvfs reports for them.
+// the sizes statvfs reports for them. Behind a real nginx (Debian package) that demands basic
+// auth, a bearer token or a header, the probe's credentials get it through.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -11,6 +12,9 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -71,8 +75,59 @@ class NodeExporterTest : public ::testing::Test {
     }
     // Wait until it listens (it starts in well under a second); give up after 10 s.
     for (int i = 0; i < 200 && !can_connect(port_); ++i) std::this_thread::sleep_for(50ms);
+    start_nginx();
   }
+
+  // nginx in front of node_exporter, the usual way to put it behind authentication:
+  // /metrics needs basic auth, /bearer/metrics a bearer token, /tenant/metrics a header.
+  static void start_nginx() {
+    if (access("/usr/sbin/nginx", X_OK) != 0) return;
+    namespace fs = std::filesystem;
+    dir_ = fs::temp_directory_path() / ("lookout-ne-nginx-" + std::to_string(getpid()));
+    fs::create_directories(dir_ / "tmp");
+    const std::string d = dir_.string();
+    std::ofstream(dir_ / "htpasswd") << "prometheus:{PLAIN}n0de-pass\n";
+    std::ofstream(dir_ / "password") << "n0de-pass\n";
+    std::ofstream(dir_ / "wrong-password") << "guess\n";
+    std::ofstream(dir_ / "token") << "tok-3f9a1c\n";
+    nginx_port_ = free_port();
+    const std::string upstream = "http://127.0.0.1:" + std::to_string(port_) + "/metrics";
+    std::ofstream conf(dir_ / "nginx.conf");
+    conf << "worker_processes 1;\nerror_log " << d << "/error.log;\npid " << d << "/nginx.pid;\n"
+         << "daemon off;\nevents { worker_connections 64; }\nhttp {\n  access_log off;\n"
+         << "  client_body_temp_path " << d << "/tmp; proxy_temp_path " << d << "/tmp;\n"
+         << "  fastcgi_temp_path " << d << "/tmp; uwsgi_temp_path " << d << "/tmp; scgi_temp_path "
+         << d << "/tmp;\n"
+         << "  server {\n    listen 127.0.0.1:" << nginx_port_ << ";\n"
+         << "    location = /metrics { auth_basic \"node_exporter\"; auth_basic_user_file " << d
+         << "/htpasswd; proxy_pass " << upstream << "; }\n"
+         << "    location = /bearer/metrics {\n"
+         << "      if ($http_authorization != \"Bearer tok-3f9a1c\") { return 401; }\n"
+         << "      proxy_pass " << upstream << ";\n    }\n"
+         << "    location = /tenant/metrics {\n"
+         << "      if ($http_x_scope_orgid != \"agency-7\") { return 403; }\n"
+         << "      proxy_pass " << upstream << ";\n    }\n"
+         << "  }\n}\n";
+    conf.close();
+    nginx_pid_ = fork();
+    if (nginx_pid_ == 0) {
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, STDERR_FILENO);
+      execl("/usr/sbin/nginx", "nginx", "-c", (dir_ / "nginx.conf").c_str(), "-p", d.c_str(),
+            "-g", "user root;", (char*)nullptr);
+      _exit(127);
+    }
+    for (int i = 0; i < 200 && !can_connect(nginx_port_); ++i) std::this_thread::sleep_for(50ms);
+  }
+
   static void TearDownTestSuite() {
+    if (nginx_pid_ > 0) {
+      kill(nginx_pid_, SIGQUIT);
+      waitpid(nginx_pid_, nullptr, 0);
+      nginx_pid_ = 0;
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
       int status = 0;
@@ -87,12 +142,21 @@ class NodeExporterTest : public ::testing::Test {
   }
   static std::string url() { return "http://127.0.0.1:" + std::to_string(port_) + "/metrics"; }
 
-  Result run(const std::string& yaml) {
+  static std::string nginx_url(const std::string& path) {
+    return "http://127.0.0.1:" + std::to_string(nginx_port_) + path;
+  }
+  static std::string secret(const std::string& name) { return (dir_ / name).string(); }
+  void need_nginx() {
+    if (access("/usr/sbin/nginx", X_OK) != 0) GTEST_SKIP() << "nginx is not installed";
+    ASSERT_TRUE(can_connect(nginx_port_)) << "nginx did not listen on port " << nginx_port_;
+  }
+
+  Result run(const std::string& yaml, const std::string& target = {}) {
     CheckSpec spec;
     spec.client_id = "it";
     spec.site_id = "host";
     spec.check_id = "disk";
-    spec.target = url();
+    spec.target = target.empty() ? url() : target;
     config::OptionMap opts;
     opts.add_layer(yaml.empty() ? YAML::Node(YAML::NodeType::Map) : YAML::Load(yaml), "check");
     config::Errors errors;
@@ -116,6 +180,9 @@ class NodeExporterTest : public ::testing::Test {
 
   static pid_t pid_;
   static uint16_t port_;
+  static inline pid_t nginx_pid_ = 0;
+  static inline uint16_t nginx_port_ = 0;
+  static inline std::filesystem::path dir_;
 };
 pid_t NodeExporterTest::pid_ = 0;
 uint16_t NodeExporterTest::port_ = 0;
@@ -165,6 +232,64 @@ TEST_F(NodeExporterTest, OneShotCliPrintsTheMountsAsJson) {
   EXPECT_EQ(j["mounts"][0]["mount"], "/");
   EXPECT_TRUE(j["mounts"][0]["days_to_full"].is_null());
   EXPECT_TRUE(j["check_status"] == "ok" || j["check_status"] == "warning") << out;
+}
+
+TEST_F(NodeExporterTest, BasicAuthInFrontOfNodeExporter) {
+  need_nginx();
+  Result none = run("mounts: [/]", nginx_url("/metrics"));
+  EXPECT_EQ(none.status, Status::unknown);
+  EXPECT_EQ(none.failure, FailureKind::http_status);
+  EXPECT_NE(none.summary.find("HTTP 401 (authentication required"), std::string::npos)
+      << none.summary;
+
+  Result file = run("mounts: [/]\nbasic_auth: {username: prometheus, password_file: " +
+                        secret("password") + "}",
+                    nginx_url("/metrics"));
+  ASSERT_NE(file.status, Status::unknown) << file.summary;
+  ASSERT_EQ(file.facts["mounts"].size(), 1u) << file.facts.dump();
+  EXPECT_EQ(file.facts["mounts"][0]["mount"], "/");
+  EXPECT_EQ(file.facts.dump().find("n0de-pass"), std::string::npos);  // no secret in facts
+
+  setenv("LOOKOUT_IT_NODE_PASSWORD", "n0de-pass", 1);
+  Result env = run("mounts: [/]\nbasic_auth: {username: prometheus, password_env: "
+                   "LOOKOUT_IT_NODE_PASSWORD}",
+                   nginx_url("/metrics"));
+  unsetenv("LOOKOUT_IT_NODE_PASSWORD");
+  EXPECT_NE(env.status, Status::unknown) << env.summary;
+
+  Result wrong = run("basic_auth: {username: prometheus, password_file: " +
+                         secret("wrong-password") + "}",
+                     nginx_url("/metrics"));
+  EXPECT_EQ(wrong.status, Status::unknown);
+  EXPECT_NE(wrong.summary.find("HTTP 401 (credentials rejected)"), std::string::npos)
+      << wrong.summary;
+
+  Result missing = run("basic_auth: {username: prometheus, password_file: " +
+                           secret("no-such-file") + "}",
+                       nginx_url("/metrics"));
+  EXPECT_EQ(missing.status, Status::unknown);
+  EXPECT_EQ(missing.failure, FailureKind::internal);
+  EXPECT_NE(missing.summary.find("cannot read basic_auth.password_file"), std::string::npos)
+      << missing.summary;
+}
+
+TEST_F(NodeExporterTest, BearerTokenFileAndHeadersInFrontOfNodeExporter) {
+  need_nginx();
+  Result bearer = run("mounts: [/]\nbearer_token_file: " + secret("token"),
+                      nginx_url("/bearer/metrics"));
+  ASSERT_NE(bearer.status, Status::unknown) << bearer.summary;
+  EXPECT_EQ(bearer.facts["mounts"].size(), 1u);
+  Result no_token = run("mounts: [/]", nginx_url("/bearer/metrics"));
+  EXPECT_EQ(no_token.status, Status::unknown);
+  EXPECT_NE(no_token.summary.find("HTTP 401"), std::string::npos) << no_token.summary;
+
+  Result tenant = run("mounts: [/]\nheaders: {X-Scope-OrgID: agency-7}",
+                      nginx_url("/tenant/metrics"));
+  ASSERT_NE(tenant.status, Status::unknown) << tenant.summary;
+  Result other = run("mounts: [/]\nheaders: {X-Scope-OrgID: agency-8}",
+                     nginx_url("/tenant/metrics"));
+  EXPECT_EQ(other.status, Status::unknown);
+  EXPECT_NE(other.summary.find("HTTP 403 (forbidden)"), std::string::npos) << other.summary;
 }
 
 }  // namespace

@@ -53,6 +53,18 @@ constexpr const char* kDomainZone = R"(# served as dbl.test:dnset
 test
 .spammy.example
 phish.example :127.0.1.4:phishing domain
+www.client.example :127.0.1.104:abused legitimate domain, phishing
+bad.example :127.0.1.5:malware domain
+both.example :127.0.1.2:low-reputation domain
+www.both.example :127.0.1.102:abused legitimate domain
+)";
+// Served under SURBL's real zone name (the probe asks this server only): registered domains
+// only, bitmask codes. It lists bad.example and, as a host name, www.client.example, which a
+// registered-domain list is never asked about.
+constexpr const char* kSurblZone = R"(# served as multi.surbl.org:dnset
+:127.0.0.8:phishing
+bad.example :127.0.0.80:malware and abuse
+www.client.example
 )";
 
 uint16_t free_udp_port() {
@@ -95,6 +107,7 @@ class Rbldnsd : public ::testing::Test {
     write("zone-ip4.txt", kIp4Zone);
     write("zone-ip6.txt", kIp6Zone);
     write("zone-dom.txt", kDomainZone);
+    write("zone-surbl.txt", kSurblZone);
 
     for (int attempt = 0; attempt < 5 && pid_ <= 0; ++attempt) {
       port_ = free_udp_port();
@@ -141,7 +154,7 @@ class Rbldnsd : public ::testing::Test {
       args.push_back("nobody");
     }
     for (const char* z : {"bl.test:ip4set:zone-ip4.txt", "bl.test:ip6trie:zone-ip6.txt",
-                          "dbl.test:dnset:zone-dom.txt"})
+                          "dbl.test:dnset:zone-dom.txt", "multi.surbl.org:dnset:zone-surbl.txt"})
       args.push_back(z);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -249,6 +262,71 @@ TEST_F(Rbldnsd, DomainList) {
   EXPECT_EQ(entry(r, "clean.example", "dbl.test")["result"], "not_listed");
   EXPECT_EQ(entry(r, "www.spammy.example", "dbl.test")["result"], "listed");
   EXPECT_EQ(r.status, Status::critical);
+}
+
+// dnsbl.md section 1: a host-name list is asked about the host name and its registered
+// domain; the verdict names which one is listed. Zones listing the host only, the registered
+// domain only, and both.
+TEST_F(Rbldnsd, HostNameOnlyDomainOnlyAndBoth) {
+  const std::string base = "{domain_lists: [dbl.test], servers: ['127.0.0.1:" +
+                           std::to_string(port_) + "'], list_timeout: 2s}";
+  // Host only: one compromised host of a legitimate domain.
+  auto host = run("www.client.example", base);
+  EXPECT_EQ(host.status, Status::critical) << host.summary;
+  EXPECT_EQ(host.facts["domains"], json::array({"www.client.example", "client.example"}));
+  EXPECT_EQ(entry(host, "www.client.example", "dbl.test")["result"], "listed");
+  EXPECT_EQ(entry(host, "www.client.example", "dbl.test")["codes"], json::array({"127.0.1.104"}));
+  EXPECT_EQ(entry(host, "client.example", "dbl.test")["result"], "not_listed");
+  EXPECT_EQ(host.summary,
+            "www.client.example is listed on dbl.test (abused legitimate domain, phishing)");
+
+  // Registered domain only: the site's host is not listed, its domain is.
+  auto domain = run("shop.bad.example", base);
+  EXPECT_EQ(domain.status, Status::critical) << domain.summary;
+  EXPECT_EQ(entry(domain, "shop.bad.example", "dbl.test")["result"], "not_listed");
+  EXPECT_EQ(entry(domain, "bad.example", "dbl.test")["result"], "listed");
+  EXPECT_EQ(domain.summary, "bad.example is listed on dbl.test (malware domain)");
+
+  // Both, with their own codes.
+  auto both = run("www.both.example", base);
+  EXPECT_EQ(both.facts["listed_count"], 2);
+  EXPECT_EQ(entry(both, "www.both.example", "dbl.test")["codes"], json::array({"127.0.1.102"}));
+  EXPECT_EQ(entry(both, "both.example", "dbl.test")["codes"], json::array({"127.0.1.2"}));
+  EXPECT_NE(both.summary.find("www.both.example is listed on dbl.test (abused legitimate domain)"),
+            std::string::npos) << both.summary;
+  EXPECT_NE(both.summary.find("both.example is listed on dbl.test (low-reputation domain)"),
+            std::string::npos) << both.summary;
+
+  // Neither.
+  auto clean = run("www.clean.example", base);
+  EXPECT_EQ(clean.status, Status::ok) << clean.summary;
+  EXPECT_EQ(clean.facts["entries"].size(), 2u);
+
+  // The site is its registered domain: asked once.
+  auto apex = run("client.example", base);
+  EXPECT_EQ(apex.facts["entries"].size(), 1u);
+  EXPECT_EQ(apex.status, Status::ok) << apex.summary;
+}
+
+TEST_F(Rbldnsd, RegisteredDomainListsAndPerListPolicy) {
+  const std::string servers = "servers: ['127.0.0.1:" + std::to_string(port_) + "'], list_timeout: 2s";
+  // A SURBL zone is asked about the registered domain only: the host entry is never seen.
+  auto surbl = run("www.client.example", "{domain_lists: [multi.surbl.org], " + servers + "}");
+  EXPECT_EQ(surbl.status, Status::ok) << surbl.summary;
+  EXPECT_EQ(surbl.facts["domains"], json::array({"client.example"}));
+  EXPECT_EQ(surbl.facts["entries"].size(), 1u);
+  auto listed = run("shop.bad.example", "{domain_lists: [multi.surbl.org], " + servers + "}");
+  EXPECT_EQ(listed.summary, "bad.example is listed on multi.surbl.org (SURBL: malware, abuse)");
+
+  // Per list: the same zone told to ask the host name too, or the host only.
+  auto both = run("www.client.example",
+                  "{domain_lists: [{zone: multi.surbl.org, query: host_and_domain}], " + servers + "}");
+  EXPECT_EQ(both.status, Status::critical) << both.summary;
+  EXPECT_EQ(entry(both, "www.client.example", "multi.surbl.org")["result"], "listed");
+  auto host_only = run("shop.bad.example",
+                       "{domain_lists: [{zone: dbl.test, query: host}], " + servers + "}");
+  EXPECT_EQ(host_only.status, Status::ok) << host_only.summary;
+  EXPECT_EQ(host_only.facts["domains"], json::array({"shop.bad.example"}));
 }
 
 }  // namespace

@@ -136,4 +136,69 @@ curl -s -m 120 -o "$DIR/install.html" \
   --data-urlencode "admin_email=admin@example.org" --data-urlencode "blog_public=0" \
   --data-urlencode "language=" "http://127.0.0.1:$PORT/wp-admin/install.php?step=2"
 grep -q "Success" "$DIR/install.html" || { echo "WordPress install failed" >&2; exit 1; }
+
+# A plugin and a classic theme, laid out as the WordPress.org directory ships them (main file
+# with its header, readme.txt with a Stable tag; style.css with the theme header), enqueueing
+# their assets with their own versions, and activated the way WordPress stores it: the
+# serialized active_plugins array and the template/stylesheet options.
+PLUGIN="lookout-contact-form"
+mkdir -p "$DIR/wp-content/plugins/$PLUGIN/css" "$DIR/wp-content/themes/lookout-classic"
+cat >"$DIR/wp-content/plugins/$PLUGIN/$PLUGIN.php" <<'PHP'
+<?php
+/**
+ * Plugin Name: Lookout Contact Form
+ * Description: A contact form (test plugin of the Lookout integration tests).
+ * Version: 5.3.1
+ * Requires at least: 5.0
+ * License: GPLv2 or later
+ */
+add_action('wp_enqueue_scripts', function () {
+  wp_enqueue_style('lookout-contact-form', plugins_url('css/form.css', __FILE__), array(), '5.3.1');
+  wp_enqueue_script('lookout-contact-form', plugins_url('js/form.js', __FILE__), array(), '5.3.1', true);
+});
+PHP
+mkdir -p "$DIR/wp-content/plugins/$PLUGIN/js"
+echo ".lookout-form { margin: 0; }" >"$DIR/wp-content/plugins/$PLUGIN/css/form.css"
+echo "/* form */" >"$DIR/wp-content/plugins/$PLUGIN/js/form.js"
+cat >"$DIR/wp-content/plugins/$PLUGIN/readme.txt" <<'TXT'
+=== Lookout Contact Form ===
+Contributors: lookout
+Tags: contact, form
+Requires at least: 5.0
+Tested up to: 6.1
+Stable tag: 5.3.2
+License: GPLv2 or later
+
+A contact form.
+TXT
+cat >"$DIR/wp-content/themes/lookout-classic/style.css" <<'CSS'
+/*
+Theme Name: Lookout Classic
+Author: Lookout
+Description: A classic theme (test theme of the Lookout integration tests).
+Version: 2.0.1
+Requires at least: 5.0
+License: GNU General Public License v2 or later
+Text Domain: lookout-classic
+*/
+body { margin: 0; }
+CSS
+cat >"$DIR/wp-content/themes/lookout-classic/functions.php" <<'PHP'
+<?php
+add_action('wp_enqueue_scripts', function () {
+  wp_enqueue_style('lookout-classic-style', get_stylesheet_uri(), array(), wp_get_theme()->get('Version'));
+});
+PHP
+cat >"$DIR/wp-content/themes/lookout-classic/index.php" <<'PHP'
+<!DOCTYPE html>
+<html <?php language_attributes(); ?>>
+<head><meta charset="<?php bloginfo('charset'); ?>"><?php wp_head(); ?></head>
+<body <?php body_class(); ?>><h1><?php bloginfo('name'); ?></h1><?php wp_footer(); ?></body>
+</html>
+PHP
+ENTRY="$PLUGIN/$PLUGIN.php"
+mariadb --no-defaults --socket="$DIR/mysqld.sock" -u root wp <<SQL
+UPDATE wp_options SET option_value = 'a:1:{i:0;s:${#ENTRY}:"$ENTRY";}' WHERE option_name = 'active_plugins';
+UPDATE wp_options SET option_value = 'lookout-classic' WHERE option_name IN ('template', 'stylesheet');
+SQL
 echo "http://127.0.0.1:$PORT/"

@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include "tests/support/http_receiver.h"
 
 #include "agent/oneshot.h"
 #include "probes/catalog.h"
@@ -79,11 +80,44 @@ class WordPressTest : public ::testing::Test {
     agent::OneShotRequest req;
     req.type = "patch";
     req.target = url_;
+    // The plugin/theme directory: a local receiver with the real info API's reply shape.
+    if (!options.count("directory_api")) options["directory_api"] = {directory().url("")};
     req.options = std::move(options);
     req.timeout = 30s;
     auto outcome = agent::run_one_check(req);
     EXPECT_TRUE(outcome.valid) << outcome.errors.to_string();
     return outcome.result;
+  }
+
+  /// WordPress.org plugins/themes info API 1.2 for the installed plugin (latest 5.3.2) and
+  /// theme (latest 2.0.1); anything else gets the real "not found" error object.
+  static lookout::testing::HttpReceiver& directory() {
+    static lookout::testing::HttpReceiver api;
+    static bool set = [] {
+      api.set_responder([](const lookout::testing::ReceivedRequest& req, size_t) {
+        auto slug_at = req.target.find("request%5Bslug%5D=");
+        std::string slug = slug_at == std::string::npos ? "" : req.target.substr(slug_at + 18);
+        slug = slug.substr(0, slug.find('&'));
+        const bool theme = req.target.starts_with("/themes/info/1.2/");
+        std::string version = slug == "lookout-contact-form" && !theme ? "5.3.2"
+                              : slug == "lookout-classic" && theme    ? "2.0.1"
+                                                                      : "";
+        if (version.empty())
+          return lookout::testing::Answer{404, theme ? R"({"error":"Theme not found"})"
+                                                     : R"({"error":"Plugin not found."})",
+                                          "application/json"};
+        return lookout::testing::Answer{
+            200,
+            R"({"name":")" + slug + R"(","slug":")" + slug + R"(","version":")" + version +
+                R"(","requires":"5.0","tested":"6.1","requires_php":false,"last_updated":)"
+                R"("2025-04-14 3:26am GMT","download_link":"https://downloads.wordpress.org/)" +
+                (theme ? "theme/" : "plugin/") + slug + "." + version + R"(.zip"})",
+            "application/json"};
+      });
+      return true;
+    }();
+    (void)set;
+    return api;
   }
 
   static std::string dir_, url_, skip_;
@@ -110,8 +144,39 @@ TEST_F(WordPressTest, DetectsTheInstalledVersionFromGeneratorFeedAndAssets) {
   Catalog c = Catalog::load(Catalog::default_path(), errors);
   auto expected = assess(c.find("wordpress"), *Version::parse(version), true,
                          iso_date(std::chrono::system_clock::now()));
-  EXPECT_EQ(r.facts["status"], std::string(to_string(expected.status)));
+  // The core verdict is the bundled catalogue's; the outdated plugin can only make it worse.
+  auto overall = expected.status == PatchStatus::current ? PatchStatus::outdated : expected.status;
+  EXPECT_EQ(r.facts["status"], std::string(to_string(overall)));
   EXPECT_NE(r.facts["status"], "unknown");
+}
+
+// The plugin and theme installed into the real WordPress by the fixture (files as the directory
+// ships them, activated in the options table): the markers are the ones WordPress itself prints.
+TEST_F(WordPressTest, PluginAndThemeFromWhatWordPressPrints) {
+  Result r = check();
+  SCOPED_TRACE(r.summary);
+  ASSERT_TRUE(r.facts.contains("components")) << r.facts.dump();
+  const nlohmann::json* plugin = nullptr;
+  const nlohmann::json* theme = nullptr;
+  for (const auto& c : r.facts["components"]) {
+    if (c["slug"] == "lookout-contact-form") plugin = &c;
+    if (c["slug"] == "lookout-classic") theme = &c;
+  }
+  ASSERT_TRUE(plugin) << r.facts["components"].dump();
+  ASSERT_TRUE(theme) << r.facts["components"].dump();
+  // wp_enqueue_style(..., '5.3.1') -> ?ver=5.3.1 on the plugin's asset.
+  EXPECT_EQ((*plugin)["version"], "5.3.1");
+  EXPECT_EQ((*plugin)["version_from"], "asset_ver");
+  EXPECT_EQ((*plugin)["latest"], "5.3.2");
+  EXPECT_EQ((*plugin)["status"], "outdated");
+  // The theme's version from its style.css header, read from the site.
+  EXPECT_EQ((*theme)["version"], "2.0.1");
+  EXPECT_EQ((*theme)["version_from"], "style_css");
+  EXPECT_EQ((*theme)["certainty"], "installed");
+  EXPECT_EQ((*theme)["status"], "current");
+  EXPECT_THAT(r.summary, ::testing::HasSubstr(
+                             "1 plugin outdated: lookout-contact-form 5.3.1 (latest 5.3.2)"));
+  EXPECT_NE(r.status, Status::ok);  // an outdated plugin is never "current"
 }
 
 TEST_F(WordPressTest, ExplicitPathsReplaceThePlan) {

@@ -132,6 +132,128 @@ TEST(CmsDetectorTest, EmojiSettingsScriptCarriesTheVersion) {
   EXPECT_EQ(find(ms, "asset_ver")->version, "6.5.5");
 }
 
+// Drupal 8+ non-aggregated core JS carries ?v=<core version>; vendor libraries and contrib
+// carry their own versions and are ignored.
+TEST(CmsDetectorTest, DrupalCoreJsGivesTheExactVersion) {
+  std::string head =
+      "<script src=\"/core/assets/vendor/jquery/jquery.min.js?v=3.7.1\"></script>\n"
+      "<script src=\"/core/assets/vendor/once/once.min.js?v=1.0.1\"></script>\n"
+      "<script src=\"/core/misc/drupalSettingsLoader.js?v=10.5.1\"></script>\n"
+      "<script src=\"/core/misc/drupal.js?v=10.5.1\"></script>\n"
+      "<script src=\"/core/modules/big_pipe/js/big_pipe.js?v=10.5.1\"></script>\n"
+      "<script src=\"/modules/contrib/admin_toolbar/js/admin_toolbar.js?v=3.5.3\"></script>\n"
+      "<script src=\"/themes/contrib/gin/dist/js/init.js?v=10.5.1.9\"></script>\n";
+  auto ms = find_markers(doc("/", html(head), 200,
+                             {{"X-Generator", "Drupal 10 (https://www.drupal.org)"}}));
+  const Marker* js = find(ms, "core_js_ver");
+  ASSERT_NE(js, nullptr);
+  EXPECT_EQ(js->product, "drupal");
+  EXPECT_EQ(js->version, "10.5.1");
+  EXPECT_EQ(js->precision, Precision::exact);
+  EXPECT_EQ(js->url, "https://client.example/core/misc/drupalSettingsLoader.js?v=10.5.1");
+  Detection d = combine_markers(ms);
+  EXPECT_EQ(d.product, "drupal");
+  EXPECT_EQ(d.version, "10.5.1");
+  EXPECT_EQ(d.precision, Precision::exact);
+  EXPECT_TRUE(d.disagreeing.empty());
+
+  // Only the vendor library's own version, or an aggregated page: no core version.
+  auto vendor = find_markers(doc("/", html(
+      "<script src=\"/core/assets/vendor/jquery/jquery.min.js?v=3.7.1\"></script>"
+      "<script src=\"/sites/default/files/js/js_Xx9.js?scope=footer&delta=0\"></script>")));
+  EXPECT_EQ(find(vendor, "core_js_ver"), nullptr);
+  // Not a Drupal 8+ version, or not exact: ignored.
+  auto odd = find_markers(doc("/", html("<script src=\"/core/misc/drupal.js?v=7.1.0\"></script>"
+                                        "<script src=\"/core/misc/once.js?v=10.5\"></script>")));
+  EXPECT_EQ(find(odd, "core_js_ver"), nullptr);
+
+  // A header saying 11 contradicts core JS saying 10.5.1: reported, not hidden.
+  auto clash = find_markers(doc("/", html("<script src=\"/core/misc/drupal.js?v=10.5.1\"></script>"),
+                                200, {{"X-Generator", "Drupal 11 (https://www.drupal.org)"}}));
+  Detection c = combine_markers(clash);
+  EXPECT_EQ(c.product, "drupal");
+  ASSERT_EQ(c.disagreeing.size(), 1u);
+  EXPECT_EQ(c.version, "11");
+  EXPECT_EQ(c.disagreeing[0].marker, "core_js_ver");
+  EXPECT_LT(c.confidence, 70);
+}
+
+// WordPress plugins and themes from asset paths, a theme's style.css and a plugin's readme.txt,
+// each saying which marker gave the version and what it means.
+TEST(CmsDetectorTest, WordPressComponentsAndTheirMarkers) {
+  std::string head =
+      "<link rel='stylesheet' id='contact-form-7-css' href='https://client.example/wp-content/"
+      "plugins/contact-form-7/includes/css/styles.css?ver=5.3.1' media='all' />\n"
+      "<link rel='stylesheet' href='/wp-content/themes/astra/assets/css/minified/main.min.css"
+      "?ver=4.6.4' />\n"
+      "<script src='/wp-content/plugins/woocommerce/assets/js/frontend/cart.min.js?ver=8.2.1'>"
+      "</script>\n<script src='/wp-content/plugins/elementor/assets/js/frontend.min.js'></script>\n"
+      "<script src='/wp-includes/js/jquery/jquery.min.js?ver=3.7.1'></script>\n";
+  std::vector<Component> cs;
+  auto markers = find_markers(doc("/", html(head)), &cs);
+  EXPECT_NE(find(markers, "wp_paths"), nullptr);  // core detection is unchanged
+  ASSERT_EQ(cs.size(), 4u);
+  EXPECT_EQ(cs[0].kind, "plugin");
+  EXPECT_EQ(cs[0].slug, "contact-form-7");
+  EXPECT_EQ(cs[0].version, "5.3.1");
+  EXPECT_EQ(cs[0].marker, "asset_ver");
+  EXPECT_EQ(cs[0].certainty, "probable");
+  EXPECT_EQ(cs[1].kind, "theme");
+  EXPECT_EQ(cs[1].slug, "astra");
+  EXPECT_EQ(cs[1].url, "https://client.example/wp-content/themes/astra/assets/css/minified/main.min.css?ver=4.6.4");
+  EXPECT_EQ(cs[3].slug, "elementor");
+  EXPECT_EQ(cs[3].version, "");
+  EXPECT_EQ(cs[3].marker, "asset_path");
+  EXPECT_EQ(find_components(doc("/", html(head))).size(), 4u);
+
+  // style.css: the Version header is the installed theme's version.
+  auto style = find_components(doc("/wp-content/themes/astra/style.css",
+                                   "/**\nTheme Name: Astra\nAuthor: Brainstorm Force\n"
+                                   "Version: 4.6.4\nRequires at least: 5.3\n*/\nbody{}"));
+  ASSERT_EQ(style.size(), 1u);
+  EXPECT_EQ(style[0].version, "4.6.4");
+  EXPECT_EQ(style[0].marker, "style_css");
+  EXPECT_EQ(style[0].certainty, "installed");
+  // readme.txt: Stable tag is the author's latest, not necessarily the installed one.
+  auto readme = find_components(doc("/wp-content/plugins/contact-form-7/readme.txt",
+                                    "=== Contact Form 7 ===\nContributors: takayukister\n"
+                                    "Tags: contact form\nRequires at least: 6.3\n"
+                                    "Stable tag: 5.9.3\nLicense: GPLv2 or later\n"));
+  ASSERT_EQ(readme.size(), 1u);
+  EXPECT_EQ(readme[0].version, "5.9.3");
+  EXPECT_EQ(readme[0].certainty, "author_latest");
+  // A 404 page at those paths says nothing.
+  EXPECT_TRUE(find_components(doc("/wp-content/themes/astra/style.css", "Not Found", 404)).empty());
+}
+
+// Hostile slugs and versions: traversal, encoded bytes, 10 KB, non-UTF-8 -> not components;
+// a page of 50,000 plugin assets -> bounded.
+TEST(CmsDetectorTest, HostileComponentsAreBounded) {
+  std::string kind, slug;
+  EXPECT_FALSE(wp_component_of_path("/wp-content/plugins/../../wp-config.php/x.js", kind, slug));
+  EXPECT_FALSE(wp_component_of_path("/wp-content/plugins/%2e%2e/x.js", kind, slug));
+  EXPECT_FALSE(wp_component_of_path("/wp-content/plugins/" + std::string(10240, 'a') + "/x.js", kind, slug));
+  EXPECT_FALSE(wp_component_of_path("/wp-content/plugins/caf\xc3\xa9\xff/x.js", kind, slug));
+  EXPECT_FALSE(wp_component_of_path("/wp-content/plugins/UPPER/x.js", kind, slug));
+  EXPECT_FALSE(wp_component_of_path("/wp-content/plugins/no-slash", kind, slug));
+  EXPECT_TRUE(wp_component_of_path("/blog/wp-content/plugins/akismet/_inc/a.js?ver=5.3", kind, slug));
+  EXPECT_EQ(slug, "akismet");
+
+  std::string page;
+  page += "<script src='/wp-content/plugins/ok/a.js?ver=" + std::string(10240, '9') + "'></script>";
+  page += "<script src='/wp-content/plugins/ok2/a.js?ver=1.0\xff\xfe'></script>";
+  for (int i = 0; i < 50000; ++i)
+    page += "<script src='/wp-content/plugins/p" + std::to_string(i) + "/a.js?ver=1.0'></script>";
+  auto cs = find_components(doc("/", html(page)));
+  ASSERT_EQ(cs.size(), kMaxComponents);
+  EXPECT_EQ(cs[0].slug, "ok2");  // a 10 KB asset URL is not looked at at all
+  EXPECT_EQ(cs[0].version, "");  // bytes that are not a version are none
+  auto huge = find_components(doc("/wp-content/themes/t/style.css",
+                                  "Version: " + std::string(10240, '1') + "\n"));
+  ASSERT_EQ(huge.size(), 1u);
+  EXPECT_EQ(huge[0].version, "");
+}
+
 TEST(CmsDetectorTest, DrupalHeaderMetaAndChangelogs) {
   auto ms = find_markers(doc("/", html("<meta name=\"Generator\" content=\"Drupal 10 (https://www.drupal.org)\" />"),
                              200, {{"X-Generator", "Drupal 10 (https://www.drupal.org)"},

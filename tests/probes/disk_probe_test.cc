@@ -24,6 +24,9 @@
 #include "tests/estate/estate.h"
 #include "tests/support/estate_fixture.h"
 #include "tests/estate/node_exporter.h"
+#include "tests/support/temp_dir.h"
+#include <fstream>
+#include <cstdlib>
 
 namespace lookout::probes {
 namespace {
@@ -183,6 +186,19 @@ TEST(DiskOptionsTest, RejectsBadOptionsWithTheirKeys) {
       {"/", "size_limit: 10", "size_limit must be between"},
       {"/", "warn_days_to_full: 1\ncrit_days_to_full: 3", "warn_days_to_full must not be below"},
       {"/", "nonsense: 1", "unknown"},
+      {"http://h:9100/metrics", "basic_auth: {password_env: P}", "basic_auth needs a username"},
+      {"http://h:9100/metrics", "basic_auth: {username: u, password: hunter2}",
+       "put the password in password_env or password_file"},
+      {"http://h:9100/metrics", "basic_auth: {username: u, password_env: P, password_file: /f}",
+       "at most one of basic_auth.password_env and password_file"},
+      {"http://h:9100/metrics", "basic_auth: {username: u, realm: x}", "unknown key basic_auth.realm"},
+      {"http://h:9100/metrics", "basic_auth: u", "expected a map"},
+      {"http://h:9100/metrics", "basic_auth: {username: u}\nbearer_token_file: /t",
+       "at most one of basic_auth, bearer_token_file"},
+      {"http://h:9100/metrics", "bearer_token_file: /t\nheaders: {Authorization: Bearer x}",
+       "at most one of basic_auth, bearer_token_file"},
+      {"http://h:9100/metrics", "headers: {\"Bad Name\": x}", "not a valid header name"},
+      {"/", "bearer_token_file: /t", "only apply to a node_exporter URL"},
   };
   for (const auto& c : cases) {
     CheckSpec spec;
@@ -191,6 +207,48 @@ TEST(DiskOptionsTest, RejectsBadOptionsWithTheirKeys) {
     build(spec, c.yaml, errors);
     ASSERT_FALSE(errors.empty()) << c.yaml;
     EXPECT_NE(errors.to_string().find(c.message), std::string::npos) << errors.to_string();
+  }
+}
+
+// The Authorization value sent to node_exporter, as Prometheus builds it; secrets read from
+// the environment or a file at every scrape, whitespace around a file's token trimmed.
+TEST(DiskOptionsTest, ScrapeCredentialsLikePrometheus) {
+  lookout::testing::TempDir dir("lookout-disk-auth");
+  std::ofstream(dir.file("pw")) << "s3cr\xc3\xa9t\n";
+  std::ofstream(dir.file("token")) << "  eyJhbGciOi.token  \n";
+  std::ofstream(dir.file("two-lines")) << "a\nb\n";
+  std::ofstream(dir.file("empty")) << "\n";
+  DiskOptions o;
+  std::string value, error;
+  ASSERT_TRUE(disk_scrape_authorization(o, value, error));
+  EXPECT_EQ(value, "");
+
+  o.basic_auth_username = "prometheus";
+  o.basic_auth_password_file = dir.file("pw");
+  ASSERT_TRUE(disk_scrape_authorization(o, value, error)) << error;
+  EXPECT_EQ(value, "Basic cHJvbWV0aGV1czpzM2Nyw6l0");  // base64("prometheus:s3cr\xc3\xa9t")
+  std::ofstream(dir.file("pw")) << "rotated";            // read again at the next scrape
+  ASSERT_TRUE(disk_scrape_authorization(o, value, error));
+  EXPECT_EQ(value, "Basic cHJvbWV0aGV1czpyb3RhdGVk");
+
+  o.basic_auth_password_file.clear();
+  o.basic_auth_password_env = "LOOKOUT_TEST_NODE_PASSWORD";
+  unsetenv("LOOKOUT_TEST_NODE_PASSWORD");
+  EXPECT_FALSE(disk_scrape_authorization(o, value, error));
+  EXPECT_THAT(error, ::testing::HasSubstr("LOOKOUT_TEST_NODE_PASSWORD is not set"));
+  setenv("LOOKOUT_TEST_NODE_PASSWORD", "pa:ss", 1);
+  ASSERT_TRUE(disk_scrape_authorization(o, value, error));
+  EXPECT_EQ(value, "Basic cHJvbWV0aGV1czpwYTpzcw==");  // base64("prometheus:pa:ss")
+  unsetenv("LOOKOUT_TEST_NODE_PASSWORD");
+
+  DiskOptions b;
+  b.bearer_token_file = dir.file("token");
+  ASSERT_TRUE(disk_scrape_authorization(b, value, error)) << error;
+  EXPECT_EQ(value, "Bearer eyJhbGciOi.token");
+  for (const char* bad : {"missing", "two-lines", "empty"}) {
+    b.bearer_token_file = dir.file(bad);
+    EXPECT_FALSE(disk_scrape_authorization(b, value, error)) << bad;
+    EXPECT_THAT(error, ::testing::HasSubstr(dir.file(bad))) << bad;
   }
 }
 

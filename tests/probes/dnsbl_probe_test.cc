@@ -115,7 +115,40 @@ TEST(DnsblLists, RegisteredDomain) {
   EXPECT_EQ(registered_domain("localhost"), "localhost");
   EXPECT_TRUE(default_dnsbl_domains("192.0.2.1").empty());
   EXPECT_TRUE(default_dnsbl_domains("localhost").empty());
-  EXPECT_EQ(default_dnsbl_domains("www.spammy.test"), std::vector<std::string>{"spammy.test"});
+  EXPECT_EQ(default_dnsbl_domains("www.spammy.test"), std::vector<std::string>{"www.spammy.test"});
+}
+
+// Which names each kind of domain list is asked about (dnsbl.md section 1).
+TEST(DnsblLists, NamesPerListPolicy) {
+  using V = std::vector<std::string>;
+  DnsblList dbl = dnsbl_list_for_zone("dbl.spamhaus.org", true);
+  EXPECT_EQ(dbl.names, DnsblNames::host_and_domain);
+  EXPECT_EQ(dnsbl_names_for(dbl, "www.client.co.uk"), (V{"www.client.co.uk", "client.co.uk"}));
+  EXPECT_EQ(dnsbl_names_for(dbl, "client.co.uk"), (V{"client.co.uk"}));
+  EXPECT_EQ(dnsbl_list_for_zone("KEY.zrd.dq.spamhaus.net", true).names, DnsblNames::host_and_domain);
+  DnsblList surbl = dnsbl_list_for_zone("multi.surbl.org", true);
+  EXPECT_EQ(surbl.names, DnsblNames::registered_domain);
+  EXPECT_EQ(dnsbl_names_for(surbl, "www.shop.client.example"), (V{"client.example"}));
+  EXPECT_EQ(dnsbl_list_for_zone("multi.uribl.com", true).names, DnsblNames::registered_domain);
+  EXPECT_EQ(dnsbl_list_for_zone("black.uribl.com", true).names, DnsblNames::registered_domain);
+  EXPECT_EQ(dnsbl_list_for_zone("notsurbl.org", true).names, DnsblNames::host_and_domain);
+  // Unknown policy: both.
+  DnsblList other = dnsbl_list_for_zone("rhsbl.example.net", true);
+  EXPECT_EQ(dnsbl_names_for(other, "WWW.Client.Example."), (V{"www.client.example", "client.example"}));
+  other.names = DnsblNames::host;
+  EXPECT_EQ(dnsbl_names_for(other, "www.client.example"), (V{"www.client.example"}));
+  EXPECT_TRUE(dnsbl_names_for(surbl, "localhost").empty());
+}
+
+// SURBL multi answers a bitmask: each set list bit is named; 127.0.0.1 is a refusal.
+TEST(DnsblLists, SurblBitmask) {
+  DnsblList surbl = dnsbl_list_for_zone("multi.surbl.org", true);
+  auto v = classify_dnsbl_code(surbl, make_address("127.0.0.80"));
+  EXPECT_EQ(v.meaning, DnsblMeaning::listed);
+  EXPECT_EQ(v.reason, "SURBL: malware, abuse");
+  EXPECT_EQ(classify_dnsbl_code(surbl, make_address("127.0.0.8")).reason, "SURBL: phishing");
+  EXPECT_EQ(classify_dnsbl_code(surbl, make_address("127.0.0.1")).meaning, DnsblMeaning::error);
+  EXPECT_EQ(classify_dnsbl_code(surbl, make_address("127.0.0.4")).meaning, DnsblMeaning::error);
 }
 
 TEST(DnsblLists, CodeRanges) {
@@ -262,7 +295,7 @@ TEST(DnsblProbe, TestEntryListedOnEveryDefaultList) {
     EXPECT_EQ(sample(r, "lookout_dnsbl_errors", l.zone), 0);
   }
   EXPECT_EQ(sample(r, "lookout_dnsbl_listed", "dbl.spamhaus.org"), 0);
-  EXPECT_NE(r.summary.find("listed: 127.0.0.2 on zen.spamhaus.org (Spamhaus SBL"),
+  EXPECT_NE(r.summary.find("127.0.0.2 is listed on zen.spamhaus.org (Spamhaus SBL"),
             std::string::npos)
       << r.summary;
 }
@@ -336,7 +369,8 @@ TEST(DnsblProbe, HostNameAddressesAndDomain) {
   ASSERT_TRUE(run.built) << run.errors;
   const auto& r = run.result;
   EXPECT_EQ(r.status, Status::critical) << r.summary;
-  EXPECT_EQ(r.facts["domains"], json::array({"spammy.test"}));
+  EXPECT_EQ(r.facts["domains"], json::array({"www.spammy.test", "spammy.test"}));
+  EXPECT_EQ((*entry(r, "www.spammy.test", "dbl.estate.test"))["result"], "listed");
   EXPECT_EQ((*entry(r, "127.0.0.1", "bl.estate.test"))["result"], "not_listed");
   EXPECT_EQ((*entry(r, "2001:db8::99", "bl.estate.test"))["result"], "listed");
   EXPECT_EQ((*entry(r, "192.0.2.4", "bl.estate.test"))["result"], "listed");
@@ -344,7 +378,7 @@ TEST(DnsblProbe, HostNameAddressesAndDomain) {
   ASSERT_TRUE(d);
   EXPECT_EQ((*d)["result"], "listed");
   EXPECT_EQ((*d)["codes"], json::array({"127.0.1.2"}));
-  EXPECT_EQ(r.facts["listed_count"], 3);
+  EXPECT_EQ(r.facts["listed_count"], 4);
 }
 
 TEST(DnsblProbe, Ipv6OnlyOnListsThatCarryIt) {
@@ -430,14 +464,14 @@ TEST(DnsblProbe, NamedListsReplaceEveryDefault) {
   ASSERT_TRUE(unresolvable.built) << unresolvable.errors;
   EXPECT_EQ(unresolvable.result.status, Status::ok) << unresolvable.result.summary;
   EXPECT_FALSE(unresolvable.result.facts.contains("resolve_error"));
-  EXPECT_EQ(unresolvable.result.facts["domains"], json::array({"estate.test"}));
+  EXPECT_EQ(unresolvable.result.facts["domains"], json::array({"nope.estate.test", "estate.test"}));
 }
 
 TEST(DnsblProbe, UrlTargetMeansItsHost) {
   auto run = run_dnsbl("http://www.spammy.test/", "{lists: [bl.estate.test], domain_lists: [dbl.estate.test]}");
   ASSERT_TRUE(run.built) << run.errors;
   EXPECT_EQ(run.result.facts["addresses"], json::array({"127.0.0.1"})) << run.result.summary;
-  EXPECT_EQ(run.result.facts["domains"], json::array({"spammy.test"}));
+  EXPECT_EQ(run.result.facts["domains"], json::array({"www.spammy.test", "spammy.test"}));
   EXPECT_EQ(run.result.status, Status::critical) << run.result.summary;
 }
 

@@ -13,6 +13,10 @@
 #include "net/tls_context.h"
 #include "tests/estate/estate.h"
 #include "tests/support/estate_fixture.h"
+#include "tests/support/temp_dir.h"
+#include "probes/rdap.h"
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 
 namespace lookout::probes {
 namespace {
@@ -48,7 +52,9 @@ class DomainProbeTest : public lookout::testing::EstateSuite {
 
   static Result run(const std::string& domain, std::map<std::string, std::string> options = {},
                     std::chrono::milliseconds timeout = 5s) {
-    if (!options.count("rdap_url") && !options.count("bootstrap_file"))
+    // "bundled" (not an option of the check) marks a run on the bundled bootstrap.
+    if (options.erase("bundled") == 0 && !options.count("rdap_url") &&
+        !options.count("bootstrap_file"))
       options["rdap_url"] = estate_->endpoint("rdap");
     Built b = build(domain, std::move(options));
     EXPECT_TRUE(b.probe) << b.errors.to_string();
@@ -191,11 +197,57 @@ TEST_F(DomainProbeTest, BootstrapFilePicksTheRegistry) {
       << b.errors.to_string();
 }
 
-TEST_F(DomainProbeTest, ConfigErrors) {
-  auto none = build("example.test", {});
-  EXPECT_FALSE(none.probe);
-  EXPECT_NE(none.errors.to_string().find("rdap_url"), std::string::npos);
+// Out of the box: no rdap_url, no bootstrap_file -> the bootstrap in the catalogue directory
+// (LOOKOUT_CATALOG_DIR here), looked up at each run; a TLD it does not list says so.
+TEST_F(DomainProbeTest, BundledBootstrapNeedsNoConfiguration) {
+  lookout::testing::TempDir dir("lookout-domain-bundled");
+  std::filesystem::create_directories(dir.path() + "/rdap");
+  std::ofstream(dir.path() + "/rdap/dns.json")
+      << R"({"description":"RDAP bootstrap file for Domain Name System registrations",)"
+      << R"("publication":"2026-11-30T18:00:01Z","version":"1.0","services":[[["test"],[")"
+      << estate_->endpoint("rdap") << R"("]]]})";
+  setenv("LOOKOUT_CATALOG_DIR", dir.path().c_str(), 1);
+  auto b = build("expiring.test", {});
+  ASSERT_TRUE(b.probe) << b.errors.to_string();
+  Result r = run("expiring.test", {{"bundled", ""}});
+  EXPECT_EQ(r.status, Status::warning) << r.summary;
+  EXPECT_EQ(r.facts["rdap_url"], estate_->endpoint("rdap") + "domain/expiring.test");
 
+  Result none = run("client.example", {{"bundled", ""}});
+  EXPECT_EQ(none.status, Status::unknown);
+  EXPECT_EQ(none.summary,
+            ".example has no RDAP service in IANA's bootstrap registry (publication "
+            "2026-11-30T18:00:01Z): its registry publishes no RDAP, so expiry cannot be read; set "
+            "rdap_url if it has a server of its own");
+  EXPECT_EQ(none.facts["rdap"], false);
+
+  // A broken bundled file: unknown on our side, naming it.
+  std::ofstream(dir.path() + "/rdap/dns.json") << "{not json";
+  Result broken = run("expiring.test", {{"bundled", ""}});
+  EXPECT_EQ(broken.status, Status::unknown);
+  EXPECT_EQ(broken.failure, FailureKind::internal);
+  EXPECT_NE(broken.summary.find("/rdap/dns.json"), std::string::npos) << broken.summary;
+  unsetenv("LOOKOUT_CATALOG_DIR");
+}
+
+// The shipped file is IANA's registry (its publication date and provenance kept) and parses.
+TEST(DomainBootstrapFile, ShippedCopyParsesWithItsPublication) {
+  std::ifstream in(std::string(LOOKOUT_SOURCE_DIR) + "/config/catalog/rdap/dns.json");
+  ASSERT_TRUE(in);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::string error;
+  auto b = rdap::parse_bootstrap(text, error);
+  ASSERT_TRUE(b) << error;
+  EXPECT_EQ(b->publication, "2024-04-24T18:00:02Z");
+  EXPECT_GT(b->services.size(), 500u);
+  EXPECT_EQ(rdap::base_url_for(*b, "client.com"), "https://rdap.verisign.com/com/v1/");
+  EXPECT_EQ(rdap::base_url_for(*b, "client.co.uk"), "https://rdap.nominet.uk/uk/");
+  EXPECT_FALSE(rdap::base_url_for(*b, "client.example"));
+  auto j = nlohmann::json::parse(text);
+  EXPECT_NE(j["provenance"].get<std::string>().find("verbatim copy"), std::string::npos);
+}
+
+TEST_F(DomainProbeTest, ConfigErrors) {
   auto bad_name = build("not a domain", {{"rdap_url", "https://rdap.test/"}});
   EXPECT_FALSE(bad_name.probe);
   EXPECT_NE(bad_name.errors.to_string().find("is not a domain name"), std::string::npos);

@@ -152,6 +152,29 @@ TEST_F(HttpProbeTest, EndlessBodyStopsAtTheCap) {
   EXPECT_EQ(plain.result.facts["body_bytes"], 1 << 20);
 }
 
+double sample(const Result& r, const std::string& name) {
+  for (const auto& s : r.samples)
+    if (s.name == name) return s.value;
+  ADD_FAILURE() << "no sample " << name;
+  return -99;
+}
+
+// blackbox_exporter: probe_http_content_length is the header (-1 without one), the bytes read
+// are probe_http_uncompressed_body_length.
+TEST_F(HttpProbeTest, ContentLengthIsTheHeaderAndBodyLengthIsWhatWasRead) {
+  CheckRun chunked = check(url("/endless"), {{"body_limit", {"65536"}}});
+  EXPECT_EQ(sample(chunked.result, "probe_http_content_length"), -1);
+  EXPECT_EQ(sample(chunked.result, "probe_http_uncompressed_body_length"), 65536);
+  CheckRun declared = check(url("/endless?mode=length"), {{"body_limit", {"65536"}}});
+  EXPECT_EQ(sample(declared.result, "probe_http_content_length"), 1e12);
+  EXPECT_EQ(sample(declared.result, "probe_http_uncompressed_body_length"), 65536);
+  CheckRun ok = check(url("/ok"));
+  const double body = ok.result.facts["body_bytes"].get<double>();
+  EXPECT_GT(body, 0);
+  EXPECT_EQ(sample(ok.result, "probe_http_content_length"), body);
+  EXPECT_EQ(sample(ok.result, "probe_http_uncompressed_body_length"), body);
+}
+
 TEST_F(HttpProbeTest, HugeHeaderIsAProtocolFailure) {
   CheckRun r = check(url("/bigheader"));
   EXPECT_EQ(r.result.status, Status::critical);

@@ -17,12 +17,15 @@
 
 #include "agent/check_runner.h"
 #include "agent/oneshot.h"
+#include "probes/catalog.h"
 #include "probes/history.h"
 #include "net/resolver.h"
 #include "net/tls_context.h"
 #include "net/x509_facts.h"
 #include "tests/estate/estate.h"
 #include "tests/support/estate_fixture.h"
+#include "tests/support/http_receiver.h"
+#include "probes/wp_directory.h"
 
 namespace lookout::probes {
 namespace {
@@ -31,6 +34,57 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
 const std::string kCatalog = LOOKOUT_TESTDATA "/catalog/fixed";
+
+// The WordPress.org plugins/themes info API (1.2) as a local receiver: the real reply's shape
+// (trimmed), the latest version per slug from `latest_`, and the real error object otherwise.
+class DirectoryApi {
+ public:
+  DirectoryApi() {
+    api_.set_responder([this](const lookout::testing::ReceivedRequest& req, size_t) {
+      const bool theme = req.target.starts_with("/themes/info/1.2/?action=theme_information&");
+      const bool plugin = req.target.starts_with("/plugins/info/1.2/?action=plugin_information&");
+      const std::string key = "request%5Bslug%5D=";
+      size_t at = req.target.find(key);
+      if ((!theme && !plugin) || at == std::string::npos)
+        return lookout::testing::Answer{400, "{\"error\":\"Action not implemented\"}", "application/json"};
+      std::string slug = req.target.substr(at + key.size());
+      slug = slug.substr(0, slug.find('&'));
+      std::lock_guard lock(mutex_);
+      auto it = latest_.find(slug);
+      if (it == latest_.end())
+        return lookout::testing::Answer{
+            404, theme ? "{\"error\":\"Theme not found\"}" : "{\"error\":\"Plugin not found.\"}",
+            "application/json"};
+      nlohmann::json j = {{"name", slug},
+                          {"slug", slug},
+                          {"version", it->second},
+                          {"requires", "6.6"},
+                          {"tested", "6.8.1"},
+                          {"requires_php", "7.4"},
+                          {"last_updated", "2025-04-14 3:26am GMT"},
+                          {"download_link", "https://downloads.wordpress.org/" +
+                                                std::string(theme ? "theme/" : "plugin/") + slug +
+                                                "." + it->second + ".zip"}};
+      return lookout::testing::Answer{200, j.dump(), "application/json"};
+    });
+  }
+  std::string url() const { return api_.url(""); }
+  void set_latest(std::map<std::string, std::string> latest) {
+    std::lock_guard lock(mutex_);
+    latest_ = std::move(latest);
+  }
+  size_t requests() const { return api_.count(); }
+
+ private:
+  lookout::testing::HttpReceiver api_;
+  std::mutex mutex_;
+  std::map<std::string, std::string> latest_ = {{"contact-form-7", "6.0.6"}, {"twentytwentyfive", "1.3"}};
+};
+
+DirectoryApi& directory_api() {
+  static DirectoryApi api;
+  return api;
+}
 
 class PatchProbeTest : public lookout::testing::EstateSuite {
  protected:
@@ -42,6 +96,7 @@ class PatchProbeTest : public lookout::testing::EstateSuite {
     req.type = "patch";
     req.target = target;
     if (!options.count("catalog")) options["catalog"] = {kCatalog};
+    if (!options.count("directory_api")) options["directory_api"] = {directory_api().url()};
     req.options = std::move(options);
     req.timeout = 10s;
     auto outcome = agent::run_one_check(req);
@@ -61,6 +116,7 @@ class PatchProbeTest : public lookout::testing::EstateSuite {
     spec.site_url = target;
     YAML::Node layer(YAML::NodeType::Map);
     layer["catalog"] = kCatalog;
+    layer["directory_api"] = directory_api().url();
     config::OptionMap options;
     options.add_layer(layer, "checks[0]");
     config::Errors errors;
@@ -96,7 +152,9 @@ TEST_F(PatchProbeTest, EstateSitesGetTheRightVerdict) {
       {"cms_wordpress_insecure", "wordpress", "6.8.1", "insecure", Status::critical},
       {"cms_wordpress_hidden", "wordpress", "6.8.3", "outdated", Status::warning},
       {"cms_drupal7", "drupal", "7.103", "insecure", Status::critical},
-      {"cms_drupal10", "drupal", "10", "unknown", Status::unknown},
+      // Non-aggregated core JS gives the exact version (10.3 is past its support).
+      {"cms_drupal10", "drupal", "10.3.6", "insecure", Status::critical},
+      {"cms_drupal10_aggregated", "drupal", "10", "unknown", Status::unknown},
       {"cms_joomla", "joomla", "5.4.0", "outdated", Status::warning},
       {"cms_magento", "magento", "2.4", "unknown", Status::unknown},
       {"cms_ckan", "ckan", "2.10.8", "outdated", Status::warning},
@@ -125,6 +183,93 @@ TEST_F(PatchProbeTest, EstateSitesGetTheRightVerdict) {
     EXPECT_EQ(r.facts["status"], c.status);
     EXPECT_LE(r.facts["requests"].get<int>(), 6);  // polite: a handful of GETs
   }
+}
+
+// Plugins and themes: each with the marker that gave its version and the directory's latest;
+// an outdated one makes a current core outdated and is named in the summary.
+TEST_F(PatchProbeTest, PluginsAndThemesAgainstTheDirectory) {
+  DirectoryCache::instance().clear();
+  directory_api().set_latest({{"contact-form-7", "6.1.2"}, {"twentytwentyfive", "1.3"}});
+  Result r = check(site("cms_wordpress_current"));
+  EXPECT_EQ(r.status, Status::warning) << r.summary;
+  EXPECT_EQ(r.facts["status"], "outdated");
+  EXPECT_THAT(r.summary, HasSubstr("WordPress 6.9.1: current"));
+  EXPECT_THAT(r.summary, HasSubstr("; 1 plugin outdated: contact-form-7 6.0.6 (latest 6.1.2)"));
+  ASSERT_EQ(r.facts["components"].size(), 2u) << r.facts["components"].dump();
+  const auto& cf7 = r.facts["components"][0];
+  EXPECT_EQ(cf7["kind"], "plugin");
+  EXPECT_EQ(cf7["slug"], "contact-form-7");
+  EXPECT_EQ(cf7["version"], "6.0.6");
+  EXPECT_EQ(cf7["version_from"], "asset_ver");
+  EXPECT_EQ(cf7["certainty"], "probable");
+  EXPECT_EQ(cf7["latest"], "6.1.2");
+  EXPECT_EQ(cf7["status"], "outdated");
+  const auto& theme = r.facts["components"][1];
+  EXPECT_EQ(theme["kind"], "theme");
+  EXPECT_EQ(theme["version_from"], "style_css");  // the header read from style.css
+  EXPECT_EQ(theme["certainty"], "installed");
+  EXPECT_EQ(theme["status"], "current");
+  std::map<std::string, double> counts;
+  for (const auto& s : r.samples)
+    if (s.name == "lookout_patch_components") counts[s.labels.at(0).second] = s.value;
+  EXPECT_EQ(counts["outdated"], 1);
+  EXPECT_EQ(counts["current"], 1);
+  EXPECT_EQ(counts["unknown"], 0);
+
+  // Cached: the second run asks the directory nothing.
+  size_t asked = directory_api().requests();
+  check(site("cms_wordpress_current"));
+  EXPECT_EQ(directory_api().requests(), asked);
+  // A catalogue refresh drops the cache.
+  Catalog::bump_generation();
+  check(site("cms_wordpress_current"));
+  EXPECT_EQ(directory_api().requests(), asked + 2);
+
+  // An insecure core stays insecure; an unknown slug is unknown with the directory's word.
+  DirectoryCache::instance().clear();
+  directory_api().set_latest({{"twentytwentyfive", "1.3"}});
+  Result insecure = check(site("cms_wordpress_insecure"));
+  EXPECT_EQ(insecure.status, Status::critical) << insecure.summary;
+  EXPECT_EQ(insecure.facts["components"][0]["status"], "unknown");
+  EXPECT_THAT(insecure.facts["components"][0]["reason"].get<std::string>(),
+              HasSubstr("not in the WordPress.org directory (Plugin not found.)"));
+
+  // components: false turns the pass off.
+  Result off = check(site("cms_wordpress_current"), {{"components", {"false"}}});
+  EXPECT_FALSE(off.facts.contains("components"));
+  directory_api().set_latest({{"contact-form-7", "6.0.6"}, {"twentytwentyfive", "1.3"}});
+  DirectoryCache::instance().clear();
+}
+
+TEST(DirectoryInfoTest, ParsesTheRealShapeAndRefusesTheRest) {
+  auto ok = parse_directory_info(R"({"name":"Contact Form 7","slug":"contact-form-7","version":"6.0.6","requires":"6.6","tags":{"contact":"contact"}})");
+  EXPECT_EQ(ok.latest, "6.0.6");
+  EXPECT_EQ(parse_directory_info(R"({"error":"Plugin not found."})").error,
+            "not in the WordPress.org directory (Plugin not found.)");
+  EXPECT_FALSE(parse_directory_info("<html>").latest);
+  EXPECT_FALSE(parse_directory_info(R"({"version":7})").latest);
+  EXPECT_FALSE(parse_directory_info(R"({"version":")" + std::string(10240, '1') + R"("})").latest);
+  EXPECT_FALSE(parse_directory_info(R"({"version":"ÿþ"})").latest);
+  EXPECT_EQ(directory_info_url("https://api.wordpress.org/", "plugin", "akismet"),
+            "https://api.wordpress.org/plugins/info/1.2/?action=plugin_information"
+            "&request%5Bslug%5D=akismet&request%5Bfields%5D%5Bsections%5D=0");
+}
+
+// catalog.max_age: a verdict on release data older than that says so (the fixed catalogue's
+// WordPress data is of 2026-02-03, long before any day these tests run).
+TEST_F(PatchProbeTest, VerdictOnStaleReleaseDataSaysSo) {
+  set_catalog_max_age(std::chrono::days(7));
+  Result r = check(site("cms_wordpress_current"));
+  EXPECT_EQ(r.status, Status::ok) << r.summary;
+  EXPECT_THAT(r.summary, ::testing::MatchesRegex(
+                             "WordPress 6.9.1: current - .* \\(release data of 2026-02-03 is "
+                             "[0-9]+ days old, older than catalog.max_age 7d\\)"));
+  EXPECT_EQ(r.facts["catalog_stale"], true);
+  set_catalog_max_age(std::chrono::days(36500));
+  Result fresh = check(site("cms_wordpress_current"));
+  EXPECT_THAT(fresh.summary, ::testing::Not(HasSubstr("release data of")));
+  EXPECT_FALSE(fresh.facts.contains("catalog_stale"));
+  set_catalog_max_age(std::chrono::days(7));
 }
 
 TEST_F(PatchProbeTest, JsonContractAndMetrics) {
