@@ -74,6 +74,7 @@ void AlertingService::tick() {
     Pending p;
     page(*i, c, now, p);
     record(*i, "paged", "still open when the desk closed", now, p);
+    persist(*i, p);
     commit(std::move(p));
   }
 }
@@ -138,6 +139,11 @@ void AlertingService::record(const Incident& i, const std::string& kind, const s
                                                     {"priority", to_string(i.priority)},
                                                     {"summary", i.summary}}
                                          .dump()});
+}
+
+void AlertingService::persist(const Incident& i, Pending& p) {
+  // Written last, after every notify() of the change: the stored incident carries the
+  // notification count its restored self numbers the next Idempotency-Key from.
   p.tx.values.push_back(store::Value{"incident", i.key, i.to_json().dump()});
   if (!i.open) p.tx.values.push_back(store::Value{"incident_history", i.id, i.to_json().dump()});
 }
@@ -163,6 +169,7 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
       page(*i, c, now, p);
       record(*i, "paged", "opened outside business hours or under 24x7 cover", now, p);
     }
+    persist(*i, p);
     spdlog::warn("incident {} opened ({}, {}): {}", i->id, to_string(i->priority),
                  probes::to_string(i->severity), i->summary);
   } else if (change.kind == ChangeKind::updated) {
@@ -185,6 +192,7 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
       page(*i, c, now, p);
       record(*i, "paged", reason, now, p);
     }
+    persist(*i, p);
     spdlog::info("incident {} updated: {}", i->id, reason);
   } else {
     Incident i = change.incident;
@@ -193,6 +201,7 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
     notify(i, c.tickets, "incident.resolved", "tickets", change.reason, now, p);
     if (i.paged) notify(i, c.pages, "incident.resolved", "page", change.reason, now, p);
     record(i, "resolved", change.reason, now, p);
+    persist(i, p);
     engine_.restore(i);  // keeps the numbering; nothing open
     spdlog::info("incident {} resolved: {}", i.id, change.reason);
   }

@@ -79,6 +79,8 @@ class AlertingService {
               TimePoint now, Pending& p);
   void record(const Incident& incident, const std::string& kind, const std::string& reason,
               TimePoint now, Pending& p);
+  /// The incident's stored value (and its history entry once resolved), after the change.
+  void persist(const Incident& incident, Pending& p);
   void commit(Pending p);
   const ClientPolicy& client(const std::string& id) const;
 

@@ -24,7 +24,7 @@ path, n, port, work, http, interval, max_in_flight = sys.argv[1:8]
 n = int(n)
 out = ["agent:", f"  listen: 127.0.0.1:{port}", f"  state_file: {work}/state.db", "  workers: 2",
        f"  max_in_flight: {max_in_flight}", "  per_host_limit: 4000",
-       "defaults:", f"  interval: {interval}", "  timeout: 10s", "clients:"]
+       "catalog: {refresh: off}", "defaults:", f"  interval: {interval}", "  timeout: 10s", "clients:"]
 per_client = 100
 for c in range((n + per_client - 1) // per_client):
     out += [f"  - id: c{c}", "    sites:"]

@@ -27,7 +27,7 @@ kinds = ["{type: http, id: c0}", "{type: http, id: c1, keyword: Welcome}",
          "{type: http, id: c4, target: %s/echo}"]
 out = ["agent:", f"  listen: 127.0.0.1:{port}", f"  state_file: {work}/state.db", "  workers: 2",
        "  max_in_flight: 4000", "  per_host_limit: 4000",
-       "defaults:", "  interval: 60s", "  timeout: 10s", "  retry_interval: 60s", "clients:"]
+       "catalog: {refresh: off}", "defaults:", "  interval: 60s", "  timeout: 10s", "  retry_interval: 60s", "clients:"]
 per_client = 100
 for c in range((sites + per_client - 1) // per_client):
     out += [f"  - id: c{c}", "    sites:"]

@@ -1,4 +1,4 @@
-// Monthly report generation (scripts/bench.d/80-reports.sh): seeds a state store with last
+// Monthly report generation (scripts/bench.d/85-reports.sh): seeds a state store with last
 // month's hourly runs (one run per hour per http check, so one rollup row per hour, plus a short
 // outage every few days), then times build_report + rendering for one client with many sites,
 // in process. Writes the configs the shell part runs `lookout report` on. One JSON line per

@@ -170,6 +170,7 @@ class AlertingE2E : public ::testing::Test {
     std::ofstream out(dir_.file("lookout.yaml"));
     out << "agent:\n  listen: 127.0.0.1:" << port_ << "\n  state_file: " << dir_.file("state.db")
         << "\n  workers: 2\n"
+        << "catalog: {refresh: off}\n"  // loopback only: no feed from the internet
         << "defaults:\n  interval: 1s\n  retry_interval: 1s\n  timeout: 900ms\n"
         << "  failure_threshold: 2\n  success_threshold: 2\n"
         << "alerting:\n  sinks:\n    - id: hook\n      type: webhook\n      url: " << hook_.url("/hook")

@@ -53,6 +53,7 @@ class DaemonTest : public ::testing::Test {
     out << "agent:\n  listen: 127.0.0.1:" << port_ << "\n  state_file: " << (dir_ / "state.db").string()
         << "\n  workers: 2\n";
     if (broken) out << "  nonsense: 1\n";
+    out << "catalog: {refresh: off}\n";  // loopback only: no feed from the internet
     out << "defaults:\n  interval: " << interval << "\n  timeout: 900ms\n"
         << "clients:\n  - id: acme\n    sites:\n"
         << "      - id: www\n        url: " << http << "/ok\n        checks:\n          - {type: http, keyword: Welcome}\n"
@@ -228,6 +229,7 @@ TEST_F(DaemonTest, ApiFiltersOneCheckAndClients) {
     std::ofstream out(dir_ / "lookout.yaml");
     out << "agent:\n  listen: 127.0.0.1:" << port_ << "\n  state_file: "
         << (dir_ / "state.db").string() << "\n  workers: 2\n"
+        << "catalog: {refresh: off}\n"
         << "defaults:\n  interval: 1s\n  timeout: 900ms\n"
         << "clients:\n  - id: acme\n    name: Acme Ltd\n    timezone: Europe/London\n"
         << "    business_hours:\n      mon-sun: \"00:00-24:00\"\n"

@@ -294,10 +294,13 @@ def write_lookout_config(path, port, work, ep):
   listen: 127.0.0.1:{port}
   state_file: {work}/state.db
   workers: 2
+# Loopback only: no catalogue feed from the internet; plugins judged by the estate's directory.
+catalog: {{refresh: off}}
 defaults:
   interval: 2s
   retry_interval: 2s
   timeout: 2s
+  patch: {{directory_api: "{http}/wp-directory"}}
 alerting:
   sinks:
     # A receiver that refuses connections: its notifications stay pending and are retried, so
