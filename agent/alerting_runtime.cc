@@ -12,13 +12,22 @@
 
 #include "agent/metrics.h"
 #include "alerting/webhook_sink.h"
+#include "net/http_client.h"
+#include "net/tcp_connect.h"
+#include "net/url.h"
 
 namespace lookout::agent {
 
 namespace asio = boost::asio;
 
 AlertingRuntime::AlertingRuntime(const config::Config& config, store::Store& store, const Clock& clock)
-    : clock_(clock), store_(store), initial_(config), service_(store, clock), outbox_(store, clock) {
+    : clock_(clock),
+      canaries_(config.alerting.canary),
+      canary_interval_(config.alerting.canary_interval),
+      store_(store),
+      initial_(config),
+      service_(store, clock),
+      outbox_(store, clock) {
   resolver_ = std::make_unique<net::Resolver>(outbox_io_.get_executor(), config.agent.resolver);
   for (const auto& sink : config.alerting.sinks)
     if (sink.type == "webhook")
@@ -45,12 +54,18 @@ void AlertingRuntime::start() {
         }
       },
       asio::detached);
+  asio::co_spawn(outbox_io_, canary_loop(), asio::detached);
   alerting_thread_ = std::thread([this] { alerting_io_.run(); });
   outbox_thread_ = std::thread([this] { outbox_io_.run(); });
   started_ = true;
 }
 
 void AlertingRuntime::apply(const config::Config& config) {
+  {
+    std::lock_guard lock(canary_mutex_);
+    canaries_ = config.alerting.canary;
+    canary_interval_ = config.alerting.canary_interval;
+  }
   asio::post(alerting_io_, [this, cfg = std::make_shared<config::Config>(config)] { service_.apply(*cfg); });
 }
 
@@ -76,6 +91,56 @@ void AlertingRuntime::on_check_result(const CheckEvent& e) {
   });
 }
 
+asio::awaitable<void> AlertingRuntime::canary_loop() {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    std::vector<config::CanaryConfig> canaries;
+    std::chrono::milliseconds every;
+    {
+      std::lock_guard lock(canary_mutex_);
+      canaries = canaries_;
+      every = canary_interval_;
+    }
+    // Each probe ends by its own timeout (at most 60 s), so rounds never pile up for long.
+    for (auto& c : canaries) asio::co_spawn(outbox_io_, probe_canary(std::move(c)), asio::detached);
+    timer.expires_after(every);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+asio::awaitable<void> AlertingRuntime::probe_canary(config::CanaryConfig canary) {
+  net::Context ctx{co_await asio::this_coro::executor, *resolver_, tls_,
+                   std::chrono::steady_clock::now() + canary.timeout, canary.timeout};
+  bool up = false;
+  std::string why;
+  if (canary.url.rfind("tcp://", 0) == 0) {
+    std::string host;
+    uint16_t port = 0;
+    if (net::split_host_port(canary.url.substr(6), host, port, 0)) {
+      boost::beast::tcp_stream stream(ctx.executor);
+      net::TcpConnectResult r = co_await net::tcp_connect(ctx, stream, host, port);
+      up = static_cast<bool>(r);
+      why = r.error;
+      boost::system::error_code ignored;
+      stream.socket().close(ignored);
+    } else {
+      why = "bad host:port";
+    }
+  } else if (auto url = net::parse_url(canary.url)) {
+    net::HttpRequest req;
+    req.url = *url;
+    req.body_limit = 1024;
+    req.user_agent = "Lookout/0.1 (canary)";
+    // Any HTTP answer, whatever its status, shows that the network works.
+    net::HttpResponse resp = co_await net::http_fetch(ctx, std::move(req));
+    up = resp.failure == net::FailureKind::none;
+    why = resp.error;
+  } else {
+    why = "bad URL";
+  }
+  asio::post(alerting_io_, [this, url = canary.url, up, why] { service_.on_canary(url, up, why); });
+}
+
 std::string AlertingRuntime::metrics_text() const {
   std::string out;
   auto stats = outbox_.stats();
@@ -97,6 +162,8 @@ std::string AlertingRuntime::metrics_text() const {
     out += l + "failed" + sl + std::to_string(s.failed) + "\n";
     out += l + "retried" + sl + std::to_string(s.retried) + "\n";
   }
+  out += family_header("lookout_connectivity_suspect");
+  out += std::string("lookout_connectivity_suspect ") + (service_.connectivity_suspect() ? "1" : "0") + "\n";
   out += family_header("lookout_incidents_open");
   for (const auto& [k, n] : service_.open_counts())
     out += "lookout_incidents_open{client=\"" + escape_label_value(k.first) + "\",priority=\"" + k.second +

@@ -2,12 +2,17 @@
 // result and hands it to the alerting thread (never blocks the worker), the AlertingService on
 // that thread (plus a 15 s tick for pages due at the desk's closing time), and the outbox
 // senders on an io_context thread of their own, with one WebhookSink per configured sink.
+// The self-connectivity guard's canaries (alerting.canary) are probed here, on the outbox
+// thread, every alerting.canary_interval with the shared HTTP client or a TCP connect, each
+// bounded by its timeout; results go to the service on the alerting thread.
 // Also writes the alerting metrics (text format) appended to /metrics.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
@@ -37,11 +42,17 @@ class AlertingRuntime final : public CheckListener {
 
   alerting::AlertingService& service() { return service_; }
   /// lookout_outbox_pending, lookout_outbox_oldest_pending_seconds,
-  /// lookout_notifications_total, lookout_incidents_open.
+  /// lookout_notifications_total, lookout_incidents_open, lookout_connectivity_suspect.
   std::string metrics_text() const;
 
  private:
+  boost::asio::awaitable<void> canary_loop();
+  boost::asio::awaitable<void> probe_canary(config::CanaryConfig canary);
+
   const Clock& clock_;
+  mutable std::mutex canary_mutex_;
+  std::vector<config::CanaryConfig> canaries_;
+  std::chrono::milliseconds canary_interval_{30'000};
   store::Store& store_;
   config::Config initial_;
   alerting::AlertingService service_;

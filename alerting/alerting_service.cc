@@ -22,9 +22,24 @@ void AlertingService::take_config(const config::Config& config) {
   for (const auto& c : config.clients) clients_[c.id] = ClientPolicy::from_config(c, config.alerting);
   engine_.set_settings(EngineSettings{config.alerting.flap_changes, config.alerting.flap_window});
   reopen_window_ = config.alerting.reopen_window;
+  config::Client agency;
+  agency.id = kAgencyClient;
+  agency.name = "the agency (Lookout itself)";
+  agency.contract.coverage_24x7 = true;
+  agency_ = ClientPolicy::from_config(agency, config::AlertingSettings{});
+  agency_.tickets = config.alerting.agency;
+  agency_.pages.clear();
+  inhibition_.configure(config);
+  std::set<std::string> keys;
+  for (const auto& c : config.checks) keys.insert(c->spec.key());
+  std::vector<std::string> canaries;
+  for (const auto& c : config.alerting.canary) canaries.push_back(c.url);
+  guard_.configure(GuardSettings{config.alerting.storm_ratio, config.alerting.storm_min_checks}, canaries,
+                   keys);
 }
 
 const ClientPolicy& AlertingService::client(const std::string& id) const {
+  if (id == kAgencyClient) return agency_;
   auto it = clients_.find(id);
   return it == clients_.end() ? default_client_ : it->second;
 }
@@ -38,13 +53,20 @@ void AlertingService::start(const config::Config& config) {
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (auto i = Incident::from_json(j)) engine_.restore(*i);
   }
-  resolve_removed(config, clock_.now());
+  held_.clear();
+  for (Incident* i : engine_.open_incidents())
+    if (!i->held_by.empty()) held_[i->held_by].insert(i->key);
+  const TimePoint now = clock_.now();
+  resolve_removed(config, now);
+  recheck_held(now);
 }
 
 void AlertingService::apply(const config::Config& config) {
   std::lock_guard lock(mutex_);
   take_config(config);
-  resolve_removed(config, clock_.now());
+  const TimePoint now = clock_.now();
+  resolve_removed(config, now);
+  recheck_held(now);
 }
 
 void AlertingService::resolve_removed(const config::Config& config, TimePoint now) {
@@ -52,7 +74,7 @@ void AlertingService::resolve_removed(const config::Config& config, TimePoint no
   for (const auto& c : config.checks) keys.insert(c->spec.key());
   std::vector<std::string> gone;
   for (Incident* i : engine_.open_incidents())
-    if (!keys.count(i->key)) gone.push_back(i->key);
+    if (!keys.count(i->key) && i->client != kAgencyClient) gone.push_back(i->key);
   for (const auto& key : gone)
     if (auto change = engine_.resolve(key, now, "the check is no longer configured"))
       handle(std::move(*change), now);
@@ -62,13 +84,72 @@ void AlertingService::on_result(const config::CheckSpec& spec, const std::vector
                                 const probes::Result& result) {
   std::lock_guard lock(mutex_);
   const TimePoint now = clock_.now();
+  guard_.on_result(spec.key(), result.status);
+  // Suspect first (so an incident this result confirms is held), clear last (so one this
+  // result resolves is dropped rather than released and resolved).
+  if (guard_.suspect()) guard_raise(now);
   if (auto change = engine_.on_result(spec, tags, result, now)) handle(std::move(*change), now);
+  guard_clear(now);
+}
+
+void AlertingService::on_canary(const std::string& canary, bool up, const std::string& why) {
+  std::lock_guard lock(mutex_);
+  const TimePoint now = clock_.now();
+  guard_.on_canary(canary, up, why);
+  if (guard_.suspect()) guard_raise(now);
+  guard_clear(now);
+}
+
+bool AlertingService::connectivity_suspect() const {
+  std::lock_guard lock(mutex_);
+  return suspect();
+}
+
+bool AlertingService::suspect() const {
+  return const_cast<IncidentEngine&>(engine_).open_incident(kConnectivityKey) != nullptr;
+}
+
+void AlertingService::guard_raise(TimePoint now) {
+  if (suspect()) return;
+  Incident proto;
+  proto.key = kConnectivityKey;
+  proto.client = kAgencyClient;
+  proto.site = "agent";
+  proto.check = "connectivity";
+  proto.type = "connectivity";
+  proto.severity = probes::Status::critical;
+  proto.priority = Priority::P1;
+  proto.summary = "monitoring connectivity lost: " + guard_.why();
+  proto.failure = "connectivity";
+  proto.facts = {{"failing_checks", guard_.failing()}, {"checks", guard_.checks()},
+                 {"canaries_down", guard_.canaries_down()}};
+  Incident& i = engine_.raise(std::move(proto), now);
+  Pending p;
+  if (agency_.builtin_tickets()) i.ticket = tickets_.open(i, agency_, now, reopen_window_, p.tx).ref;
+  record(i, "opened", i.summary, now, p);
+  notify(i, agency_.tickets, "incident.opened", "agency", i.summary, now, p);
+  persist(i, p);
+  commit(std::move(p));
+  spdlog::error("incident {} opened: {}; new tickets and pages are held until it is back", i.id,
+                i.summary);
+}
+
+void AlertingService::guard_clear(TimePoint now) {
+  if (!suspect() || guard_.suspect() || !guard_.informed()) return;
+  auto change = engine_.resolve(kConnectivityKey, now, "connectivity back: " + guard_.why());
+  if (!change) return;
+  const std::string id = change->incident.id;
+  handle(std::move(*change), now);
+  release(id, "monitoring connectivity is back", now);
 }
 
 void AlertingService::tick() {
   std::lock_guard lock(mutex_);
   const TimePoint now = clock_.now();
+  guard_clear(now);
+  if (suspect()) return;  // pages and status updates wait for the network
   for (Incident* i : engine_.open_incidents()) {
+    if (!i->held_by.empty()) continue;
     if (i->paged || !i->page_due || *i->page_due > now) continue;
     const ClientPolicy& c = client(i->client);
     Pending p;
@@ -76,6 +157,158 @@ void AlertingService::tick() {
     record(*i, "paged", "still open when the desk closed", now, p);
     persist(*i, p);
     commit(std::move(p));
+  }
+  for (const auto& key : collect_reminders(now)) {
+    Incident* i = engine_.open_incident(key);
+    if (!i || !i->reminder_due) continue;
+    send_reminder(*i, client(i->client), *i->reminder_due, now);
+  }
+}
+
+std::vector<std::string> AlertingService::due_reminders(TimePoint now) {
+  std::lock_guard lock(mutex_);
+  return collect_reminders(now);
+}
+
+std::vector<std::string> AlertingService::collect_reminders(TimePoint now) {
+  std::vector<std::string> out;
+  if (suspect()) return out;
+  for (Incident* i : engine_.open_incidents()) {
+    if (!i->held_by.empty() || i->client == kAgencyClient) continue;
+    const ClientPolicy& c = client(i->client);
+    // Acknowledged under `updates_until: ack` since the due time was cached: none owed.
+    if (i->reminder_due && c.contract.updates_until_ack && i->acknowledged) i->reminder_due.reset();
+    if (!i->reminder_due) i->reminder_due = next_reminder(c, *i);
+    if (i->reminder_due && *i->reminder_due <= now) out.push_back(i->key);
+  }
+  return out;
+}
+
+void AlertingService::send_reminder(Incident& i, const ClientPolicy& c, TimePoint due, TimePoint now) {
+  std::optional<TimePoint> response, resolution;
+  if (auto t = i.ticket.empty() ? std::nullopt : tickets_.get(i.ticket)) {
+    response = t->response_due;
+    resolution = t->resolution_due;
+  } else {
+    DueTimes d = due_times(c, i.priority, i.opened);
+    response = d.response;
+    resolution = d.resolution;
+  }
+  std::string reason = "still failing since " + format_time(i.first_failure) + ": " + i.summary;
+  if (response) reason += "; response due " + format_time(*response);
+  if (resolution) reason += "; resolution due " + format_time(*resolution);
+  // The next one counts from the due instant (no drift from the tick), unless the agent was
+  // away for longer than an interval: then from now, and one update rather than a burst.
+  i.reminded = due;
+  auto next = next_reminder(c, i);
+  if (next && *next <= now) {
+    i.reminded = now;
+    next = next_reminder(c, i);
+  }
+  i.reminder_due = next;
+  Pending p;
+  if (!i.ticket.empty()) tickets_.note(i, c, now, "reminder", reason, p.tx);
+  record(i, "reminder", reason, now, p);
+  notify(i, c.tickets, "incident.reminder", "tickets", reason, now, p);
+  persist(i, p);
+  commit(std::move(p));
+}
+
+std::optional<std::string> AlertingService::holder_for(const Incident& i) {
+  if (i.client == kAgencyClient) return std::nullopt;
+  if (Incident* conn = engine_.open_incident(kConnectivityKey)) return conn->id;
+  return inhibition_.held_by(i, [this](const std::string& key) -> const Incident* {
+    return engine_.open_incident(key);
+  });
+}
+
+void AlertingService::hold(Incident& i, const std::string& holder) {
+  if (i.held_by == holder) return;
+  unhold(i);
+  i.held_by = holder;
+  held_[holder].insert(i.key);
+}
+
+void AlertingService::unhold(Incident& i) {
+  if (i.held_by.empty()) return;
+  auto it = held_.find(i.held_by);
+  if (it != held_.end()) {
+    it->second.erase(i.key);
+    if (it->second.empty()) held_.erase(it);
+  }
+  i.held_by.clear();
+}
+
+void AlertingService::release(const std::string& holder, const std::string& why, TimePoint now) {
+  auto it = held_.find(holder);
+  if (it == held_.end()) return;
+  const std::set<std::string> keys = std::move(it->second);
+  held_.erase(it);
+  for (const auto& key : keys) {
+    Incident* i = engine_.open_incident(key);
+    if (!i || i->held_by != holder) continue;
+    i->held_by.clear();
+    release_one(*i, why, now);
+  }
+}
+
+void AlertingService::release_one(Incident& i, const std::string& why, TimePoint now) {
+  unhold(i);
+  Pending p;
+  if (auto other = holder_for(i)) {
+    hold(i, *other);
+    record(i, "held", why + "; still held by " + *other, now, p);
+    persist(i, p);
+    commit(std::move(p));
+    return;
+  }
+  const ClientPolicy& c = client(i.client);
+  i.priority = priority_for(c, i);
+  i.opened = now;  // notified now: SLA clocks and status updates count from here
+  i.updated = now;
+  i.reminder_due.reset();
+  raise(i, c, "released (" + why + "): " + i.summary, "released", now, p);
+  persist(i, p);
+  commit(std::move(p));
+  spdlog::warn("incident {} released ({}, {}): {}", i.id, to_string(i.priority), why, i.summary);
+}
+
+void AlertingService::recheck_held(TimePoint now) {
+  std::vector<std::string> keys;
+  for (Incident* i : engine_.open_incidents())
+    if (!i->held_by.empty()) keys.push_back(i->key);
+  for (const auto& key : keys) {
+    Incident* i = engine_.open_incident(key);
+    if (!i) continue;
+    auto holder = holder_for(*i);
+    if (holder && *holder == i->held_by) continue;
+    if (holder) {
+      Pending p;
+      hold(*i, *holder);
+      record(*i, "held", "now held by " + *holder, now, p);
+      persist(*i, p);
+      commit(std::move(p));
+    } else {
+      release_one(*i, "its holder " + i->held_by + " no longer holds it", now);
+    }
+  }
+}
+
+void AlertingService::raise(Incident& i, const ClientPolicy& c, const std::string& reason,
+                            const std::string& kind, TimePoint now, Pending& p) {
+  bool page_now = false;
+  if (!c.pages.empty() && !i.acknowledged) {
+    PageDecision d = page_decision(c, i.priority, now);
+    page_now = d.now;
+    if (!d.now && d.at) i.page_due = d.at;
+  }
+  if (page_now) i.paged = now;  // before the ticket body is written
+  if (c.builtin_tickets()) i.ticket = tickets_.open(i, c, now, reopen_window_, p.tx).ref;
+  record(i, kind, reason, now, p);
+  notify(i, c.tickets, "incident.opened", "tickets", reason, now, p);
+  if (page_now) {
+    page(i, c, now, p);
+    record(i, "paged", "opened outside business hours or under 24x7 cover", now, p);
   }
 }
 
@@ -155,20 +388,16 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
     Incident* i = engine_.open_incident(change.incident.key);
     if (!i) return;
     i->priority = priority_for(c, *i);
-    bool page_now = false;
-    if (!c.pages.empty()) {
-      PageDecision d = page_decision(c, i->priority, now);
-      page_now = d.now;
-      if (!d.now && d.at) i->page_due = d.at;
+    if (auto holder = holder_for(*i)) {
+      // Recorded, not notified: no ticket, no page until the holder resolves (release()).
+      hold(*i, *holder);
+      record(*i, "opened", change.reason + "; held by " + *holder, now, p);
+      persist(*i, p);
+      commit(std::move(p));
+      spdlog::info("incident {} opened, held by {}: {}", i->id, *holder, i->summary);
+      return;
     }
-    if (page_now) i->paged = now;  // before the ticket body is written
-    if (c.builtin_tickets()) i->ticket = tickets_.open(*i, c, now, reopen_window_, p.tx).ref;
-    record(*i, "opened", change.reason, now, p);
-    notify(*i, c.tickets, "incident.opened", "tickets", change.reason, now, p);
-    if (page_now) {
-      page(*i, c, now, p);
-      record(*i, "paged", "opened outside business hours or under 24x7 cover", now, p);
-    }
+    raise(*i, c, change.reason, "opened", now, p);
     persist(*i, p);
     spdlog::warn("incident {} opened ({}, {}): {}", i->id, to_string(i->priority),
                  probes::to_string(i->severity), i->summary);
@@ -178,12 +407,31 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
     const Priority before = i->priority;
     i->priority = priority_for(c, *i);
     std::string reason = change.reason;
-    if (i->priority != before) reason += "; priority " + to_string(before) + " -> " + to_string(i->priority);
+    if (i->priority != before) {
+      reason += "; priority " + to_string(before) + " -> " + to_string(i->priority);
+      i->reminder_due.reset();  // the update interval follows the priority
+    }
+    const bool inhibited_before =
+        change.incident.type == "http" && change.previous_severity == probes::Status::critical;
+    if (!i->held_by.empty()) {
+      // Held: recorded only; the release notifies the incident as it is then.
+      record(*i, "updated", reason + " (held by " + i->held_by + ": not notified)", now, p);
+      persist(*i, p);
+      commit(std::move(p));
+      if (inhibited_before && !Inhibition::inhibits(*i))
+        release(i->id, "the site's http incident " + i->id + " is no longer critical", now);
+      return;
+    }
     bool page_now = false;
-    if (!i->paged && !c.pages.empty()) {
+    if (!i->paged && !i->acknowledged && !c.pages.empty()) {
       PageDecision d = page_decision(c, i->priority, now);
       page_now = d.now;
       i->page_due = d.now ? std::nullopt : d.at;
+      // While the network is suspect a page waits (tick() sends it once it is back).
+      if (page_now && suspect()) {
+        page_now = false;
+        i->page_due = now;
+      }
     }
     if (!i->ticket.empty()) tickets_.update(*i, c, now, reason, p.tx);
     record(*i, "updated", reason, now, p);
@@ -194,16 +442,34 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
     }
     persist(*i, p);
     spdlog::info("incident {} updated: {}", i->id, reason);
+    commit(std::move(p));
+    if (inhibited_before && !Inhibition::inhibits(*i))
+      release(i->id, "the site's http incident " + i->id + " is no longer critical", now);
+    return;
   } else {
     Incident i = change.incident;
     i.page_due.reset();
-    if (!i.ticket.empty()) tickets_.solve(i, now, change.reason, p.tx);
-    notify(i, c.tickets, "incident.resolved", "tickets", change.reason, now, p);
-    if (i.paged) notify(i, c.pages, "incident.resolved", "page", change.reason, now, p);
-    record(i, "resolved", change.reason, now, p);
+    i.reminder_due.reset();
+    if (!i.held_by.empty()) {
+      // Resolved while held: nobody was told, nobody is told now.
+      const std::string holder = i.held_by;
+      unhold(i);
+      i.held_by = holder;  // kept in the history: it was never notified because of this one
+      record(i, "resolved", change.reason + " (while held by " + holder + ": never notified)", now, p);
+    } else {
+      const std::string audience = i.client == kAgencyClient ? "agency" : "tickets";
+      if (!i.ticket.empty()) tickets_.solve(i, now, change.reason, p.tx);
+      notify(i, c.tickets, "incident.resolved", audience, change.reason, now, p);
+      if (i.paged) notify(i, c.pages, "incident.resolved", "page", change.reason, now, p);
+      record(i, "resolved", change.reason, now, p);
+    }
     persist(i, p);
     engine_.restore(i);  // keeps the numbering; nothing open
     spdlog::info("incident {} resolved: {}", i.id, change.reason);
+    commit(std::move(p));
+    // What it held back: released if still open (dropped if it resolved meanwhile).
+    if (i.client != kAgencyClient) release(i.id, "the holding incident " + i.id + " resolved", now);
+    return;
   }
   commit(std::move(p));
 }

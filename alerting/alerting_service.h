@@ -10,6 +10,17 @@
 // if it paged. The sink id `builtin` is the built-in ticket store, written in the transaction
 // itself rather than through the outbox.
 //
+// Holding back (docs/alerting.md "Dependencies" and "Self-connectivity guard"): an incident
+// opened while its site's http check (or that of a site it depends on) is critical-open, or
+// while the agent suspects its own network, is recorded with `held_by` and not notified (no
+// ticket, no page). When the holder resolves, a held incident still open is released (opened
+// now: ticket, notifications, paging); one that resolved meanwhile is never notified.
+// While the network is suspect, one agency incident "monitoring connectivity lost" goes to
+// `alerting.agency`, and pages due meanwhile wait.
+//
+// Status updates: tick() sends incident.reminder to the tickets sinks of open P1/P2 incidents
+// every `contract.sla.<P>.updates` of business time (due_reminders()).
+//
 // Thread-safe (one lock); the daemon calls it from the alerting thread and the API handlers
 // from the admin server. Never blocks on disk except in start() (reads) and wait_idle().
 #pragma once
@@ -19,12 +30,15 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "alerting/connectivity_guard.h"
 #include "alerting/incident_engine.h"
+#include "alerting/inhibition.h"
 #include "alerting/policy.h"
 #include "alerting/sink.h"
 #include "alerting/ticket_store.h"
@@ -36,6 +50,10 @@ namespace lookout::alerting {
 
 class AlertingService {
  public:
+  /// The agency's own incidents: client id (never a valid config id) and the connectivity key.
+  static constexpr const char* kAgencyClient = "_lookout";
+  static constexpr const char* kConnectivityKey = "_lookout/agent/connectivity";
+
   AlertingService(store::Store& store, const Clock& clock);
 
   /// Called (on the store's writer thread) with the notifications of each committed change.
@@ -50,8 +68,16 @@ class AlertingService {
   /// One check result (seen now).
   void on_result(const config::CheckSpec& spec, const std::vector<std::string>& tags,
                  const probes::Result& result);
-  /// Pages that fell due (the desk closed with a paging incident still open).
+  /// One canary probe of the self-connectivity guard (up: it answered).
+  void on_canary(const std::string& canary, bool up, const std::string& why);
+  /// Pages that fell due (the desk closed with a paging incident still open) and status
+  /// updates that fell due (due_reminders()).
   void tick();
+  /// Keys of the open incidents whose status update is due at `now` (none while the network is
+  /// suspect). Pure apart from caching each incident's next due time.
+  std::vector<std::string> due_reminders(TimePoint now);
+  /// Whether the agent suspects its own network (the connectivity incident is open).
+  bool connectivity_suspect() const;
 
   /// Blocks until every commit started so far has completed (tests, shutdown).
   void wait_idle();
@@ -83,6 +109,22 @@ class AlertingService {
   void persist(const Incident& incident, Pending& p);
   void commit(Pending p);
   const ClientPolicy& client(const std::string& id) const;
+  bool suspect() const;  // connectivity_suspect() under the lock
+  std::vector<std::string> collect_reminders(TimePoint now);  // due_reminders() under the lock
+  // Notifies a newly opened (or released) incident: ticket, tickets sinks, paging.
+  void raise(Incident& incident, const ClientPolicy& client, const std::string& reason,
+             const std::string& kind, TimePoint now, Pending& p);
+  // Holding back.
+  std::optional<std::string> holder_for(const Incident& incident);
+  void hold(Incident& incident, const std::string& holder);
+  void unhold(Incident& incident);
+  void release(const std::string& holder, const std::string& why, TimePoint now);
+  void release_one(Incident& incident, const std::string& why, TimePoint now);
+  void recheck_held(TimePoint now);
+  // The connectivity guard: raise or resolve the agency incident as the guard says.
+  void guard_raise(TimePoint now);
+  void guard_clear(TimePoint now);
+  void send_reminder(Incident& incident, const ClientPolicy& client, TimePoint due, TimePoint now);
 
   store::Store& store_;
   const Clock& clock_;
@@ -91,6 +133,10 @@ class AlertingService {
   TicketStore tickets_;
   std::map<std::string, ClientPolicy> clients_;
   ClientPolicy default_client_;
+  ClientPolicy agency_;  // the agency's own incidents: tickets = alerting.agency, 24x7
+  Inhibition inhibition_;
+  ConnectivityGuard guard_;
+  std::map<std::string, std::set<std::string>> held_;  // holder incident id -> held keys
   std::chrono::milliseconds reopen_window_{std::chrono::hours(24)};
   int64_t notification_counter_ = 0;
   std::function<void(std::vector<Notification>)> on_committed_;

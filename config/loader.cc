@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -300,8 +302,8 @@ void read_business_hours(const YAML::Node& n, const std::string& path, BusinessH
 
 void read_contract(const YAML::Node& n, const std::string& path, Contract& c, Errors& errors) {
   if (!expect_map(n, path, errors)) return;
-  for_each_key(n, path, {"tier", "sla", "coverage", "uptime_target"}, errors, [&](const std::string& key, const YAML::Node& v,
-                                                     const std::string& kpath) {
+  for_each_key(n, path, {"tier", "sla", "coverage", "updates_until", "uptime_target"}, errors,
+               [&](const std::string& key, const YAML::Node& v, const std::string& kpath) {
     if (key == "uptime_target") {
       double d = 0;
       if (!v.IsScalar() || !YAML::convert<double>::decode(v, d) || !std::isfinite(d))
@@ -310,6 +312,14 @@ void read_contract(const YAML::Node& n, const std::string& path, Contract& c, Er
         errors.add(v, kpath, "must be above 0 and at most 100 (a percentage)");
       else
         c.uptime_target = d;
+      return;
+    }
+    if (key == "updates_until") {
+      if (auto s = read_string(v, kpath, errors)) {
+        if (*s == "ack") c.updates_until_ack = true;
+        else if (*s == "resolved") c.updates_until_ack = false;
+        else errors.add(v, kpath, "unknown value '" + *s + "' (expected resolved or ack)");
+      }
       return;
     }
     if (key == "tier") {
@@ -337,10 +347,16 @@ void read_contract(const YAML::Node& n, const std::string& path, Contract& c, Er
       }
       if (!expect_map(pkv.second, ppath, errors)) continue;
       SlaTarget t;
-      for_each_key(pkv.second, ppath, {"response", "resolution"}, errors,
+      for_each_key(pkv.second, ppath, {"response", "resolution", "updates"}, errors,
                    [&](const std::string& k, const YAML::Node& dv, const std::string& dpath) {
-                     if (auto d = read_duration(dv, dpath, errors))
+                     auto d = read_duration(dv, dpath, errors);
+                     if (!d) return;
+                     if (k == "updates") {
+                       if (*d < std::chrono::minutes(1)) errors.add(dv, dpath, "must be at least 1m");
+                       else c.updates[prio] = *d;
+                     } else {
                        (k == "response" ? t.response : t.resolution) = *d;
+                     }
                    });
       c.sla[prio] = t;
     }
@@ -352,10 +368,15 @@ struct SinkRef {
   std::string id;
   YAML::Mark mark;
   std::string path;
+  bool page = false;  // named in `pages`: the sink must be able to page
 };
 
+// Sink types that keep tickets and cannot page (the built-in ticket store is "builtin").
+bool ticket_only_sink_type(const std::string& type) { return type == "builtin"; }
+
 std::vector<std::string> read_sink_ids(const YAML::Node& n, const std::string& path,
-                                       std::vector<SinkRef>& refs, Errors& errors) {
+                                       std::vector<SinkRef>& refs, Errors& errors,
+                                       bool page = false) {
   std::vector<std::string> ids;
   if (!n.IsSequence()) {
     errors.add(n, path, "expected a list of sink ids");
@@ -365,7 +386,7 @@ std::vector<std::string> read_sink_ids(const YAML::Node& n, const std::string& p
     std::string ipath = path + "[" + std::to_string(i) + "]";
     if (auto s = read_string(n[i], ipath, errors)) {
       ids.push_back(*s);
-      refs.push_back({*s, n[i].Mark(), ipath});
+      refs.push_back({*s, n[i].Mark(), ipath, page});
     }
   }
   return ids;
@@ -381,7 +402,7 @@ void read_client_alerting(const YAML::Node& n, const std::string& path, ClientAl
     if (key == "tickets") {
       ca.tickets = read_sink_ids(v, kpath, refs, errors);
     } else if (key == "pages") {
-      ca.pages = read_sink_ids(v, kpath, refs, errors);
+      ca.pages = read_sink_ids(v, kpath, refs, errors, true);
     } else if (key == "page_priorities") {
       std::vector<std::string> list;
       for (const auto& p : read_string_list(v, kpath, errors)) {
@@ -453,13 +474,95 @@ std::optional<std::string> read_secret(const YAML::Node& v, const std::string& p
   return text;
 }
 
+// alerting.canary: a list of URLs (http, https, tcp) or bare host:port, each a string or a map
+// {url, timeout}.
+void read_canaries(const YAML::Node& n, const std::string& path, std::vector<CanaryConfig>& out,
+                   Errors& errors) {
+  if (!n.IsSequence()) {
+    errors.add(n, path, "expected a list of canaries (URLs or host:port)");
+    return;
+  }
+  for (size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node& item = n[i];
+    const std::string ipath = path + "[" + std::to_string(i) + "]";
+    CanaryConfig c;
+    YAML::Node url_node;
+    bool has_url = false;
+    if (item.IsScalar()) {
+      url_node = item;
+      has_url = true;
+    } else if (item.IsMap()) {
+      for_each_key(item, ipath, {"url", "timeout"}, errors,
+                   [&](const std::string& k, const YAML::Node& v, const std::string& kpath) {
+        if (k == "url") {
+          url_node = v;
+          has_url = true;
+        } else if (auto d = read_duration(v, kpath, errors)) {
+          if (*d < std::chrono::milliseconds(100) || *d > std::chrono::seconds(60))
+            errors.add(v, kpath, "must be between 100ms and 60s");
+          else c.timeout = *d;
+        }
+      });
+      if (!has_url) {
+        errors.add(item, ipath, "missing field 'url' (an http://, https:// or tcp:// URL, or host:port)");
+        continue;
+      }
+    } else {
+      errors.add(item, ipath, "expected a URL or a map with url");
+      continue;
+    }
+    const std::string upath = item.IsMap() ? ipath + ".url" : ipath;
+    auto text = read_string(url_node, upath, errors);
+    if (!text) continue;
+    std::string u = *text;
+    const bool tcp = u.rfind("tcp://", 0) == 0 || u.find("://") == std::string::npos;
+    if (tcp) {
+      std::string hostport = u.rfind("tcp://", 0) == 0 ? u.substr(6) : u;
+      std::string host;
+      uint16_t port = 0;
+      if (!net::split_host_port(hostport, host, port, 0) || host.empty() || port == 0) {
+        errors.add(url_node, upath, "bad canary '" + *text + "': a host canary needs host:port (or tcp://host:port)");
+        continue;
+      }
+      u = "tcp://" + hostport;
+    } else {
+      std::string err;
+      if (!net::parse_url(u, &err)) {
+        errors.add(url_node, upath, "bad canary '" + *text + "': " + err + " (expected http://, https://, tcp:// or host:port)");
+        continue;
+      }
+    }
+    c.url = u;
+    out.push_back(std::move(c));
+  }
+}
+
 void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef>& refs,
                    Errors& errors) {
   const std::string path = "alerting";
   if (!expect_map(n, path, errors)) return;
-  for_each_key(n, path, {"sinks", "defaults", "flap_changes", "flap_window", "reopen_window"}, errors,
-               [&](const std::string& key, const YAML::Node& v, const std::string& kpath) {
-    if (key == "defaults") {
+  for_each_key(n, path,
+               {"sinks", "defaults", "flap_changes", "flap_window", "reopen_window", "canary",
+                "canary_interval", "storm_ratio", "storm_min_checks", "agency"},
+               errors, [&](const std::string& key, const YAML::Node& v, const std::string& kpath) {
+    if (key == "agency") {
+      a.agency = read_sink_ids(v, kpath, refs, errors);
+    } else if (key == "canary") {
+      read_canaries(v, kpath, a.canary, errors);
+    } else if (key == "canary_interval") {
+      if (auto d = read_duration(v, kpath, errors)) {
+        if (*d < std::chrono::seconds(1)) errors.add(v, kpath, "must be at least 1s");
+        else a.canary_interval = *d;
+      }
+    } else if (key == "storm_ratio") {
+      double r = 0;
+      if (!v.IsScalar() || !YAML::convert<double>::decode(v, r) || !(r > 0 && r <= 1))
+        errors.add(v, kpath, "expected a number greater than 0 and at most 1 (a share of all checks, e.g. 0.5; 1 turns the storm rule off)");
+      else
+        a.storm_ratio = r;
+    } else if (key == "storm_min_checks") {
+      if (auto i = read_int(v, kpath, errors, 1, 10'000'000)) a.storm_min_checks = static_cast<int>(*i);
+    } else if (key == "defaults") {
       read_client_alerting(v, kpath, a.defaults, refs, errors);
     } else if (key == "flap_changes") {
       if (auto i = read_int(v, kpath, errors, 2, 1000)) a.flap_changes = static_cast<int>(*i);
@@ -892,7 +995,8 @@ class ConfigBuilder {
       Site site;
       Inherited sinh = cinh;
       YAML::Node checks_node;
-      for_each_key(sn, spath, {"id", "name", "url", "tags", "defaults", "checks"}, errors,
+      YAML::Node depends_node;
+      for_each_key(sn, spath, {"id", "name", "url", "tags", "depends_on", "defaults", "checks"}, errors,
                    [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                      if (key == "id") {
                        if (auto s = read_string(v, path, errors)) {
@@ -911,6 +1015,8 @@ class ConfigBuilder {
                        }
                      } else if (key == "tags") {
                        site.tags = read_string_list(v, path, errors);
+                     } else if (key == "depends_on") {
+                       depends_node = v;
                      } else if (key == "defaults") {
                        read_defaults(v, path, sinh, errors);
                      } else if (key == "checks") {
@@ -920,6 +1026,25 @@ class ConfigBuilder {
       if (!sn["id"].IsDefined()) errors.add(sn, spath, "missing field 'id'");
       if (!sn["url"].IsDefined()) errors.add(sn, spath, "missing field 'url'");
       if (site.name.empty()) site.name = site.id;
+      if (depends_node.IsDefined() && !depends_node.IsNull()) {
+        const std::string dpath = spath + ".depends_on";
+        if (!depends_node.IsSequence() && !depends_node.IsScalar()) {
+          errors.add(depends_node, dpath, "expected a list of site ids (site, or client/site)");
+        } else {
+          std::vector<std::pair<YAML::Node, std::string>> items;
+          if (depends_node.IsScalar()) items.emplace_back(depends_node, dpath);
+          else
+            for (size_t i = 0; i < depends_node.size(); ++i)
+              items.emplace_back(depends_node[i], dpath + "[" + std::to_string(i) + "]");
+          for (const auto& [item, ipath] : items) {
+            auto target = read_string(item, ipath, errors);
+            if (!target) continue;
+            std::string full = target->find('/') == std::string::npos ? client.id + "/" + *target : *target;
+            site.depends_on.push_back(full);
+            site_refs_.push_back({client.id + "/" + site.id, full, *target, item.Mark(), ipath});
+          }
+        }
+      }
       if (checks_node.IsDefined() && !checks_node.IsNull()) {
         if (!checks_node.IsSequence()) {
           errors.add(checks_node, spath + ".checks", "expected a list of checks");
@@ -937,12 +1062,24 @@ class ConfigBuilder {
 
   size_t clients_seen() const { return clients_seen_; }
 
-  /// After everything: every sink id named by a client or alerting.defaults must exist.
+  /// After everything: every sink id named by a client or alerting.defaults must exist, and a
+  /// sink named in `pages` must be able to page.
   void check_sink_refs(Errors& errors) const {
     std::set<std::string> ids = {"builtin"};
-    for (const auto& sink : cfg_.alerting.sinks) ids.insert(sink.id);
+    std::map<std::string, std::string> types = {{"builtin", "builtin"}};
+    for (const auto& sink : cfg_.alerting.sinks) {
+      ids.insert(sink.id);
+      types[sink.id] = sink.type;
+    }
     for (const auto& ref : refs_) {
-      if (ids.count(ref.id)) continue;
+      if (ids.count(ref.id)) {
+        if (ref.page && ticket_only_sink_type(types[ref.id]))
+          errors.add_at(ref.mark, ref.path,
+                        ref.id == "builtin"
+                            ? std::string("'builtin' is the built-in ticket store: it keeps tickets and cannot page (name a paging sink)")
+                            : "sink '" + ref.id + "' (type " + types[ref.id] + ") keeps tickets and cannot page");
+        continue;
+      }
       std::string known;
       for (const auto& id : ids) known += (known.empty() ? "" : ", ") + id;
       std::string near = suggest_key(ref.id, ids);
@@ -952,7 +1089,68 @@ class ConfigBuilder {
     }
   }
 
+  /// After everything: every depends_on names an existing site, not itself, without cycles.
+  void check_site_refs(Errors& errors) const {
+    std::map<std::string, std::set<std::string>> sites_of;  // client -> site ids
+    for (const auto& c : cfg_.clients)
+      for (const auto& s : c.sites) sites_of[c.id].insert(s.id);
+    std::map<std::string, std::vector<const SiteRef*>> graph;  // valid edges only
+    for (const auto& ref : site_refs_) {
+      const size_t slash = ref.to.find('/');
+      const std::string client = ref.to.substr(0, slash), site = ref.to.substr(slash + 1);
+      auto cit = sites_of.find(client);
+      if (slash == std::string::npos || ref.to.find('/', slash + 1) != std::string::npos) {
+        errors.add_at(ref.mark, ref.path, "bad site reference '" + ref.written + "' (site, or client/site)");
+      } else if (cit == sites_of.end()) {
+        errors.add_at(ref.mark, ref.path, "unknown client '" + client + "' in '" + ref.written + "'");
+      } else if (!cit->second.count(site)) {
+        std::string known;
+        for (const auto& id : cit->second) known += (known.empty() ? "" : ", ") + id;
+        std::string near = suggest_key(site, cit->second);
+        errors.add_at(ref.mark, ref.path,
+                      "unknown site '" + ref.written + "' (client '" + client + "' has: " + known + ")" +
+                          (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
+      } else if (ref.to == ref.from) {
+        errors.add_at(ref.mark, ref.path, "a site cannot depend on itself");
+      } else {
+        graph[ref.from].push_back(&ref);
+      }
+    }
+    // Cycles: a depth-first walk; the edge that closes a cycle names the whole path.
+    std::map<std::string, int> state;  // 0 new, 1 on the path, 2 done
+    std::vector<std::string> path;
+    std::set<const SiteRef*> reported;
+    std::function<void(const std::string&)> visit = [&](const std::string& node) {
+      state[node] = 1;
+      path.push_back(node);
+      for (const SiteRef* e : graph[node]) {
+        if (state[e->to] == 1) {
+          if (reported.insert(e).second) {
+            auto start = std::find(path.begin(), path.end(), e->to);
+            std::string cycle;
+            for (auto it = start; it != path.end(); ++it) cycle += *it + " -> ";
+            errors.add_at(e->mark, e->path, "depends_on cycle: " + cycle + e->to);
+          }
+        } else if (state[e->to] == 0) {
+          visit(e->to);
+        }
+      }
+      path.pop_back();
+      state[node] = 2;
+    };
+    for (const auto& ref : site_refs_)
+      if (state[ref.from] == 0) visit(ref.from);
+  }
+
  private:
+  struct SiteRef {
+    std::string from;     // "client/site" that declares it
+    std::string to;       // "client/site" it depends on
+    std::string written;  // as written
+    YAML::Mark mark;
+    std::string path;
+  };
+  std::vector<SiteRef> site_refs_;
   std::vector<SinkRef> refs_;
   Config& cfg_;
   Inherited top_;  // from the root defaults
@@ -984,6 +1182,7 @@ void build_config(const YAML::Node& root, Config& cfg, Errors& errors) {
   for (const auto& kv : root) builder.root_entry(kv.first, kv.second, errors);
   build_clients(root["clients"], root.Mark(), builder, errors);
   builder.check_sink_refs(errors);
+  builder.check_site_refs(errors);
 }
 
 // The streaming path: root entries and clients go to the ConfigBuilder as soon as each is
@@ -1072,6 +1271,7 @@ class StreamingLoad final : public YamlDocumentSink {
       errors_.add_at(mark, e.path, e.message);
     }
     builder_.check_sink_refs(errors_);
+    builder_.check_site_refs(errors_);
   }
 
  private:

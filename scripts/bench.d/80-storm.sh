@@ -124,7 +124,7 @@ out = ["agent:", f"  listen: 127.0.0.1:{port}", f"  state_file: {work}/state.db"
        "  max_in_flight: 4000", "  per_host_limit: 4000",
        "catalog: {refresh: off}", "defaults:", f"  interval: {interval}", f"  retry_interval: {retry}", f"  timeout: {timeout}",
        "  failure_threshold: 2", "  success_threshold: 2",
-       "alerting:", "  sinks:",
+       "alerting:", "  storm_ratio: 1", "  sinks:",
        f"    - {{id: hook, type: webhook, url: 'http://127.0.0.1:{rp}/lookout', timeout: 10s, max_in_flight: {in_flight}}}",
        "  defaults:", "    tickets: [builtin, hook]", "clients:"]
 def client(name, prefix, n, path):

@@ -119,7 +119,8 @@ class AlertingCrash : public ::testing::Test {
         << "catalog: {refresh: off}\n"  // loopback only: no feed from the internet
         << "defaults:\n  interval: 1s\n  retry_interval: 1s\n  timeout: 900ms\n"
         << "  failure_threshold: 2\n  success_threshold: 2\n"
-        << "alerting:\n  flap_changes: 4\n  flap_window: 6s\n  sinks:\n    - id: hook\n      type: webhook\n      url: " << hook_.url("/hook")
+        // Most sites fail at once here on purpose: the connectivity guard (holding_test) is off.
+        << "alerting:\n  storm_ratio: 1\n  flap_changes: 4\n  flap_window: 6s\n  sinks:\n    - id: hook\n      type: webhook\n      url: " << hook_.url("/hook")
         << "\n      secret_env: " << kSecretEnv << "\n      timeout: 5s\n      max_in_flight: 8\n"
         << "  defaults:\n    tickets: [builtin, hook]\n    pages: []\n    page_priorities: [P1]\n"
         << "clients:\n";
