@@ -189,7 +189,11 @@ TEST_F(ApiTest, MonthlyReportInThreeFormatsAndClearErrors) {
   store_->flush();
   auto cfg = std::make_shared<config::Config>(config_);
   cfg->clients = *clients_;
-  cfg->clients[0].sites = {config::Site{"shop", "Shop", "https://shop.acme.example/", {}}};
+  config::Site shop;
+  shop.id = "shop";
+  shop.name = "Shop";
+  shop.url = "https://shop.acme.example/";
+  cfg->clients[0].sites = {shop};
   cfg->clients[0].contract.uptime_target = 99.9;
   auto get_report = [&](const std::string& target) {
     return api::handle(api::Sources{*engine_, store_.get(), clients_, clock_, nullptr, cfg}, "GET", target);
