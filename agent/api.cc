@@ -16,6 +16,8 @@
 
 #include "agent/engine.h"
 #include "alerting/calendar.h"
+#include "reports/output.h"
+#include "reports/report.h"
 #include "store/store.h"
 
 namespace lookout::agent::api {
@@ -33,7 +35,7 @@ using std::chrono::milliseconds;
 
 constexpr const char* kEndpoints =
     "/api/v1/checks, /api/v1/checks/{client}/{site}/{check}, /api/v1/clients, /api/v1/incidents, "
-    "/api/v1/tickets, /api/v1/tickets/{ref}, /api/v1/maintenance, POST "
+    "/api/v1/tickets, /api/v1/tickets/{ref}, /api/v1/maintenance, /api/v1/reports/{client}/{month}, POST "
     "/api/v1/incidents/{id}/ack, POST /api/v1/tickets/{ref}/{hold|resume|solve|comment}, "
     "POST /api/v1/maintenance, DELETE /api/v1/maintenance/{id}, /metrics, /healthz";
 constexpr const char* kDayNames[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
@@ -507,6 +509,31 @@ HttpAnswer not_allowed(std::string_view method, std::string_view path, const cha
                           "; use " + allow);
   a.headers.emplace_back("Allow", allow);
   return a;
+
+// The monthly report of a client, built from the store the daemon writes (reads only).
+HttpAnswer one_report(const Sources& src, const std::string& client, const std::string& month,
+                      const Params& params) {
+  if (auto bad = check_params(params, {"format"}, {"format"})) return *bad;
+  std::string format = "json";
+  for (const auto& [name, value] : params) format = value;
+  if (format != "json" && format != "html" && format != "md")
+    return error(400, "unknown format '" + format + "' (json, html or md)");
+  if (!src.store || !src.config) return error(503, "the state store is not open");
+  try {
+    reports::ReportSource source(*src.store);
+    // Planned maintenance: none is recorded by this version (the report says so).
+    auto report = reports::build_report(*src.config, source, {client, month, src.clock.now(), {}});
+    HttpAnswer a;
+    a.body = reports::render_format(report, format, src.config->report);
+    a.content_type = format == "json" ? "application/json"
+                     : format == "html" ? "text/html; charset=utf-8"
+                                        : "text/markdown; charset=utf-8";
+    return a;
+  } catch (const reports::ReportError& e) {
+    return error(e.kind == reports::ReportError::Kind::unknown_client ? 404 : 400, e.what());
+  } catch (const std::exception& e) {
+    return error(500, std::string("report failed: ") + e.what());
+  }
 }
 
 }  // namespace
@@ -596,8 +623,9 @@ HttpAnswer handle(const Sources& src, const Request& req) {
   bool get = method == "GET" || method == "HEAD";
 
   enum class Route { none, checks, check, clients, incidents, tickets, ticket, ack, ticket_action,
-                     maintenance, window } route = Route::none;
-  std::string key, action;
+                     maintenance, window, report } route = Route::none;
+  std::string key, action, month;
+  constexpr std::string_view kReportPrefix = "/api/v1/reports/";
   constexpr std::string_view kCheckPrefix = "/api/v1/checks/";
   constexpr std::string_view kTicketPrefix = "/api/v1/tickets/";
   constexpr std::string_view kIncidentPrefix = "/api/v1/incidents/";
@@ -643,6 +671,21 @@ HttpAnswer handle(const Sources& src, const Request& req) {
                               "; ticket actions: hold, resume, solve, comment");
       route = Route::ticket_action;
     }
+  } else if (path.substr(0, kReportPrefix.size()) == kReportPrefix) {
+    auto rest = path.substr(kReportPrefix.size());
+    auto slash = rest.find('/');
+    if (slash == std::string_view::npos || rest.find('/', slash + 1) != std::string_view::npos)
+      return error(404, "not found: " + std::string(path) +
+                            "; a report is /api/v1/reports/{client}/{YYYY-MM}");
+    auto c = percent_decode(rest.substr(0, slash));
+    auto m = percent_decode(rest.substr(slash + 1));
+    if (!c || !m) return error(400, "malformed percent-encoding in the path");
+    if (c->empty() || m->empty())
+      return error(404, "not found: " + std::string(path) +
+                            "; a report is /api/v1/reports/{client}/{YYYY-MM}");
+    route = Route::report;
+    key = *c;
+    month = *m;
   } else if (path.substr(0, kCheckPrefix.size()) == kCheckPrefix) {
     auto rest = path.substr(kCheckPrefix.size());
     std::vector<std::string> parts;
@@ -699,6 +742,7 @@ HttpAnswer handle(const Sources& src, const Request& req) {
     case Route::maintenance:
       if (!src.alerting) return error(503, "alerting is not running");
       return list_windows(src, *params);
+    case Route::report: return one_report(src, key, month, *params);
     default: break;
   }
   return error(404, "not found");

@@ -7,6 +7,7 @@
 //   GET /api/v1/incidents, /tickets, /tickets/{ref}, /maintenance     alerting (read-only)
 //   POST /api/v1/incidents/{id}/ack, /tickets/{ref}/{hold|resume|solve|comment},
 //   POST /api/v1/maintenance, DELETE /api/v1/maintenance/{id}        mutations (bearer token)
+//   GET /api/v1/reports/{client}/{month}     the monthly report (?format=json|html|md)
 //
 // Errors are {"error": "..."} with 400 (bad query or body), 401 (no or wrong token), 403
 // (mutations disabled), 404 (unknown path, check, incident, ticket or window), 405 (method),
@@ -49,6 +50,7 @@ struct Sources {
   alerting::AlertingService* alerting = nullptr;  // incidents, tickets, maintenance
   /// The bearer token mutations need; empty = mutations disabled (403).
   std::string api_token{};
+  std::shared_ptr<const config::Config> config{};  // reports (503 without it)
 };
 
 /// One request as the API sees it.

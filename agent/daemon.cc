@@ -134,19 +134,24 @@ int run_daemon(const std::string& config_file) {
   };
   // The clients as of the last good (re)load, for /api/v1/clients; swapped on SIGHUP.
   std::mutex clients_mutex;
-  auto clients = std::make_shared<const std::vector<config::Client>>(cfg.clients);
+  // One copy of the config for the API (reports need the sites, checks and settings); the
+  // clients list aliases into it.
+  auto report_config = std::make_shared<const config::Config>(cfg);
+  std::shared_ptr<const std::vector<config::Client>> clients(report_config, &report_config->clients);
   const std::string token = api::api_token(cfg.agent);
   if (token.empty())
     spdlog::info("API mutations disabled: set agent.api_token_file or LOOKOUT_API_TOKEN to enable them");
   handlers.api_request = [&, token](std::string_view method, std::string_view target,
                                     std::string_view authorization, std::string_view body) {
     std::shared_ptr<const std::vector<config::Client>> current;
+    std::shared_ptr<const config::Config> current_config;
     {
       std::lock_guard lock(clients_mutex);
       current = clients;
+      current_config = report_config;
     }
     return api::handle(api::Sources{engine, store.get(), std::move(current), engine.clock(),
-                                    &alerting.service(), token},
+                                    &alerting.service(), token, std::move(current_config)},
                        api::Request{method, target, authorization, body});
   };
   AdminServer admin(cfg.agent.listen, handlers);
@@ -183,9 +188,11 @@ int run_daemon(const std::string& config_file) {
       next.config.reset();
       engine.apply(cfg);
       {
-        auto reloaded = std::make_shared<const std::vector<config::Client>>(cfg.clients);
+        auto reloaded = std::make_shared<const config::Config>(cfg);
+        std::shared_ptr<const std::vector<config::Client>> reloaded_clients(reloaded, &reloaded->clients);
         std::lock_guard lock(clients_mutex);
-        clients = std::move(reloaded);
+        report_config = std::move(reloaded);
+        clients = std::move(reloaded_clients);
       }
       alerting.apply(cfg);
       probes::set_catalog_max_age(

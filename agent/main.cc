@@ -4,6 +4,8 @@
 //   lookout check [--type T] TARGET [flags]   one check, Nagios exit codes, --json
 //   lookout catalog update [...]             refresh the CMS release catalogue
 //   lookout incidents | tickets | ack | maintenance   operator commands (agent/cli_ops.h)
+//   lookout report -c FILE --client ID --month YYYY-MM [--format html|pdf|md|json] [-o FILE]
+//   lookout report -c FILE --all --month YYYY-MM --out-dir DIR   the monthly report
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -13,6 +15,7 @@
 
 #include "agent/cli_catalog.h"
 #include "agent/cli_ops.h"
+#include "agent/cli_report.h"
 #include "agent/daemon.h"
 #include "agent/logging.h"
 #include "agent/oneshot.h"
@@ -84,6 +87,7 @@ int main(int argc, char** argv) {
   }
   agent::add_catalog_command(app);  // `lookout catalog update`
   auto ops = agent::add_ops_commands(app);  // incidents, tickets, ack, maintenance
+  agent::add_report_command(app);   // `lookout report`
 
   // `check --json` reports usage errors as a JSON object on stdout too (exit 3, UNKNOWN), so a
   // caller parsing the output always gets JSON. Scanned from argv: a parse error may come
@@ -110,6 +114,8 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     if (rc == 0) return 0;
     if (app.got_subcommand("catalog")) return rc;  // its callback chose the code
+    // report: its callback chose the code; its usage errors (a missing flag) are 2.
+    if (app.got_subcommand("report")) return e.get_name() == "RuntimeError" ? rc : 2;
     // Usage errors of `check` are UNKNOWN for Nagios; of validate/run, exit 2.
     return app.got_subcommand(check) ? 3 : 2;
   }

@@ -68,6 +68,14 @@ struct Contract {
   /// `updates_until: ack`: status updates stop once the incident is acknowledged (default
   /// `resolved`: they go on until it resolves).
   bool updates_until_ack = false;
+  /// `uptime_target`: the monthly availability promised, in percent (99.9); unset = none.
+  std::optional<double> uptime_target;
+};
+
+/// The monthly report's branding (root key `report`).
+struct ReportSettings {
+  std::string agency_name;  // on the first page; empty = none
+  std::string logo_file;    // PNG, JPEG, GIF or SVG, resolved against the config file's folder
 };
 
 /// One notification target (alerting.sinks[]). Credentials come only from *_env / *_file and
@@ -182,6 +190,7 @@ struct Config {
   AgentSettings agent;
   AlertingSettings alerting;
   CatalogSettings catalog;
+  ReportSettings report;
   std::vector<Client> clients;
   std::vector<std::shared_ptr<const Check>> checks;  // every check of every site, flattened
   /// Every `maintenance:` window of every client, site and check (one-off times resolved in

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -257,8 +258,18 @@ void read_business_hours(const YAML::Node& n, const std::string& path, BusinessH
 
 void read_contract(const YAML::Node& n, const std::string& path, Contract& c, Errors& errors) {
   if (!expect_map(n, path, errors)) return;
-  for_each_key(n, path, {"tier", "sla", "coverage", "updates_until"}, errors,
+  for_each_key(n, path, {"tier", "sla", "coverage", "updates_until", "uptime_target"}, errors,
                [&](const std::string& key, const YAML::Node& v, const std::string& kpath) {
+    if (key == "uptime_target") {
+      double d = 0;
+      if (!v.IsScalar() || !YAML::convert<double>::decode(v, d) || !std::isfinite(d))
+        errors.add(v, kpath, "expected a percentage, e.g. 99.9");
+      else if (d <= 0 || d > 100)
+        errors.add(v, kpath, "must be above 0 and at most 100 (a percentage)");
+      else
+        c.uptime_target = d;
+      return;
+    }
     if (key == "updates_until") {
       if (auto s = read_string(v, kpath, errors)) {
         if (*s == "ack") c.updates_until_ack = true;
@@ -696,6 +707,45 @@ std::optional<std::string> state_file_problem(const std::string& file) {
   return std::nullopt;
 }
 
+// The report's branding. The logo is checked at load (exists, a known image type, at most
+// 1 MiB) so that a report never fails half-way on it; a relative path is relative to the
+// config file's folder.
+void read_report(const YAML::Node& n, ReportSettings& r, const std::string& config_file,
+                 Errors& errors) {
+  namespace fs = std::filesystem;
+  if (!expect_map(n, "report", errors)) return;
+  for_each_key(n, "report", {"agency_name", "logo_file"}, errors,
+               [&](const std::string& key, const YAML::Node& v, const std::string& path) {
+                 auto s = read_string(v, path, errors);
+                 if (!s) return;
+                 if (key == "agency_name") {
+                   r.agency_name = *s;
+                   return;
+                 }
+                 fs::path p(*s);
+                 if (p.is_relative() && !config_file.empty())
+                   p = fs::path(config_file).parent_path() / p;
+                 std::string ext = p.extension().string();
+                 std::transform(ext.begin(), ext.end(), ext.begin(),
+                                [](unsigned char c) { return std::tolower(c); });
+                 std::error_code ec;
+                 if (ext != ".png" && ext != ".jpg" && ext != ".jpeg" && ext != ".gif" &&
+                     ext != ".svg")
+                   errors.add(v, path, "logo '" + *s + "' must be a .png, .jpg, .gif or .svg file");
+                 else if (!fs::is_regular_file(p, ec))
+                   errors.add(v, path, "logo file '" + *s + "' does not exist" +
+                                           (fs::path(*s).is_relative()
+                                                ? " (a relative path starts at the config file's folder)"
+                                                : ""));
+                 else if (fs::file_size(p, ec) > 1024 * 1024)
+                   errors.add(v, path, "logo file '" + *s + "' is larger than 1 MiB");
+                 else if (::access(p.c_str(), R_OK) != 0)
+                   errors.add(v, path, "logo file '" + *s + "' is not readable");
+                 else
+                   r.logo_file = p.string();
+               });
+}
+
 void read_agent(const YAML::Node& n, AgentSettings& a, Errors& errors) {
   if (!expect_map(n, "agent", errors)) return;
   for_each_key(
@@ -974,10 +1024,11 @@ class ConfigBuilder {
     else if (key == "defaults") read_defaults(value, "defaults", top_, errors);
     else if (key == "alerting") read_alerting(value, cfg_.alerting, refs_, errors);
     else if (key == "catalog") read_catalog(value, cfg_.catalog, errors);
+    else if (key == "report") read_report(value, cfg_.report, cfg_.file, errors);
     else if (key != "clients") {
-      std::string near = suggest_key(key, {"agent", "defaults", "alerting", "catalog", "clients"});
+      std::string near = suggest_key(key, {"agent", "defaults", "alerting", "catalog", "report", "clients"});
       errors.add(key_node, key,
-                 "unknown key (expected agent, defaults, alerting, catalog or clients" +
+                 "unknown key (expected agent, defaults, alerting, catalog, report or clients" +
                      (near.empty() ? std::string(")") : "; did you mean '" + near + "'?)"));
     }
   }

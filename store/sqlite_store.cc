@@ -165,6 +165,10 @@ struct SqliteStore::Impl {
   Clock::time_point last_retention{};
 
   std::string describe() const { return "state store " + options.path; }
+  void refuse_write(const char* what) const {
+    if (options.read_only)
+      throw std::logic_error(describe() + " is open read-only: " + what + " refused");
+  }
 
   void lock_file();
   void open();
@@ -208,6 +212,37 @@ void SqliteStore::Impl::lock_file() {
 }
 
 void SqliteStore::Impl::open() {
+  if (options.read_only) {
+    // A reader: no lock file (the agent may hold it), no journal-mode change, no migration.
+    // WAL lets it read a consistent snapshot per statement while the agent writes.
+    if (options.path.empty() || options.path == ":memory:")
+      throw std::runtime_error(describe() + ": a read-only store needs a file");
+    if (!std::filesystem::exists(options.path))
+      throw std::runtime_error(describe() + ": no such file");
+    try {
+      db = std::make_unique<SQLite::Database>(options.path,
+                                              SQLite::OPEN_READONLY | SQLite::OPEN_FULLMUTEX);
+      db->setBusyTimeout(5000);
+      int version = 0;
+      if (db->tableExists("schema_version")) {
+        SQLite::Statement q(*db, "SELECT MAX(version) FROM schema_version");
+        if (q.executeStep() && !q.getColumn(0).isNull()) version = q.getColumn(0).getInt();
+      }
+      int current = static_cast<int>(kMigrations.size());
+      if (version > current)
+        throw std::runtime_error(describe() + ": schema version " + std::to_string(version) +
+                                 " is newer than this lookout understands (" +
+                                 std::to_string(current) + ")");
+      if (version < current)
+        throw std::runtime_error(
+            describe() + ": schema version " + std::to_string(version) + " is older than this "
+            "lookout's (" + std::to_string(current) + "); start `lookout run` on it once to "
+            "migrate it (a reader never migrates)");
+    } catch (const SQLite::Exception& e) {
+      throw std::runtime_error(describe() + ": " + e.what());
+    }
+    return;
+  }
   lock_file();
   try {
     db = std::make_unique<SQLite::Database>(
@@ -544,16 +579,18 @@ SqliteStore::SqliteStore(StoreOptions options) : impl_(std::make_unique<Impl>())
   impl_->open();
   auto now = impl_->clock->now();
   impl_->last_retention = now;
-  impl_->retention(now);
+  if (!impl_->options.read_only) impl_->retention(now);
   try {
     impl_->load_memory();
   } catch (const SQLite::Exception& e) {
     throw std::runtime_error(impl_->describe() + ": " + e.what());
   }
+  if (impl_->options.read_only) return;
   impl_->writer = std::thread([impl = impl_.get()] { impl->run_writer(); });
 }
 
 SqliteStore::~SqliteStore() {
+  if (impl_->options.read_only) return;
   {
     std::lock_guard lock(impl_->mutex);
     impl_->stopping = true;
@@ -571,6 +608,7 @@ SqliteStore::~SqliteStore() {
 }
 
 void SqliteStore::commit(Transaction tx, std::function<void(CommitResult)> done) {
+  impl_->refuse_write("commit");
   {
     std::lock_guard lock(impl_->mutex);
     if (!impl_->stopping) {
@@ -624,6 +662,24 @@ StoreStats SqliteStore::stats() const {
                     impl_->dropped_rows.load()};
 }
 
+std::optional<StoredState> SqliteStore::load_state(const std::string& check_key) {
+  std::lock_guard db_lock(impl_->db_mutex);
+  SQLite::Statement st(*impl_->db,
+                       "SELECT status, since_ms, last_run_ms, consecutive_failures, last_result "
+                       "FROM check_state WHERE check_key = ?");
+  st.bind(1, check_key);
+  if (!st.executeStep()) return std::nullopt;
+  StoredState s;
+  s.check_key = check_key;
+  s.status = status_or_unknown(st.getColumn(0).getString());
+  s.since = from_ms(st.getColumn(1).getInt64());
+  s.last_run = from_ms(st.getColumn(2).getInt64());
+  s.consecutive_failures = st.getColumn(3).getInt();
+  s.last_result = st.getColumn(4).getString();
+  if (!nlohmann::json::accept(s.last_result)) s.last_result.clear();
+  return s;
+}
+
 std::map<std::string, StoredState> SqliteStore::load_states() {
   std::map<std::string, StoredState> out;
   std::lock_guard db_lock(impl_->db_mutex);
@@ -646,6 +702,7 @@ std::map<std::string, StoredState> SqliteStore::load_states() {
 
 void SqliteStore::record_result(const std::string& check_key, const probes::Result& result,
                                 const HealthRecord& health) {
+  impl_->refuse_write("record_result");
   TimePoint at = result.started == TimePoint{} ? impl_->clock->now() : result.started;
   std::string json = result.to_stored_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   bool failed = result.status != probes::Status::ok;
@@ -674,7 +731,9 @@ void SqliteStore::record_result(const std::string& check_key, const probes::Resu
   r.latency_max = std::max(r.latency_max, result.duration_seconds);
 }
 
-void SqliteStore::flush() { impl_->flush(); }
+void SqliteStore::flush() {
+  if (!impl_->options.read_only) impl_->flush();
+}
 
 std::vector<Transition> SqliteStore::transitions(const std::string& check_key,
                                                 TimePoint since) {
@@ -733,6 +792,7 @@ std::vector<Rollup> SqliteStore::rollups(const std::string& check_key, int64_t f
 }
 
 void SqliteStore::apply_retention(TimePoint now) {
+  impl_->refuse_write("apply_retention");
   impl_->retention(now);
 }
 
@@ -750,6 +810,7 @@ std::vector<probes::SeriesPoint> SqliteStore::series(const std::string& check_ke
 
 void SqliteStore::record(const std::string& check_key, const std::string& series,
                         TimePoint at, double value) {
+  impl_->refuse_write("record");
   // Memory only covers the retention window: an ancient point would be deleted at once.
   if (at < impl_->clock->now() - std::chrono::hours(24) * impl_->options.retention_days) return;
   int64_t hour = hour_of(at);
@@ -769,6 +830,7 @@ std::optional<std::string> SqliteStore::get_fact(const std::string& check_key,
 
 void SqliteStore::set_fact(const std::string& check_key, const std::string& key,
                           const std::optional<std::string>& value) {
+  impl_->refuse_write("set_fact");
   std::lock_guard lock(impl_->mutex);
   if (value)
     impl_->facts[{check_key, key}] = *value;

@@ -20,16 +20,24 @@ struct StoreOptions {
   std::chrono::milliseconds flush_interval{1000};
   int retention_days = 400;  // rollups, transitions, series older than this go
   const Clock* clock = nullptr;  // nullptr = the system clock
+  /// A reader beside a running agent (`lookout report`): opens an existing file read-only
+  /// (a WAL reader), never takes the lock file, never migrates, never writes, runs no writer
+  /// thread and no retention. A schema older or newer than this lookout's is refused with a
+  /// message (an older one is migrated by the agent, which owns the file). Write calls throw
+  /// std::logic_error.
+  bool read_only = false;
 };
 
 class SqliteStore final : public Store {
  public:
   /// Opens (creating and migrating as needed). Throws std::runtime_error naming the file on
-  /// failure (unwritable path, not a database, newer schema, in use by another process).
+  /// failure (unwritable path, not a database, newer schema, in use by another process; read
+  /// only: missing file, schema not the current one).
   explicit SqliteStore(StoreOptions options);
   ~SqliteStore() override;  // writes everything queued
 
   std::map<std::string, StoredState> load_states() override;
+  std::optional<StoredState> load_state(const std::string& check_key) override;
   void record_result(const std::string& check_key, const probes::Result& result,
                      const HealthRecord& health) override;
   void flush() override;

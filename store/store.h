@@ -112,6 +112,8 @@ class Store : public probes::History {
  public:
   /// Every check's last known state, as of the last flush (for restart after kill -9).
   virtual std::map<std::string, StoredState> load_states() = 0;
+  /// One check's last known state (as of the last flush); nullopt when it has none.
+  virtual std::optional<StoredState> load_state(const std::string& check_key) = 0;
   /// Records one result (batched): the check's current state as `health` gives it, a transition
   /// when the status differs from `health.previous`, and the hour's rollup. Never blocks on disk.
   virtual void record_result(const std::string& check_key, const probes::Result& result,

@@ -2,6 +2,7 @@
 # The layer rule (docs/architecture.md), checked on every #include "..." of the sources:
 #   net <- config <- probes <- store <- alerting <- agent;  store <- reports <- agent
 # A layer may include itself and the layers to its left; nothing outside agent/ includes agent/.
+# reports/ may use alerting's pure logic only (not the service, outbox or sinks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 declare -A allowed=(
@@ -29,5 +30,12 @@ for layer in "${!allowed[@]}"; do
     fi
   done < <(grep -rHE '^\s*#\s*include "' "$layer" --include='*.h' --include='*.cc' || true)
 done
+# reports/ reads alerting's pure logic (calendar, SLA clock, incident and ticket types, policy),
+# never its running parts (the service, the outbox, sinks: threads and sockets).
+while IFS= read -r line; do
+  echo "layering: ${line%%:*} includes ${line#*#include } (reports/ may use alerting's pure logic only)"
+  bad=1
+done < <(grep -rHE '^\s*#\s*include "alerting/(alerting_service|outbox|sink|webhook_sink|incident_engine)\.h"' \
+           reports --include='*.h' --include='*.cc' 2>/dev/null || true)
 if [ $bad = 0 ]; then echo "layering: every include follows the rule"; fi
 exit $bad

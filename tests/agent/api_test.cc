@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/admin_server.h"
+#include "agent/check_health.h"
 #include "agent/engine.h"
 #include "agent/metrics.h"
 #include "probes/probe.h"
@@ -135,7 +136,7 @@ class ApiTest : public ::testing::Test {
   }
 
   HttpAnswer get(const std::string& target, const std::string& method = "GET") {
-    return api::handle(api::Sources{*engine_, store_.get(), clients_, clock_}, method, target);
+    return api::handle(api::Sources{*engine_, store_.get(), clients_, clock_, nullptr, nullptr}, method, target);
   }
 
   static nlohmann::json body(const HttpAnswer& a) {
@@ -166,6 +167,68 @@ class ApiTest : public ::testing::Test {
 };
 
 using Keys = std::vector<std::string>;
+
+TEST_F(ApiTest, MonthlyReportInThreeFormatsAndClearErrors) {
+  store::StoreOptions so;
+  so.path = ":memory:";
+  so.clock = &clock_;
+  store_ = std::make_unique<store::SqliteStore>(so);
+  // acme/shop/http: ok from Nov 1 00:00 GMT, down 2026-11-10T10:00Z-10:30Z.
+  lookout::agent::CheckHealth h;
+  auto record = [&](Status s, TimePoint t) {
+    auto r = probes::make_result(s, probes::FailureKind::none, s == Status::ok ? "ok" : "HTTP 503");
+    r.started = t;
+    r.duration_seconds = 0.25;
+    auto step = lookout::agent::advance(h, r);
+    store_->record_result("acme/shop/http", r,
+                          store::HealthRecord{step.previous, h.since, h.consecutive_failures});
+  };
+  for (TimePoint t = at("2026-10-31T23:00:00Z"); t < at("2026-12-01T01:00:00Z"); t += minutes(10))
+    record(t >= at("2026-11-10T10:00:00Z") && t < at("2026-11-10T10:30:00Z") ? Status::critical
+                                                                            : Status::ok, t);
+  store_->flush();
+  auto cfg = std::make_shared<config::Config>(config_);
+  cfg->clients = *clients_;
+  config::Site shop;
+  shop.id = "shop";
+  shop.name = "Shop";
+  shop.url = "https://shop.acme.example/";
+  cfg->clients[0].sites = {shop};
+  cfg->clients[0].contract.uptime_target = 99.9;
+  auto get_report = [&](const std::string& target) {
+    return api::handle(api::Sources{*engine_, store_.get(), clients_, clock_, nullptr, cfg}, "GET", target);
+  };
+  auto a = get_report("/api/v1/reports/acme/2026-11");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.content_type, "application/json");
+  auto j = body(a);
+  ASSERT_EQ(j["sites"].size(), 1u);
+  const auto& av = j["sites"][0]["availability"];
+  EXPECT_EQ(av["down_seconds"].get<double>(), 1800.0);
+  EXPECT_EQ(av["up_seconds"].get<double>(), 30 * 86400.0 - 1800);
+  a = get_report("/api/v1/reports/acme/2026-11?format=html");
+  ASSERT_EQ(a.status, 200);
+  EXPECT_EQ(a.content_type, "text/html; charset=utf-8");
+  EXPECT_THAT(a.body, HasSubstr("<svg"));
+  a = get_report("/api/v1/reports/acme/2026-11?format=md");
+  EXPECT_EQ(a.content_type, "text/markdown; charset=utf-8");
+  EXPECT_THAT(a.body, HasSubstr("| Shop | 99.931 %"));
+  a = get_report("/api/v1/reports/nobody/2026-11");
+  EXPECT_EQ(a.status, 404);
+  EXPECT_THAT(body(a)["error"].get<std::string>(), HasSubstr("unknown client 'nobody'"));
+  a = get_report("/api/v1/reports/acme/2026-13");
+  EXPECT_EQ(a.status, 400);
+  a = get_report("/api/v1/reports/acme/2027-01");  // after the clock's now
+  EXPECT_EQ(a.status, 400);
+  EXPECT_THAT(body(a)["error"].get<std::string>(), HasSubstr("has not started yet"));
+  a = get_report("/api/v1/reports/acme/2026-11?format=pdf");
+  EXPECT_EQ(a.status, 400);
+  a = get_report("/api/v1/reports/acme");
+  EXPECT_EQ(a.status, 404);
+  // Without the config (a caller that did not give it): 503, never a crash.
+  a = get("/api/v1/reports/acme/2026-11");
+  EXPECT_EQ(a.status, 503);
+}
 
 TEST(ApiTimeTest, Rfc3339FormatsUtcWithMilliseconds) {
   TimePoint t{milliseconds(1'796'362'846'123)};
@@ -484,7 +547,7 @@ TEST(ApiEngineTest, WorkerRecordsNextRunAfterARun) {
   EXPECT_EQ(h->next_run, clock.now() + seconds(60));
   EXPECT_EQ(engine.next_run("acme/www/http"), clock.now() + seconds(60));
   EXPECT_FALSE(engine.next_run("acme/www/nope"));
-  auto a = api::handle(api::Sources{engine, nullptr, nullptr, clock}, "GET",
+  auto a = api::handle(api::Sources{engine, nullptr, nullptr, clock, nullptr, nullptr}, "GET",
                        "/api/v1/checks?status=critical");
   auto j = nlohmann::json::parse(a.body);
   ASSERT_EQ(j.size(), 1u);
@@ -530,7 +593,7 @@ TEST_F(ApiTest, AdminServerServesTheApi) {
   lookout::agent::AdminHandlers handlers;
   handlers.metrics_stream = [] { return [](std::string&) { return false; }; };
   handlers.api = [this](std::string_view method, std::string_view target) {
-    return api::handle(api::Sources{*engine_, nullptr, clients_, clock_}, method, target);
+    return api::handle(api::Sources{*engine_, nullptr, clients_, clock_, nullptr, nullptr}, method, target);
   };
   lookout::agent::AdminServer server(
       "127.0.0.1:" + std::to_string(lookout::testing::free_port()), handlers);

@@ -430,7 +430,7 @@ TEST(ConfigStreamTest, ErrorsAreInFileOrderWhateverTheKeyOrder) {
   // root entries are read before the clients, but reported in file order
   auto r = load_config_text("clients:\n  - {id: a, bogus: 1}\nzzz: 1\n", "x.yaml", lookout::probes::check_types());
   EXPECT_THAT(messages(r), ::testing::ElementsAre("x.yaml:2:13: clients[0].bogus: unknown key",
-                                                  "x.yaml:3:1: zzz: unknown key (expected agent, defaults, alerting, catalog or clients)"));
+                                                  "x.yaml:3:1: zzz: unknown key (expected agent, defaults, alerting, catalog, report or clients)"));
 }
 
 TEST(ConfigStreamTest, AnchorsAndAliasesAcrossClients) {
@@ -552,7 +552,7 @@ TEST(ConfigStreamTest, ClientsShapesAsBefore) {
   // clients through an alias (not streamed) and a second clients key (an error, else ignored)
   auto r = load_config_text("x-list: &l [{id: a}]\nclients: *l\nclients: [{id: b}]\n", "x", lookout::probes::check_types());
   EXPECT_THAT(messages(r), ::testing::ElementsAre(
-                               "x:1:1: x-list: unknown key (expected agent, defaults, alerting, catalog or clients)",
+                               "x:1:1: x-list: unknown key (expected agent, defaults, alerting, catalog, report or clients)",
                                "x:3:1: clients: duplicate key 'clients' (first at line 2)"));
   // an alias to the clients list: parsed whole, as before
   auto s = load_config_text("clients: &c [{id: a}]\nagent: *c\n", "x", lookout::probes::check_types());
