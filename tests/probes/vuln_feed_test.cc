@@ -100,6 +100,16 @@ TEST(VulnFeedTest, GarbageAndSchemaChangeAreErrorsNotCrashes) {
   const auto& v = mixed.feed->by_component.at("plugin|p")[0];
   EXPECT_EQ(v.ranges.size(), 1u);
   EXPECT_EQ(v.patched_versions, std::vector<std::string>{"2.1"});
+  // Skipped prose may hold anything, nested: it never leaks into what is kept.
+  auto nested = parse_wordfence_feed(
+      R"({"r":{"description":{"software":[{"type":"plugin","slug":"evil"}]},"references":[[{"a":[]}],"x",null,1.5,true],)"
+      R"("id":"r","software":[{"name":{"n":[1,{"slug":"no"}]},"type":"theme","slug":"t","remediation":"u",)"
+      R"("affected_versions":{"l":{"from_version":"1","from_inclusive":true,"to_version":"2","to_inclusive":true}}}],)"
+      R"("copyrights":{"message":"m"},"title":"T"}})");
+  ASSERT_TRUE(nested.feed) << nested.error;
+  ASSERT_EQ(nested.feed->by_component.size(), 1u);
+  EXPECT_EQ(nested.feed->by_component.at("theme|t")[0].title, "T");
+  EXPECT_EQ(nested.feed->by_component.at("theme|t")[0].id, "r");
   // An empty feed is valid (nothing known).
   auto empty = parse_wordfence_feed("{}");
   ASSERT_TRUE(empty.feed);
