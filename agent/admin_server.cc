@@ -62,6 +62,12 @@ struct AdminServer::Impl {
       res.result(http::status::ok);
       res.set(http::field::content_type, "text/plain; charset=utf-8");
       res.body() = "ok\n";
+    } else if (handlers.api_request) {
+      std::string_view method(req.method_string().data(), req.method_string().size());
+      auto auth = req.find(http::field::authorization);
+      std::string_view authorization;
+      if (auth != req.end()) authorization = std::string_view(auth->value().data(), auth->value().size());
+      set_answer(res, handlers.api_request(method, target, authorization, req.body()));
     } else if (handlers.api) {
       std::string_view method(req.method_string().data(), req.method_string().size());
       set_answer(res, handlers.api(method, target));
@@ -85,6 +91,15 @@ struct AdminServer::Impl {
       auto [ec, n] = co_await http::async_read(stream, buffer, parser,
                                                asio::as_tuple(asio::use_awaitable));
       (void)n;
+      if (ec == http::error::body_limit) {
+        http::response<http::string_body> res;
+        res.version(11);
+        set_answer(res, api::error(413, "request body larger than 64 KiB"));
+        res.keep_alive(false);
+        res.prepare_payload();
+        co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+        break;
+      }
       if (ec) break;
       const auto& req = parser.get();
       std::string_view target(req.target().data(), req.target().size());

@@ -31,6 +31,10 @@ struct AdminHandlers {
   std::function<void()> before_metrics;      // refresh gauges that are read on scrape
   /// Every request that is not /metrics or /healthz: (method, target) -> answer.
   std::function<HttpAnswer(std::string_view method, std::string_view target)> api;
+  /// When set, used instead of `api`, with the Authorization header and the body (mutations).
+  std::function<HttpAnswer(std::string_view method, std::string_view target,
+                           std::string_view authorization, std::string_view body)>
+      api_request;
 };
 
 class AdminServer {

@@ -2,6 +2,9 @@
 
 #include "agent/metric_families.h"
 
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -12,13 +15,22 @@
 
 #include "agent/metrics.h"
 #include "alerting/webhook_sink.h"
+#include "net/http_client.h"
+#include "net/tcp_connect.h"
+#include "net/url.h"
 
 namespace lookout::agent {
 
 namespace asio = boost::asio;
 
 AlertingRuntime::AlertingRuntime(const config::Config& config, store::Store& store, const Clock& clock)
-    : clock_(clock), store_(store), initial_(config), service_(store, clock), outbox_(store, clock) {
+    : clock_(clock),
+      canaries_(config.alerting.canary),
+      canary_interval_(config.alerting.canary_interval),
+      store_(store),
+      initial_(config),
+      service_(store, clock),
+      outbox_(store, clock) {
   resolver_ = std::make_unique<net::Resolver>(outbox_io_.get_executor(), config.agent.resolver);
   for (const auto& sink : config.alerting.sinks)
     if (sink.type == "webhook")
@@ -38,19 +50,36 @@ void AlertingRuntime::start() {
       alerting_io_,
       [this]() -> asio::awaitable<void> {
         asio::steady_timer timer(co_await asio::this_coro::executor);
+        tick_timer_ = &timer;
         for (;;) {
-          timer.expires_after(std::chrono::seconds(15));
-          co_await timer.async_wait(asio::use_awaitable);
+          // Every 15 s, or sooner when a page falls due or a maintenance window ends over a
+          // held incident (it is raised at once, not up to 15 s later).
+          auto wait = std::chrono::milliseconds(15'000);
+          const auto now = clock_.now();
+          if (auto next = service_.next_wakeup()) {
+            auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - now);
+            wait = std::clamp(until + std::chrono::milliseconds(5), std::chrono::milliseconds(100), wait);
+          }
+          armed_for_ = now + wait;
+          timer.expires_after(wait);
+          auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (ec == asio::error::operation_aborted) continue;  // re-armed for something sooner
           service_.tick();
         }
       },
       asio::detached);
+  asio::co_spawn(outbox_io_, canary_loop(), asio::detached);
   alerting_thread_ = std::thread([this] { alerting_io_.run(); });
   outbox_thread_ = std::thread([this] { outbox_io_.run(); });
   started_ = true;
 }
 
 void AlertingRuntime::apply(const config::Config& config) {
+  {
+    std::lock_guard lock(canary_mutex_);
+    canaries_ = config.alerting.canary;
+    canary_interval_ = config.alerting.canary_interval;
+  }
   asio::post(alerting_io_, [this, cfg = std::make_shared<config::Config>(config)] { service_.apply(*cfg); });
 }
 
@@ -73,7 +102,59 @@ void AlertingRuntime::on_check_result(const CheckEvent& e) {
   if (!started_) return;
   asio::post(alerting_io_, [this, spec = e.check.spec, tags = e.check.tags, result = e.result] {
     service_.on_result(spec, tags, result);
+    if (auto due = service_.take_wake_hint(); due && tick_timer_ && *due < armed_for_)
+      tick_timer_->cancel();
   });
+}
+
+asio::awaitable<void> AlertingRuntime::canary_loop() {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    std::vector<config::CanaryConfig> canaries;
+    std::chrono::milliseconds every;
+    {
+      std::lock_guard lock(canary_mutex_);
+      canaries = canaries_;
+      every = canary_interval_;
+    }
+    // Each probe ends by its own timeout (at most 60 s), so rounds never pile up for long.
+    for (auto& c : canaries) asio::co_spawn(outbox_io_, probe_canary(std::move(c)), asio::detached);
+    timer.expires_after(every);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+asio::awaitable<void> AlertingRuntime::probe_canary(config::CanaryConfig canary) {
+  net::Context ctx{co_await asio::this_coro::executor, *resolver_, tls_,
+                   std::chrono::steady_clock::now() + canary.timeout, canary.timeout};
+  bool up = false;
+  std::string why;
+  if (canary.url.rfind("tcp://", 0) == 0) {
+    std::string host;
+    uint16_t port = 0;
+    if (net::split_host_port(canary.url.substr(6), host, port, 0)) {
+      boost::beast::tcp_stream stream(ctx.executor);
+      net::TcpConnectResult r = co_await net::tcp_connect(ctx, stream, host, port);
+      up = static_cast<bool>(r);
+      why = r.error;
+      boost::system::error_code ignored;
+      stream.socket().close(ignored);
+    } else {
+      why = "bad host:port";
+    }
+  } else if (auto url = net::parse_url(canary.url)) {
+    net::HttpRequest req;
+    req.url = *url;
+    req.body_limit = 1024;
+    req.user_agent = "Lookout/0.1 (canary)";
+    // Any HTTP answer, whatever its status, shows that the network works.
+    net::HttpResponse resp = co_await net::http_fetch(ctx, std::move(req));
+    up = resp.failure == net::FailureKind::none;
+    why = resp.error;
+  } else {
+    why = "bad URL";
+  }
+  asio::post(alerting_io_, [this, url = canary.url, up, why] { service_.on_canary(url, up, why); });
 }
 
 std::string AlertingRuntime::metrics_text() const {
@@ -97,13 +178,15 @@ std::string AlertingRuntime::metrics_text() const {
     out += l + "failed" + sl + std::to_string(s.failed) + "\n";
     out += l + "retried" + sl + std::to_string(s.retried) + "\n";
   }
+  out += family_header("lookout_connectivity_suspect");
+  out += std::string("lookout_connectivity_suspect ") + (service_.connectivity_suspect() ? "1" : "0") + "\n";
   out += family_header("lookout_incidents_open");
   for (const auto& [k, n] : service_.open_counts())
     out += "lookout_incidents_open{client=\"" + escape_label_value(k.first) + "\",priority=\"" + k.second +
            "\"} " + std::to_string(n) + "\n";
   // Due times rather than "at risk" counts: the dashboards compare them with time(), so the
-  // threshold (due within 1 h) stays a query choice. A clock that is met (the ticket was
-  // acknowledged: status open) or paused (on hold) has no due time to show.
+  // threshold (due within 1 h) stays a query choice. A clock that is fulfilled (its outcome is
+  // recorded: the response at acknowledgement) or paused (on hold) has no due time to show.
   out += family_header("lookout_ticket_sla_due_timestamp_seconds");
   for (const auto& t : service_.unsolved_tickets()) {
     if (t.status == alerting::TicketStatus::on_hold) continue;
@@ -113,7 +196,7 @@ std::string AlertingRuntime::metrics_text() const {
     auto seconds = [](alerting::TimePoint p) {
       return format_sample_value(std::chrono::duration<double>(p.time_since_epoch()).count());
     };
-    if (t.response_due && t.status == alerting::TicketStatus::new_)
+    if (t.response_due && t.response_outcome.is_null())
       out += "lookout_ticket_sla_due_timestamp_seconds{" + labels + "response\"} " +
              seconds(*t.response_due) + "\n";
     if (t.resolution_due)

@@ -2,14 +2,20 @@
 // result and hands it to the alerting thread (never blocks the worker), the AlertingService on
 // that thread (plus a 15 s tick for pages due at the desk's closing time), and the outbox
 // senders on an io_context thread of their own, with one WebhookSink per configured sink.
+// The self-connectivity guard's canaries (alerting.canary) are probed here, on the outbox
+// thread, every alerting.canary_interval with the shared HTTP client or a TCP connect, each
+// bounded by its timeout; results go to the service on the alerting thread.
 // Also writes the alerting metrics (text format) appended to /metrics.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "agent/check_events.h"
@@ -37,11 +43,17 @@ class AlertingRuntime final : public CheckListener {
 
   alerting::AlertingService& service() { return service_; }
   /// lookout_outbox_pending, lookout_outbox_oldest_pending_seconds,
-  /// lookout_notifications_total, lookout_incidents_open.
+  /// lookout_notifications_total, lookout_incidents_open, lookout_connectivity_suspect.
   std::string metrics_text() const;
 
  private:
+  boost::asio::awaitable<void> canary_loop();
+  boost::asio::awaitable<void> probe_canary(config::CanaryConfig canary);
+
   const Clock& clock_;
+  mutable std::mutex canary_mutex_;
+  std::vector<config::CanaryConfig> canaries_;
+  std::chrono::milliseconds canary_interval_{30'000};
   store::Store& store_;
   config::Config initial_;
   alerting::AlertingService service_;
@@ -51,6 +63,10 @@ class AlertingRuntime final : public CheckListener {
   net::TlsContexts tls_;
   alerting::Outbox outbox_;
   std::thread alerting_thread_, outbox_thread_;
+  // The tick timer (alerting thread only) and the instant it is armed for: a result that makes
+  // tick() due sooner (a window ending over a held incident) cancels it to re-arm.
+  boost::asio::steady_timer* tick_timer_ = nullptr;
+  std::chrono::system_clock::time_point armed_for_{};
   bool started_ = false;
 };
 

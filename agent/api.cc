@@ -8,7 +8,11 @@
 #include <map>
 #include <set>
 
+#include <cstdlib>
+#include <fstream>
+
 #include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
 
 #include "agent/engine.h"
 #include "alerting/calendar.h"
@@ -29,7 +33,9 @@ using std::chrono::milliseconds;
 
 constexpr const char* kEndpoints =
     "/api/v1/checks, /api/v1/checks/{client}/{site}/{check}, /api/v1/clients, /api/v1/incidents, "
-    "/api/v1/tickets, /api/v1/tickets/{ref}, /metrics, /healthz";
+    "/api/v1/tickets, /api/v1/tickets/{ref}, /api/v1/maintenance, POST "
+    "/api/v1/incidents/{id}/ack, POST /api/v1/tickets/{ref}/{hold|resume|solve|comment}, "
+    "POST /api/v1/maintenance, DELETE /api/v1/maintenance/{id}, /metrics, /healthz";
 constexpr const char* kDayNames[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 constexpr auto kDefaultTransitionWindow = std::chrono::hours(24 * 7);
 
@@ -377,7 +383,143 @@ HttpAnswer one_ticket(const Sources& src, const std::string& ref, const Params& 
   return json(t->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+
+// ---- mutations ---------------------------------------------------------------------------
+
+constexpr size_t kMaxNoteBytes = 8192;
+constexpr size_t kMaxByBytes = 200;
+
+// 403 without a token configured; 401 without the right one (constant-time comparison).
+std::optional<HttpAnswer> authorize(const Sources& src, std::string_view authorization) {
+  if (src.api_token.empty())
+    return error(403, "API mutations are disabled: no token is configured. Set agent.api_token_file "
+                      "in the config (a file holding the token) or the environment variable "
+                      "LOOKOUT_API_TOKEN, restart the agent, and send Authorization: Bearer <token>");
+  constexpr std::string_view kBearer = "Bearer ";
+  std::string_view given;
+  if (authorization.size() > kBearer.size() &&
+      std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
+                 [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                             std::tolower(static_cast<unsigned char>(b)); }))
+    given = authorization.substr(kBearer.size());
+  const std::string& token = src.api_token;
+  bool ok = false;
+  if (given.size() == token.size()) {
+    ok = CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
+  } else {
+    (void)CRYPTO_memcmp(token.data(), token.data(), token.size());  // same work either way
+  }
+  if (ok) return std::nullopt;
+  auto a = error(401, given.empty() ? "missing Authorization: Bearer <token> header"
+                                    : "wrong API token");
+  a.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"lookout\"");
+  return a;
+}
+
+// A JSON object body (an empty body is {}); 400 naming the problem.
+std::optional<HttpAnswer> parse_body(std::string_view body, nlohmann::json& out) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    out = nlohmann::json::object();
+    return std::nullopt;
+  }
+  try {
+    out = nlohmann::json::parse(body);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string what = e.what();
+    auto pos = what.find("parse error");
+    return error(400, "malformed JSON body: " + (pos == std::string::npos ? what : what.substr(pos)));
+  }
+  if (!out.is_object()) return error(400, "the body must be a JSON object");
+  return std::nullopt;
+}
+
+// The operator fields of an action body: by, and note or text.
+std::optional<HttpAnswer> read_action(const nlohmann::json& body, bool text_required,
+                                      std::string& by, std::string& text) {
+  for (const auto& [key, v] : body.items()) {
+    if (key != "by" && key != "note" && key != "text")
+      return error(400, "unknown field '" + key + "' (expected by, note or text)");
+    if (!v.is_string()) return error(400, "field '" + key + "' must be a string");
+    const std::string value = v.get<std::string>();
+    if (key == "by") {
+      if (value.size() > kMaxByBytes) return error(400, "field 'by' is longer than 200 bytes");
+      by = value;
+    } else {
+      if (value.size() > kMaxNoteBytes) return error(400, "field '" + key + "' is longer than 8192 bytes");
+      if (!text.empty() && !value.empty()) return error(400, "give note or text, not both");
+      if (!value.empty()) text = value;
+    }
+  }
+  if (text_required && text.empty()) return error(400, "a comment needs a non-empty 'text'");
+  return std::nullopt;
+}
+
+HttpAnswer mutation_answer(const alerting::Mutation& m, const char* what, int ok_status = 200) {
+  if (m.invalid) return error(400, m.message);
+  if (m.failure == alerting::ActionFailure::not_found) return error(404, m.message);
+  if (m.failure == alerting::ActionFailure::conflict) return error(409, m.message);
+  if (m.store_failed) return error(500, m.message);
+  HttpAnswer a;
+  a.status = ok_status;
+  a.body = nlohmann::json{{"message", m.message}, {what, m.body}}.dump(
+               -1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return a;
+}
+
+HttpAnswer ack_incident(const Sources& src, const std::string& id, const nlohmann::json& body) {
+  std::string by, note;
+  if (auto bad = read_action(body, false, by, note)) return *bad;
+  return mutation_answer(src.alerting->acknowledge(id, by, note), "incident");
+}
+
+HttpAnswer ticket_action(const Sources& src, const std::string& ref, const std::string& action,
+                         const nlohmann::json& body) {
+  std::string by, text;
+  if (auto bad = read_action(body, action == "comment", by, text)) return *bad;
+  return mutation_answer(src.alerting->ticket_action(ref, action, by, text), "ticket");
+}
+
+HttpAnswer create_window(const Sources& src, const nlohmann::json& body) {
+  config::MaintenanceWindow w;
+  if (auto problem = config::maintenance_from_json(body, w))
+    return error(400, (problem->key.empty() ? "" : "field '" + problem->key + "': ") + problem->message);
+  auto a = mutation_answer(src.alerting->add_maintenance(std::move(w)), "window", 201);
+  if (a.status == 201) {
+    auto j = nlohmann::json::parse(a.body, nullptr, false);
+    if (j.is_object() && j["window"].is_object())
+      a.headers.emplace_back("Location", "/api/v1/maintenance/" + j["window"].value("id", ""));
+  }
+  return a;
+}
+
+HttpAnswer list_windows(const Sources& src, const Params& params) {
+  if (auto bad = check_params(params, {"client"}, {"client"})) return *bad;
+  std::string client;
+  for (const auto& [name, value] : params) client = value;
+  nlohmann::json all = src.alerting->maintenance_json(), out = nlohmann::json::array();
+  for (auto& w : all)
+    if (client.empty() || w.value("client", "") == client) out.push_back(std::move(w));
+  return json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+HttpAnswer not_allowed(std::string_view method, std::string_view path, const char* allow) {
+  auto a = error(405, "method " + std::string(method) + " not allowed on " + std::string(path) +
+                          "; use " + allow);
+  a.headers.emplace_back("Allow", allow);
+  return a;
+}
+
 }  // namespace
+
+std::string api_token(const config::AgentSettings& agent) {
+  if (const char* env = std::getenv("LOOKOUT_API_TOKEN"); env && *env) return env;
+  return agent.api_token;
+}
+
+HttpAnswer handle(const Sources& src, std::string_view method, std::string_view target) {
+  return handle(src, Request{method, target, {}, {}});
+}
+
 
 
 void append_result_json(std::string& out, std::string_view j) {
@@ -445,16 +587,22 @@ std::optional<std::string> percent_decode(std::string_view s) {
   return out;
 }
 
-HttpAnswer handle(const Sources& src, std::string_view method, std::string_view target) {
+
+HttpAnswer handle(const Sources& src, const Request& req) {
+  const std::string_view method = req.method, target = req.target;
   auto q = target.find('?');
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
   bool get = method == "GET" || method == "HEAD";
 
-  enum class Route { none, checks, check, clients, incidents, tickets, ticket } route = Route::none;
-  std::string key;
+  enum class Route { none, checks, check, clients, incidents, tickets, ticket, ack, ticket_action,
+                     maintenance, window } route = Route::none;
+  std::string key, action;
   constexpr std::string_view kCheckPrefix = "/api/v1/checks/";
   constexpr std::string_view kTicketPrefix = "/api/v1/tickets/";
+  constexpr std::string_view kIncidentPrefix = "/api/v1/incidents/";
+  constexpr std::string_view kAckSuffix = "/ack";
+  constexpr std::string_view kWindowPrefix = "/api/v1/maintenance/";
   if (path == "/api/v1/checks") {
     route = Route::checks;
   } else if (path == "/api/v1/clients") {
@@ -463,12 +611,38 @@ HttpAnswer handle(const Sources& src, std::string_view method, std::string_view 
     route = Route::incidents;
   } else if (path == "/api/v1/tickets") {
     route = Route::tickets;
-  } else if (path.substr(0, kTicketPrefix.size()) == kTicketPrefix &&
-             path.find('/', kTicketPrefix.size()) == std::string_view::npos) {
-    auto ref = percent_decode(path.substr(kTicketPrefix.size()));
+  } else if (path == "/api/v1/maintenance") {
+    route = Route::maintenance;
+  } else if (path.substr(0, kWindowPrefix.size()) == kWindowPrefix) {
+    auto id = percent_decode(path.substr(kWindowPrefix.size()));
+    if (!id || id->empty() || id->find('/') != std::string::npos)
+      return error(404, "not found: " + std::string(path));
+    route = Route::window;
+    key = *id;
+  } else if (path.substr(0, kIncidentPrefix.size()) == kIncidentPrefix &&
+             path.size() > kIncidentPrefix.size() + kAckSuffix.size() &&
+             path.substr(path.size() - kAckSuffix.size()) == kAckSuffix) {
+    // The id "client/site/check#N" arrives percent-encoded (%2F, %23); raw slashes work too.
+    auto id = percent_decode(path.substr(kIncidentPrefix.size(),
+                                         path.size() - kIncidentPrefix.size() - kAckSuffix.size()));
+    if (!id) return error(400, "malformed percent-encoding in the path");
+    route = Route::ack;
+    key = *id;
+  } else if (path.substr(0, kTicketPrefix.size()) == kTicketPrefix) {
+    auto rest = path.substr(kTicketPrefix.size());
+    auto slash = rest.find('/');
+    auto ref = percent_decode(rest.substr(0, slash));
     if (!ref || ref->empty()) return error(404, "not found: " + std::string(path));
-    route = Route::ticket;
     key = *ref;
+    if (slash == std::string_view::npos) {
+      route = Route::ticket;
+    } else {
+      action = std::string(rest.substr(slash + 1));
+      if (action != "hold" && action != "resume" && action != "solve" && action != "comment")
+        return error(404, "not found: " + std::string(path) +
+                              "; ticket actions: hold, resume, solve, comment");
+      route = Route::ticket_action;
+    }
   } else if (path.substr(0, kCheckPrefix.size()) == kCheckPrefix) {
     auto rest = path.substr(kCheckPrefix.size());
     std::vector<std::string> parts;
@@ -489,6 +663,29 @@ HttpAnswer handle(const Sources& src, std::string_view method, std::string_view 
   }
   if (route == Route::none)
     return error(404, "not found: " + std::string(path) + "; endpoints: " + kEndpoints);
+
+  // Mutations: POST (DELETE for a window), the token, then the body.
+  const bool mutation = route == Route::ack || route == Route::ticket_action ||
+                        route == Route::window || (route == Route::maintenance && !get);
+  if (mutation) {
+    if (route == Route::window && method != "DELETE") return not_allowed(method, path, "DELETE");
+    if (route == Route::maintenance && method != "POST") return not_allowed(method, path, "GET, HEAD, POST");
+    if ((route == Route::ack || route == Route::ticket_action) && method != "POST")
+      return not_allowed(method, path, "POST");
+    if (auto denied = authorize(src, req.authorization)) return *denied;
+    if (!src.alerting) return error(503, "alerting is not running");
+    nlohmann::json body;
+    if (route != Route::window)
+      if (auto bad = parse_body(req.body, body)) return *bad;
+    switch (route) {
+      case Route::ack: return ack_incident(src, key, body);
+      case Route::ticket_action: return ticket_action(src, key, action, body);
+      case Route::maintenance: return create_window(src, body);
+      case Route::window: return mutation_answer(src.alerting->delete_maintenance(key), "window");
+      default: break;
+    }
+    return error(404, "not found");
+  }
   if (!get) return method_not_allowed(method, path);
   auto params = parse_query(query);
   if (!params) return error(400, "malformed percent-encoding in the query string");
@@ -499,7 +696,10 @@ HttpAnswer handle(const Sources& src, std::string_view method, std::string_view 
     case Route::incidents: return list_incidents(src, *params);
     case Route::tickets: return list_tickets(src, *params);
     case Route::ticket: return one_ticket(src, key, *params);
-    case Route::none: break;
+    case Route::maintenance:
+      if (!src.alerting) return error(503, "alerting is not running");
+      return list_windows(src, *params);
+    default: break;
   }
   return error(404, "not found");
 }

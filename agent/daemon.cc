@@ -83,6 +83,16 @@ int run_daemon(const std::string& config_file) {
   AlertingRuntime alerting(cfg, *store);
   alerting.start();
   engine.add_listener(&alerting);
+  // Results inside a maintenance window are marked (facts.maintenance = the window's id), so
+  // the stored result, the API and reports can tell them apart.
+  engine.set_result_annotator([&alerting](const config::Check& check, probes::Result& r) {
+    const auto& s = check.spec;
+    auto w = alerting.service().maintenance_now(s.client_id, s.site_id, s.check_id);
+    if (!w) return false;
+    if (!r.facts.is_object()) r.facts = nlohmann::json::object();
+    r.facts["maintenance"] = w->window;
+    return true;
+  });
   // The release catalogue refreshes itself (catalog.refresh) on a thread of its own.
   probes::set_catalog_max_age(
       std::chrono::duration_cast<std::chrono::seconds>(cfg.catalog.max_age));
@@ -125,15 +135,19 @@ int run_daemon(const std::string& config_file) {
   // The clients as of the last good (re)load, for /api/v1/clients; swapped on SIGHUP.
   std::mutex clients_mutex;
   auto clients = std::make_shared<const std::vector<config::Client>>(cfg.clients);
-  handlers.api = [&](std::string_view method, std::string_view target) {
+  const std::string token = api::api_token(cfg.agent);
+  if (token.empty())
+    spdlog::info("API mutations disabled: set agent.api_token_file or LOOKOUT_API_TOKEN to enable them");
+  handlers.api_request = [&, token](std::string_view method, std::string_view target,
+                                    std::string_view authorization, std::string_view body) {
     std::shared_ptr<const std::vector<config::Client>> current;
     {
       std::lock_guard lock(clients_mutex);
       current = clients;
     }
-    return api::handle(
-        api::Sources{engine, store.get(), std::move(current), engine.clock(), &alerting.service()},
-        method, target);
+    return api::handle(api::Sources{engine, store.get(), std::move(current), engine.clock(),
+                                    &alerting.service(), token},
+                       api::Request{method, target, authorization, body});
   };
   AdminServer admin(cfg.agent.listen, handlers);
   try {

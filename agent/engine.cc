@@ -253,7 +253,13 @@ void Engine::release(const std::string& host) {
 }
 
 std::optional<bool> Engine::on_result(const std::shared_ptr<const config::Check>& check,
-                                      const probes::Result& r) {
+                                      const probes::Result& original) {
+  std::optional<probes::Result> annotated;
+  if (annotator_) {
+    annotated = original;
+    if (!annotator_(*check, *annotated)) annotated.reset();
+  }
+  const probes::Result& r = annotated ? *annotated : original;
   HealthStep step;
   std::chrono::system_clock::time_point since;
   int failures;

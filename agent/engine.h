@@ -49,6 +49,12 @@ class Engine {
 
   /// Adds a listener for check events; call before start().
   void add_listener(CheckListener* listener) { listeners_.push_back(listener); }
+  /// Called with each result before it is published (on the worker thread; must be quick):
+  /// may add to it (the daemon marks results inside a maintenance window) and returns whether
+  /// it did. Call before start().
+  void set_result_annotator(std::function<bool(const config::Check&, probes::Result&)> fn) {
+    annotator_ = std::move(fn);
+  }
 
   /// Restores last known states (from the store) and starts the workers on `config`.
   void start(const config::Config& config, std::map<std::string, store::StoredState> restored);
@@ -90,6 +96,7 @@ class Engine {
   probes::History* history_;
   const Clock& clock_;
   std::vector<CheckListener*> listeners_;
+  std::function<bool(const config::Check&, probes::Result&)> annotator_;
   net::TlsContexts tls_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<int> in_flight_{0};

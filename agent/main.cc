@@ -3,6 +3,7 @@
 //   lookout validate -c FILE     print every config problem, exit 0 / 2
 //   lookout check [--type T] TARGET [flags]   one check, Nagios exit codes, --json
 //   lookout catalog update [...]             refresh the CMS release catalogue
+//   lookout incidents | tickets | ack | maintenance   operator commands (agent/cli_ops.h)
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -11,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "agent/cli_catalog.h"
+#include "agent/cli_ops.h"
 #include "agent/daemon.h"
 #include "agent/logging.h"
 #include "agent/oneshot.h"
@@ -81,6 +83,7 @@ int main(int argc, char** argv) {
     }
   }
   agent::add_catalog_command(app);  // `lookout catalog update`
+  auto ops = agent::add_ops_commands(app);  // incidents, tickets, ack, maintenance
 
   // `check --json` reports usage errors as a JSON object on stdout too (exit 3, UNKNOWN), so a
   // caller parsing the output always gets JSON. Scanned from argv: a parse error may come
@@ -112,6 +115,7 @@ int main(int argc, char** argv) {
   }
 
   if (*validate) return cmd_validate(config_file);
+  if (auto rc = ops->run()) return *rc;
   if (*run) {
     if (auto err = agent::setup_logging(log_level, log_format)) {
       std::cerr << "lookout run: " << *err << "\n";

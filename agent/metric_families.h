@@ -48,6 +48,8 @@ inline constexpr MetricFamily kMetricFamilies[] = {
      "Age of the oldest undelivered notification, by sink (0 when none)"},
     {"lookout_notifications_total", MetricType::counter,
      "Delivery attempts finished, by sink and result (delivered, retried, failed)"},
+    {"lookout_connectivity_suspect", MetricType::gauge,
+     "Whether the agent suspects its own network (1: every canary failing or a storm of failing checks; new tickets and pages held)"},
     {"lookout_ticket_sla_due_timestamp_seconds", MetricType::gauge,
      "When an open built-in ticket's SLA clock is due (Unix time), by ticket and sla (response, "
      "resolution); absent once met or while on hold"},

@@ -1,5 +1,6 @@
 #include "alerting/alerting_service.h"
 
+#include <future>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -22,9 +23,62 @@ void AlertingService::take_config(const config::Config& config) {
   for (const auto& c : config.clients) clients_[c.id] = ClientPolicy::from_config(c, config.alerting);
   engine_.set_settings(EngineSettings{config.alerting.flap_changes, config.alerting.flap_window});
   reopen_window_ = config.alerting.reopen_window;
+  config::Client agency;
+  agency.id = kAgencyClient;
+  agency.name = "the agency (Lookout itself)";
+  agency.contract.coverage_24x7 = true;
+  agency_ = ClientPolicy::from_config(agency, config::AlertingSettings{});
+  agency_.tickets = config.alerting.agency;
+  agency_.pages.clear();
+  inhibition_.configure(config);
+  std::set<std::string> keys;
+  for (const auto& c : config.checks) keys.insert(c->spec.key());
+  std::vector<std::string> canaries;
+  for (const auto& c : config.alerting.canary) canaries.push_back(c.url);
+  guard_.configure(GuardSettings{config.alerting.storm_ratio, config.alerting.storm_min_checks}, canaries,
+                   keys);
+  config_windows_ = config.maintenance;
+  scopes_.clear();
+  zones_.clear();
+  for (const auto& c : config.clients) {
+    zones_[c.id] = c.hours.timezone;
+    auto& sites = scopes_[c.id];
+    for (const auto& site : c.sites) sites[site.id];
+  }
+  for (const auto& check : config.checks)
+    scopes_[check->spec.client_id][check->spec.site_id].insert(check->spec.check_id);
+  rebuild_schedule();
+}
+
+void AlertingService::rebuild_schedule() {
+  std::vector<config::MaintenanceWindow> all = config_windows_;
+  for (const auto& [id, w] : api_windows_) all.push_back(w);
+  std::unique_lock lock(schedule_mutex_);
+  schedule_.set(std::move(all), zones_);
+}
+
+void AlertingService::load_maintenance() {
+  if (auto c = store_.value("counter", "maintenance")) maintenance_counter_ = std::atoi(c->c_str());
+  api_windows_.clear();
+  for (const auto& [id, text] : store_.values("maintenance")) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    config::MaintenanceWindow w;
+    if (config::maintenance_from_json(j, w)) {
+      spdlog::error("maintenance window {} in the store is unreadable; ignored", id);
+      continue;
+    }
+    auto zone = zones_.find(w.client);
+    if (config::resolve_once(w, zone == zones_.end() ? "UTC" : zone->second)) continue;
+    w.id = id;
+    w.source = "api";
+    w.created = read_opt_time(j, "created");
+    api_windows_[id] = std::move(w);
+  }
+  rebuild_schedule();
 }
 
 const ClientPolicy& AlertingService::client(const std::string& id) const {
+  if (id == kAgencyClient) return agency_;
   auto it = clients_.find(id);
   return it == clients_.end() ? default_client_ : it->second;
 }
@@ -32,19 +86,27 @@ const ClientPolicy& AlertingService::client(const std::string& id) const {
 void AlertingService::start(const config::Config& config) {
   std::lock_guard lock(mutex_);
   take_config(config);
+  load_maintenance();
   tickets_.load();
   if (auto c = store_.value("counter", "notification")) notification_counter_ = std::atoll(c->c_str());
   for (const auto& [key, text] : store_.values("incident")) {
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (auto i = Incident::from_json(j)) engine_.restore(*i);
   }
-  resolve_removed(config, clock_.now());
+  held_.clear();
+  for (Incident* i : engine_.open_incidents())
+    if (!i->held_by.empty()) held_[i->held_by].insert(i->key);
+  const TimePoint now = clock_.now();
+  resolve_removed(config, now);
+  recheck_held(now);
 }
 
 void AlertingService::apply(const config::Config& config) {
   std::lock_guard lock(mutex_);
   take_config(config);
-  resolve_removed(config, clock_.now());
+  const TimePoint now = clock_.now();
+  resolve_removed(config, now);
+  recheck_held(now);
 }
 
 void AlertingService::resolve_removed(const config::Config& config, TimePoint now) {
@@ -52,7 +114,7 @@ void AlertingService::resolve_removed(const config::Config& config, TimePoint no
   for (const auto& c : config.checks) keys.insert(c->spec.key());
   std::vector<std::string> gone;
   for (Incident* i : engine_.open_incidents())
-    if (!keys.count(i->key)) gone.push_back(i->key);
+    if (!keys.count(i->key) && i->client != kAgencyClient) gone.push_back(i->key);
   for (const auto& key : gone)
     if (auto change = engine_.resolve(key, now, "the check is no longer configured"))
       handle(std::move(*change), now);
@@ -62,20 +124,252 @@ void AlertingService::on_result(const config::CheckSpec& spec, const std::vector
                                 const probes::Result& result) {
   std::lock_guard lock(mutex_);
   const TimePoint now = clock_.now();
+  guard_.on_result(spec.key(), result.status);
+  // Suspect first (so an incident this result confirms is held), clear last (so one this
+  // result resolves is dropped rather than released and resolved).
+  if (guard_.suspect()) guard_raise(now);
   if (auto change = engine_.on_result(spec, tags, result, now)) handle(std::move(*change), now);
+  guard_clear(now);
+}
+
+void AlertingService::on_canary(const std::string& canary, bool up, const std::string& why) {
+  std::lock_guard lock(mutex_);
+  const TimePoint now = clock_.now();
+  guard_.on_canary(canary, up, why);
+  if (guard_.suspect()) guard_raise(now);
+  guard_clear(now);
+}
+
+bool AlertingService::connectivity_suspect() const {
+  std::lock_guard lock(mutex_);
+  return suspect();
+}
+
+bool AlertingService::suspect() const {
+  return const_cast<IncidentEngine&>(engine_).open_incident(kConnectivityKey) != nullptr;
+}
+
+void AlertingService::guard_raise(TimePoint now) {
+  if (suspect()) return;
+  Incident proto;
+  proto.key = kConnectivityKey;
+  proto.client = kAgencyClient;
+  proto.site = "agent";
+  proto.check = "connectivity";
+  proto.type = "connectivity";
+  proto.severity = probes::Status::critical;
+  proto.priority = Priority::P1;
+  proto.summary = "monitoring connectivity lost: " + guard_.why();
+  proto.failure = "connectivity";
+  proto.facts = {{"failing_checks", guard_.failing()}, {"checks", guard_.checks()},
+                 {"canaries_down", guard_.canaries_down()}};
+  Incident& i = engine_.raise(std::move(proto), now);
+  Pending p;
+  if (agency_.builtin_tickets()) i.ticket = tickets_.open(i, agency_, now, reopen_window_, p.tx).ref;
+  record(i, "opened", i.summary, now, p);
+  notify(i, agency_.tickets, "incident.opened", "agency", i.summary, now, p);
+  persist(i, p);
+  commit(std::move(p));
+  spdlog::error("incident {} opened: {}; new tickets and pages are held until it is back", i.id,
+                i.summary);
+}
+
+void AlertingService::guard_clear(TimePoint now) {
+  if (!suspect() || guard_.suspect() || !guard_.informed()) return;
+  auto change = engine_.resolve(kConnectivityKey, now, "connectivity back: " + guard_.why());
+  if (!change) return;
+  const std::string id = change->incident.id;
+  handle(std::move(*change), now);
+  release(id, "monitoring connectivity is back", now);
 }
 
 void AlertingService::tick() {
   std::lock_guard lock(mutex_);
   const TimePoint now = clock_.now();
+  guard_clear(now);
+  if (suspect()) return;  // pages and status updates wait for the network
   for (Incident* i : engine_.open_incidents()) {
-    if (i->paged || !i->page_due || *i->page_due > now) continue;
+    if (!i->held_by.empty()) continue;
     const ClientPolicy& c = client(i->client);
+    const bool in_window = maintenance_now(i->client, i->site, i->check).has_value();
+    if (i->maintenance) {
+      if (in_window) continue;
+      // The window ended with the check still failing: the incident is raised now.
+      Pending p;
+      i->maintenance = false;
+      i->opened = now;
+      i->updated = now;
+      raise(*i, c, "the maintenance window ended with the check still failing", "released", now, p);
+      persist(*i, p);
+      commit(std::move(p));
+      spdlog::warn("incident {} raised at the end of a maintenance window ({}): {}", i->id,
+                   to_string(i->priority), i->summary);
+      continue;
+    }
+    if (in_window) continue;  // no page during maintenance; owed pages go out after it
+    if (i->paged || !i->page_due || *i->page_due > now) continue;
     Pending p;
     page(*i, c, now, p);
     record(*i, "paged", "still open when the desk closed", now, p);
+    persist(*i, p);
     commit(std::move(p));
   }
+  for (const auto& key : collect_reminders(now)) {
+    Incident* i = engine_.open_incident(key);
+    if (!i || !i->reminder_due) continue;
+    send_reminder(*i, client(i->client), *i->reminder_due, now);
+  }
+}
+
+std::vector<std::string> AlertingService::due_reminders(TimePoint now) {
+  std::lock_guard lock(mutex_);
+  return collect_reminders(now);
+}
+
+std::vector<std::string> AlertingService::collect_reminders(TimePoint now) {
+  std::vector<std::string> out;
+  if (suspect()) return out;
+  for (Incident* i : engine_.open_incidents()) {
+    if (!i->held_by.empty() || i->client == kAgencyClient) continue;
+    const ClientPolicy& c = client(i->client);
+    // Acknowledged under `updates_until: ack` since the due time was cached: none owed.
+    if (i->reminder_due && c.contract.updates_until_ack && i->acknowledged) i->reminder_due.reset();
+    if (!i->reminder_due) i->reminder_due = next_reminder(c, *i);
+    if (i->reminder_due && *i->reminder_due <= now) out.push_back(i->key);
+  }
+  return out;
+}
+
+void AlertingService::send_reminder(Incident& i, const ClientPolicy& c, TimePoint due, TimePoint now) {
+  std::optional<TimePoint> response, resolution;
+  if (auto t = i.ticket.empty() ? std::nullopt : tickets_.get(i.ticket)) {
+    response = t->response_due;
+    resolution = t->resolution_due;
+  } else {
+    DueTimes d = due_times(c, i.priority, i.opened);
+    response = d.response;
+    resolution = d.resolution;
+  }
+  std::string reason = "still failing since " + format_time(i.first_failure) + ": " + i.summary;
+  if (response) reason += "; response due " + format_time(*response);
+  if (resolution) reason += "; resolution due " + format_time(*resolution);
+  // The next one counts from the due instant (no drift from the tick), unless the agent was
+  // away for longer than an interval: then from now, and one update rather than a burst.
+  i.reminded = due;
+  auto next = next_reminder(c, i);
+  if (next && *next <= now) {
+    i.reminded = now;
+    next = next_reminder(c, i);
+  }
+  i.reminder_due = next;
+  Pending p;
+  if (!i.ticket.empty()) tickets_.note(i, c, now, "reminder", reason, p.tx);
+  record(i, "reminder", reason, now, p);
+  notify(i, c.tickets, "incident.reminder", "tickets", reason, now, p);
+  persist(i, p);
+  commit(std::move(p));
+}
+
+std::optional<std::string> AlertingService::holder_for(const Incident& i) {
+  if (i.client == kAgencyClient) return std::nullopt;
+  if (Incident* conn = engine_.open_incident(kConnectivityKey)) return conn->id;
+  return inhibition_.held_by(i, [this](const std::string& key) -> const Incident* {
+    return engine_.open_incident(key);
+  });
+}
+
+void AlertingService::hold(Incident& i, const std::string& holder) {
+  if (i.held_by == holder) return;
+  unhold(i);
+  i.held_by = holder;
+  held_[holder].insert(i.key);
+}
+
+void AlertingService::unhold(Incident& i) {
+  if (i.held_by.empty()) return;
+  auto it = held_.find(i.held_by);
+  if (it != held_.end()) {
+    it->second.erase(i.key);
+    if (it->second.empty()) held_.erase(it);
+  }
+  i.held_by.clear();
+}
+
+void AlertingService::release(const std::string& holder, const std::string& why, TimePoint now) {
+  auto it = held_.find(holder);
+  if (it == held_.end()) return;
+  const std::set<std::string> keys = std::move(it->second);
+  held_.erase(it);
+  for (const auto& key : keys) {
+    Incident* i = engine_.open_incident(key);
+    if (!i || i->held_by != holder) continue;
+    i->held_by.clear();
+    release_one(*i, why, now);
+  }
+}
+
+void AlertingService::release_one(Incident& i, const std::string& why, TimePoint now) {
+  unhold(i);
+  Pending p;
+  if (auto other = holder_for(i)) {
+    hold(i, *other);
+    record(i, "held", why + "; still held by " + *other, now, p);
+    persist(i, p);
+    commit(std::move(p));
+    return;
+  }
+  const ClientPolicy& c = client(i.client);
+  i.priority = priority_for(c, i);
+  i.opened = now;  // notified now: SLA clocks and status updates count from here
+  i.updated = now;
+  i.reminder_due.reset();
+  raise(i, c, "released (" + why + "): " + i.summary, "released", now, p);
+  persist(i, p);
+  commit(std::move(p));
+  spdlog::warn("incident {} released ({}, {}): {}", i.id, to_string(i.priority), why, i.summary);
+}
+
+void AlertingService::recheck_held(TimePoint now) {
+  std::vector<std::string> keys;
+  for (Incident* i : engine_.open_incidents())
+    if (!i->held_by.empty()) keys.push_back(i->key);
+  for (const auto& key : keys) {
+    Incident* i = engine_.open_incident(key);
+    if (!i) continue;
+    auto holder = holder_for(*i);
+    if (holder && *holder == i->held_by) continue;
+    if (holder) {
+      Pending p;
+      hold(*i, *holder);
+      record(*i, "held", "now held by " + *holder, now, p);
+      persist(*i, p);
+      commit(std::move(p));
+    } else {
+      release_one(*i, "its holder " + i->held_by + " no longer holds it", now);
+    }
+  }
+}
+
+std::optional<TimePoint> AlertingService::take_wake_hint() {
+  std::lock_guard lock(mutex_);
+  auto h = wake_hint_;
+  wake_hint_.reset();
+  return h;
+}
+
+std::optional<TimePoint> AlertingService::next_wakeup() const {
+  std::lock_guard lock(mutex_);
+  std::optional<TimePoint> next;
+  auto consider = [&](TimePoint t) {
+    if (!next || t < *next) next = t;
+  };
+  const TimePoint now = clock_.now();
+  for (Incident* i : const_cast<IncidentEngine&>(engine_).open_incidents()) {
+    auto w = maintenance_now(i->client, i->site, i->check);
+    if (i->maintenance) consider(w ? w->to : now);
+    else if (i->page_due && !i->paged) consider(w ? std::max(w->to, *i->page_due) : *i->page_due);
+  }
+  return next;
 }
 
 void AlertingService::page(Incident& i, const ClientPolicy& c, TimePoint now, Pending& p) {
@@ -138,8 +432,32 @@ void AlertingService::record(const Incident& i, const std::string& kind, const s
                                                     {"priority", to_string(i.priority)},
                                                     {"summary", i.summary}}
                                          .dump()});
+}
+
+void AlertingService::persist(const Incident& i, Pending& p) {
+  // Written last, after every notify() of the change: the stored incident carries the
+  // notification count its restored self numbers the next Idempotency-Key from.
   p.tx.values.push_back(store::Value{"incident", i.key, i.to_json().dump()});
   if (!i.open) p.tx.values.push_back(store::Value{"incident_history", i.id, i.to_json().dump()});
+}
+
+void AlertingService::raise(Incident& i, const ClientPolicy& c, const std::string& reason,
+                            const std::string& kind, TimePoint now, Pending& p) {
+  bool page_now = false;
+  if (!c.pages.empty() && !i.acknowledged) {
+    PageDecision d = page_decision(c, i.priority, now);
+    page_now = d.now;
+    if (!d.now && d.at) i.page_due = d.at;
+    if (i.page_due) hint(*i.page_due);
+  }
+  if (page_now) i.paged = now;  // before the ticket body is written
+  if (c.builtin_tickets()) i.ticket = tickets_.open(i, c, now, reopen_window_, p.tx).ref;
+  record(i, kind, reason, now, p);
+  notify(i, c.tickets, "incident.opened", "tickets", reason, now, p);
+  if (page_now) {
+    page(i, c, now, p);
+    record(i, "paged", "opened outside business hours or under 24x7 cover", now, p);
+  }
 }
 
 void AlertingService::handle(IncidentChange change, TimePoint now) {
@@ -149,20 +467,28 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
     Incident* i = engine_.open_incident(change.incident.key);
     if (!i) return;
     i->priority = priority_for(c, *i);
-    bool page_now = false;
-    if (!c.pages.empty()) {
-      PageDecision d = page_decision(c, i->priority, now);
-      page_now = d.now;
-      if (!d.now && d.at) i->page_due = d.at;
+    if (auto w = maintenance_now(i->client, i->site, i->check)) {
+      // Recorded, not raised: no ticket, no page until the window ends (tick()).
+      i->maintenance = true;
+      hint(w->to);
+      record(*i, "opened", change.reason + "; held: maintenance window " + w->window + " until " +
+                               format_time(w->to), now, p);
+      persist(*i, p);
+      commit(std::move(p));
+      spdlog::info("incident {} opened during maintenance window {}: held", i->id, w->window);
+      return;
     }
-    if (page_now) i->paged = now;  // before the ticket body is written
-    if (c.builtin_tickets()) i->ticket = tickets_.open(*i, c, now, reopen_window_, p.tx).ref;
-    record(*i, "opened", change.reason, now, p);
-    notify(*i, c.tickets, "incident.opened", "tickets", change.reason, now, p);
-    if (page_now) {
-      page(*i, c, now, p);
-      record(*i, "paged", "opened outside business hours or under 24x7 cover", now, p);
+    if (auto holder = holder_for(*i)) {
+      // Recorded, not notified: no ticket, no page until the holder resolves (release()).
+      hold(*i, *holder);
+      record(*i, "opened", change.reason + "; held by " + *holder, now, p);
+      persist(*i, p);
+      commit(std::move(p));
+      spdlog::info("incident {} opened, held by {}: {}", i->id, *holder, i->summary);
+      return;
     }
+    raise(*i, c, change.reason, "opened", now, p);
+    persist(*i, p);
     spdlog::warn("incident {} opened ({}, {}): {}", i->id, to_string(i->priority),
                  probes::to_string(i->severity), i->summary);
   } else if (change.kind == ChangeKind::updated) {
@@ -171,12 +497,41 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
     const Priority before = i->priority;
     i->priority = priority_for(c, *i);
     std::string reason = change.reason;
-    if (i->priority != before) reason += "; priority " + to_string(before) + " -> " + to_string(i->priority);
+    if (i->priority != before) {
+      reason += "; priority " + to_string(before) + " -> " + to_string(i->priority);
+      i->reminder_due.reset();  // the update interval follows the priority
+    }
+    const bool inhibited_before =
+        change.incident.type == "http" && change.previous_severity == probes::Status::critical;
+    if (!i->held_by.empty()) {
+      // Held: recorded only; the release notifies the incident as it is then.
+      record(*i, "updated", reason + " (held by " + i->held_by + ": not notified)", now, p);
+      persist(*i, p);
+      commit(std::move(p));
+      if (inhibited_before && !Inhibition::inhibits(*i))
+        release(i->id, "the site's http incident " + i->id + " is no longer critical", now);
+      return;
+    }
+    if (i->maintenance || maintenance_now(i->client, i->site, i->check)) {
+      // During maintenance: recorded (and the built-in ticket kept current), nothing sent.
+      if (!i->maintenance && !i->ticket.empty())
+        tickets_.update(*i, c, now, reason + " (during maintenance)", p.tx);
+      record(*i, "updated", reason + " (during maintenance: not notified)", now, p);
+      persist(*i, p);
+      commit(std::move(p));
+      return;
+    }
     bool page_now = false;
-    if (!i->paged && !c.pages.empty()) {
+    if (!i->paged && !i->acknowledged && !c.pages.empty()) {
       PageDecision d = page_decision(c, i->priority, now);
       page_now = d.now;
       i->page_due = d.now ? std::nullopt : d.at;
+      // While the network is suspect a page waits (tick() sends it once it is back).
+      if (page_now && suspect()) {
+        page_now = false;
+        i->page_due = now;
+      }
+      if (i->page_due) hint(*i->page_due);
     }
     if (!i->ticket.empty()) tickets_.update(*i, c, now, reason, p.tx);
     record(*i, "updated", reason, now, p);
@@ -185,27 +540,50 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
       page(*i, c, now, p);
       record(*i, "paged", reason, now, p);
     }
+    persist(*i, p);
     spdlog::info("incident {} updated: {}", i->id, reason);
+    commit(std::move(p));
+    if (inhibited_before && !Inhibition::inhibits(*i))
+      release(i->id, "the site's http incident " + i->id + " is no longer critical", now);
+    return;
   } else {
     Incident i = change.incident;
     i.page_due.reset();
-    if (!i.ticket.empty()) tickets_.solve(i, now, change.reason, p.tx);
-    notify(i, c.tickets, "incident.resolved", "tickets", change.reason, now, p);
-    if (i.paged) notify(i, c.pages, "incident.resolved", "page", change.reason, now, p);
-    record(i, "resolved", change.reason, now, p);
+    i.reminder_due.reset();
+    if (!i.held_by.empty()) {
+      // Resolved while held: nobody was told, nobody is told now.
+      const std::string holder = i.held_by;
+      unhold(i);
+      i.held_by = holder;  // kept in the history: it was never notified because of this one
+      record(i, "resolved", change.reason + " (while held by " + holder + ": never notified)", now, p);
+    } else if (i.maintenance) {
+      // Opened and gone within maintenance: nobody was told, nobody is told now.
+      record(i, "resolved", change.reason + " (within maintenance: never notified)", now, p);
+    } else {
+      const std::string audience = i.client == kAgencyClient ? "agency" : "tickets";
+      if (!i.ticket.empty()) tickets_.solve(i, now, change.reason, p.tx, &c);
+      notify(i, c.tickets, "incident.resolved", audience, change.reason, now, p);
+      if (i.paged) notify(i, c.pages, "incident.resolved", "page", change.reason, now, p);
+      record(i, "resolved", change.reason, now, p);
+    }
+    persist(i, p);
     engine_.restore(i);  // keeps the numbering; nothing open
     spdlog::info("incident {} resolved: {}", i.id, change.reason);
+    commit(std::move(p));
+    // What it held back: released if still open (dropped if it resolved meanwhile).
+    if (i.client != kAgencyClient) release(i.id, "the holding incident " + i.id + " resolved", now);
+    return;
   }
   commit(std::move(p));
 }
 
-void AlertingService::commit(Pending p) {
+void AlertingService::commit(Pending p, std::function<void(store::CommitResult)> done) {
   {
     std::lock_guard lock(idle_mutex_);
     ++commits_in_flight_;
   }
   auto notifications = std::make_shared<std::vector<Notification>>(std::move(p.notifications));
-  store_.commit(std::move(p.tx), [this, notifications](store::CommitResult r) {
+  store_.commit(std::move(p.tx), [this, notifications, done = std::move(done)](store::CommitResult r) {
     if (!r.ok) {
       spdlog::error("alerting: an incident change could not be stored: {}", r.error);
     } else {
@@ -216,12 +594,196 @@ void AlertingService::commit(Pending p) {
       }
       if (fn && !notifications->empty()) fn(std::move(*notifications));
     }
+    if (done) done(r);
     {
       std::lock_guard lock(idle_mutex_);
       --commits_in_flight_;
     }
     idle_cv_.notify_all();
   });
+}
+
+bool AlertingService::commit_and_wait(Pending p, std::unique_lock<std::mutex>& lock,
+                                      std::string& error) {
+  auto promise = std::make_shared<std::promise<store::CommitResult>>();
+  auto result = promise->get_future();
+  commit(std::move(p), [promise](store::CommitResult r) { promise->set_value(std::move(r)); });
+  lock.unlock();  // the commit's completion takes the lock
+  store::CommitResult r = result.get();
+  if (!r.ok) error = "the change could not be stored: " + r.error;
+  return r.ok;
+}
+
+namespace {
+Mutation failed(ActionFailure f, std::string message) {
+  Mutation m;
+  m.failure = f;
+  m.message = std::move(message);
+  return m;
+}
+}  // namespace
+
+Mutation AlertingService::acknowledge(const std::string& incident_id, const std::string& by,
+                                      const std::string& note) {
+  std::unique_lock lock(mutex_);
+  const TimePoint now = clock_.now();
+  Incident* i = nullptr;
+  for (Incident* open : engine_.open_incidents())
+    if (open->id == incident_id) i = open;
+  if (!i) {
+    if (store_.value("incident_history", incident_id))
+      return failed(ActionFailure::conflict, "incident " + incident_id + " is resolved");
+    return failed(ActionFailure::not_found, "no incident " + incident_id);
+  }
+  Mutation m;
+  if (i->acknowledged) {
+    m.message = "already acknowledged by " + i->acknowledged_by;
+    m.body = i->to_json();
+    return m;
+  }
+  const ClientPolicy& c = client(i->client);
+  Pending p;
+  i->acknowledged = now;
+  i->acknowledged_by = by;
+  i->page_due.reset();  // acknowledged: a page owed at the desk's closing time is not needed
+  i->updated = now;
+  if (!i->ticket.empty()) tickets_.acknowledge(*i, c, now, by, note, p.tx);
+  const std::string reason = "acknowledged by " + (by.empty() ? std::string("an operator") : by) +
+                             (note.empty() ? "" : ": " + note);
+  record(*i, "acknowledged", reason, now, p);
+  if (i->paged) notify(*i, c.pages, "incident.acknowledged", "page", reason, now, p);
+  persist(*i, p);
+  m.message = reason;
+  m.body = i->to_json();
+  spdlog::info("incident {} {}", i->id, reason);
+  if (!commit_and_wait(std::move(p), lock, m.message)) m.store_failed = true;
+  return m;
+}
+
+Mutation AlertingService::ticket_action(const std::string& ref, const std::string& action,
+                                        const std::string& by, const std::string& text) {
+  std::unique_lock lock(mutex_);
+  const TimePoint now = clock_.now();
+  auto t = tickets_.get(ref);
+  if (!t) return failed(ActionFailure::not_found, "no ticket " + ref);
+  const ClientPolicy& c = client(t->client);
+  Pending p;
+  ActionResult r;
+  if (action == "hold") r = tickets_.hold(ref, c, now, by, text, p.tx);
+  else if (action == "resume") r = tickets_.resume(ref, c, now, by, text, p.tx);
+  else if (action == "solve") r = tickets_.solve_by_hand(ref, c, now, by, text, p.tx);
+  else if (action == "comment") r = tickets_.comment(ref, now, by, text, p.tx);
+  else return failed(ActionFailure::not_found, "unknown ticket action '" + action + "'");
+  Mutation m;
+  m.failure = r.failure;
+  m.message = r.message;
+  if (r.failure != ActionFailure::none) return m;
+  if (r.changed) {
+    static const std::map<std::string, std::string> done = {
+        {"hold", "put on hold (SLA clocks paused)"}, {"resume", "resumed (SLA clocks running)"},
+        {"solve", "solved"}, {"comment", "commented"}};
+    m.message = ref + " " + done.at(action) + (by.empty() ? "" : " by " + by);
+  }
+  if (r.changed) {
+    spdlog::info("ticket {}: {} by {}", ref, action, by.empty() ? "an operator" : by);
+    if (!commit_and_wait(std::move(p), lock, m.message)) m.store_failed = true;
+    lock.lock();
+  }
+  if (auto after = tickets_.get(ref)) m.body = alerting::ticket_json(*after, store_.events("ticket", ref));
+  return m;
+}
+
+Mutation AlertingService::add_maintenance(config::MaintenanceWindow w) {
+  std::unique_lock lock(mutex_);
+  Mutation m;
+  auto invalid = [&](std::string message) {
+    m.invalid = true;
+    m.message = std::move(message);
+    return m;
+  };
+  auto client_it = scopes_.find(w.client);
+  if (client_it == scopes_.end()) return invalid("unknown scope: no client '" + w.client + "'");
+  if (!w.site.empty()) {
+    auto site = client_it->second.find(w.site);
+    if (site == client_it->second.end())
+      return invalid("unknown scope: client '" + w.client + "' has no site '" + w.site + "'");
+    if (!w.check.empty() && !site->second.count(w.check))
+      return invalid("unknown scope: site '" + w.client + "/" + w.site + "' has no check '" + w.check + "'");
+  }
+  if (auto problem = config::resolve_once(w, zones_.count(w.client) ? zones_[w.client] : "UTC"))
+    return invalid(problem->key + ": " + problem->message);
+  const TimePoint now = clock_.now();
+  w.id = "mw-" + std::to_string(++maintenance_counter_);
+  w.source = "api";
+  w.created = now;
+  Pending p;
+  p.tx.values.push_back(store::Value{"maintenance", w.id, w.to_json().dump()});
+  p.tx.values.push_back(store::Value{"counter", "maintenance", std::to_string(maintenance_counter_)});
+  p.tx.events.push_back(store::Event{"maintenance", w.id, 1, now, "created", w.to_json().dump()});
+  api_windows_[w.id] = w;
+  rebuild_schedule();
+  m.message = "maintenance window " + w.id + " created for " + w.scope();
+  m.body = w.to_json();
+  spdlog::info("{}", m.message);
+  if (!commit_and_wait(std::move(p), lock, m.message)) m.store_failed = true;
+  return m;
+}
+
+Mutation AlertingService::delete_maintenance(const std::string& id) {
+  std::unique_lock lock(mutex_);
+  auto it = api_windows_.find(id);
+  if (it == api_windows_.end()) {
+    for (const auto& w : config_windows_)
+      if (w.id == id)
+        return failed(ActionFailure::conflict,
+                      "window " + id + " comes from the config; change the config and reload");
+    return failed(ActionFailure::not_found, "no maintenance window " + id);
+  }
+  Mutation m;
+  m.body = it->second.to_json();
+  api_windows_.erase(it);
+  rebuild_schedule();
+  hint(clock_.now());  // incidents it held are released at the next tick
+  Pending p;
+  p.tx.values.push_back(store::Value{"maintenance", id, std::nullopt});
+  p.tx.events.push_back(store::Event{"maintenance", id, 2, clock_.now(), "deleted", "{}"});
+  m.message = "maintenance window " + id + " deleted";
+  spdlog::info("{}", m.message);
+  if (!commit_and_wait(std::move(p), lock, m.message)) m.store_failed = true;
+  return m;
+}
+
+nlohmann::json AlertingService::maintenance_json() const {
+  const TimePoint now = clock_.now();
+  std::shared_lock lock(schedule_mutex_);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& w : schedule_.windows()) {
+    nlohmann::json j = w.to_json();
+    auto occ = occurrences(w, schedule_.zone(w.client), now, now + std::chrono::milliseconds(1));
+    j["active"] = !occ.empty();
+    auto next = schedule_.next(w, now);
+    j["next"] = next ? nlohmann::json{{"from", format_time(next->from)}, {"to", format_time(next->to)}}
+                     : nlohmann::json(nullptr);
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+std::vector<WindowInterval> AlertingService::maintenance_intervals(const std::string& client,
+                                                                   const std::string& site,
+                                                                   const std::string& check,
+                                                                   TimePoint from,
+                                                                   TimePoint to) const {
+  std::shared_lock lock(schedule_mutex_);
+  return schedule_.intervals(client, site, check, from, to);
+}
+
+std::optional<WindowInterval> AlertingService::maintenance_now(const std::string& client,
+                                                               const std::string& site,
+                                                               const std::string& check) const {
+  const TimePoint now = clock_.now();
+  std::shared_lock lock(schedule_mutex_);
+  return schedule_.active(client, site, check, now);
 }
 
 void AlertingService::wait_idle() {

@@ -55,7 +55,13 @@ nlohmann::json Incident::to_json() const {
           {"events", events},
           {"notifications", notifications},
           {"page_due", opt_time(page_due)},
-          {"paged", opt_time(paged)}};
+          {"paged", opt_time(paged)},
+          {"acknowledged", opt_time(acknowledged)},
+          {"acknowledged_by", acknowledged ? nlohmann::json(acknowledged_by) : nlohmann::json(nullptr)},
+          {"held_by", held_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(held_by)},
+          {"reminded", opt_time(reminded)},
+          {"reminder_due", opt_time(reminder_due)},
+          {"maintenance", maintenance}};
 }
 
 std::optional<Incident> Incident::from_json(const nlohmann::json& j) {
@@ -85,6 +91,13 @@ std::optional<Incident> Incident::from_json(const nlohmann::json& j) {
     i.notifications = j.value("notifications", 0);
     i.page_due = read_opt_time(j, "page_due");
     i.paged = read_opt_time(j, "paged");
+    i.acknowledged = read_opt_time(j, "acknowledged");
+    if (j.contains("acknowledged_by") && j["acknowledged_by"].is_string())
+      i.acknowledged_by = j["acknowledged_by"].get<std::string>();
+    if (j.contains("held_by") && j["held_by"].is_string()) i.held_by = j["held_by"].get<std::string>();
+    i.reminded = read_opt_time(j, "reminded");
+    i.reminder_due = read_opt_time(j, "reminder_due");
+    i.maintenance = j.value("maintenance", false);
     return i;
   } catch (const std::exception&) {
     return std::nullopt;

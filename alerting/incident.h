@@ -50,6 +50,20 @@ struct Incident {
   // Paging (policy.h): when the page is due if the incident is still open, and when it went.
   std::optional<TimePoint> page_due;
   std::optional<TimePoint> paged;
+  // Acknowledgement (API / CLI): when and by whom.
+  std::optional<TimePoint> acknowledged;
+  std::string acknowledged_by;
+  // Held back (recorded, not notified): the id of the incident that inhibits it (its site's
+  // http incident, or the one of a site it depends on) or of the agency's "monitoring
+  // connectivity lost" incident. Empty when notified as usual.
+  std::string held_by;
+  // Status updates (incident.reminder): the last one sent, and when the next one is due.
+  std::optional<TimePoint> reminded;
+  std::optional<TimePoint> reminder_due;
+  // Opened during a maintenance window and not notified (yet): no ticket, no page. Released
+  // (ticket, notifications) when the window ends if still open. Stays true on an incident that
+  // resolved before any notification.
+  bool maintenance = false;
 
   nlohmann::json to_json() const;
   static std::optional<Incident> from_json(const nlohmann::json& j);

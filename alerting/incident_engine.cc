@@ -128,6 +128,19 @@ std::optional<IncidentChange> IncidentEngine::resolve(const std::string& key, Ti
   return IncidentChange{ChangeKind::resolved, i, std::move(reason), i.severity};
 }
 
+Incident& IncidentEngine::raise(Incident proto, TimePoint now) {
+  Track& t = tracks_[proto.key];
+  if (t.open) return *t.open;
+  proto.number = ++t.last_number;
+  proto.id = proto.key + "#" + std::to_string(proto.number);
+  proto.open = true;
+  proto.resolved.reset();
+  proto.first_failure = proto.first_failure == TimePoint{} ? now : proto.first_failure;
+  proto.opened = proto.updated = now;
+  t.open = std::make_unique<Incident>(std::move(proto));
+  return *t.open;
+}
+
 void IncidentEngine::restore(const Incident& incident) {
   Track& t = tracks_[incident.key];
   t.last_number = std::max(t.last_number, incident.number);

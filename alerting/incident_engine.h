@@ -58,6 +58,11 @@ class IncidentEngine {
   /// Resolves the open incident of `key` (its check left the config); nullopt when none.
   std::optional<IncidentChange> resolve(const std::string& key, TimePoint now, std::string reason);
 
+  /// Opens an incident that no check result drives (the agency's own, such as "monitoring
+  /// connectivity lost"): numbered like any other; `proto.key` and the descriptive fields are
+  /// kept. Returns the open one if the key has one already.
+  Incident& raise(Incident proto, TimePoint now);
+
   /// After a restart: the stored incident of a check (open or the latest resolved one).
   void restore(const Incident& incident);
 

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "alerting/sink.h"
+#include "config/time_text.h"
 
 namespace lookout::alerting {
 
@@ -44,7 +45,7 @@ Delivery classify_http(unsigned status, const std::optional<std::string>& retry_
       long secs = std::strtol(v.c_str(), &end, 10);
       if (end != v.c_str() && *end == '\0' && secs >= 0) {
         after = std::chrono::seconds(secs);
-      } else if (auto t = parse_time(v)) {  // RFC 3339 is not HTTP-date, but cheap to accept
+      } else if (auto t = config::parse_http_date(v, now)) {  // RFC 9110: delay-seconds or HTTP-date
         after = std::chrono::duration_cast<std::chrono::milliseconds>(std::max(*t - now, TimePoint::duration::zero()));
       }
       if (after) why += " (Retry-After " + v + ")";

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <string_view>
+#include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -22,15 +24,24 @@ Outbox::Outbox(store::Store& store, const Clock& clock, OutboxOptions options)
     : store_(store), clock_(clock), options_(options),
       rng_(options.seed ? options.seed : std::random_device{}()) {}
 
+Outbox::~Outbox() {
+  std::unique_lock lock(writes_mutex_);
+  writes_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return writes_in_flight_ == 0; });
+}
+
+void Outbox::add_pending(SinkState& s, const Notification& n, int attempts, TimePoint next_attempt) {
+  s.pending.emplace(n.id, Entry{n, attempts, next_attempt, false, false, ""});
+}
+
 void Outbox::add_sink(std::shared_ptr<Sink> sink, int max_in_flight) {
   std::lock_guard lock(mutex_);
   SinkState& s = sinks_[sink->id()];
   s.sink = std::move(sink);
   s.max_in_flight = std::max(1, max_in_flight);
   // Notifications that waited for this sink.
-  auto it = std::remove_if(orphans_.begin(), orphans_.end(), [&](const Notification& n) {
-    if (n.sink != s.sink->id()) return false;
-    s.pending[n.id] = Entry{n, 0, clock_.now(), false, ""};
+  auto it = std::remove_if(orphans_.begin(), orphans_.end(), [&](const Orphan& o) {
+    if (o.n.sink != s.sink->id()) return false;
+    add_pending(s, o.n, o.attempts, o.next_attempt);
     return true;
   });
   orphans_.erase(it, orphans_.end());
@@ -43,13 +54,29 @@ bool Outbox::has_sink(const std::string& id) const {
 
 void Outbox::load() {
   auto stored = store_.values("outbox");
-  std::vector<Notification> list;
-  for (const auto& [key, text] : stored) {
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (auto n = Notification::from_json(j)) list.push_back(*n);
-    else spdlog::error("outbox: unreadable notification {} left in the store", key);
+  {
+    std::lock_guard lock(mutex_);
+    const TimePoint now = clock_.now();
+    for (const auto& [key, text] : stored) {
+      auto j = nlohmann::json::parse(text, nullptr, false);
+      auto n = Notification::from_json(j);
+      if (!n) {
+        spdlog::error("outbox: unreadable notification {} left in the store", key);
+        continue;
+      }
+      // The backoff where it was before the restart (never later than now + max_backoff, so a
+      // clock that jumped back cannot hold a notification for long).
+      const int attempts = j.is_object() ? std::max(0, j.value("attempts", 0)) : 0;
+      TimePoint next = now;
+      if (j.is_object() && j.contains("retry_at") && j["retry_at"].is_string())
+        if (auto t = parse_time(j["retry_at"].get<std::string>()))
+          next = std::clamp(*t, now, now + std::max(options_.max_backoff, options_.max_retry_after));
+      auto it = sinks_.find(n->sink);
+      if (it == sinks_.end()) orphans_.push_back(Orphan{*n, attempts, next});
+      else add_pending(it->second, *n, attempts, next);
+    }
   }
-  enqueue(list);
+  wake();
 }
 
 void Outbox::enqueue(const std::vector<Notification>& notifications) {
@@ -58,10 +85,10 @@ void Outbox::enqueue(const std::vector<Notification>& notifications) {
     for (const auto& n : notifications) {
       auto it = sinks_.find(n.sink);
       if (it == sinks_.end()) {
-        orphans_.push_back(n);
+        orphans_.push_back(Orphan{n, 0, clock_.now()});
         continue;
       }
-      it->second.pending.emplace(n.id, Entry{n, 0, clock_.now(), false, ""});
+      add_pending(it->second, n, 0, clock_.now());
     }
   }
   wake();
@@ -86,11 +113,14 @@ void Outbox::pump(asio::any_io_executor executor) {
     if (stopped_) return;
     const TimePoint now = clock_.now();
     for (auto& [sink_id, s] : sinks_) {
-      std::set<std::string> blocked;  // incidents with an earlier notification pending
+      // Incidents with an earlier notification pending. The scan stops as soon as the sink's
+      // slots are full, so a deep queue costs only what is looked at (a storm of 10,000 once
+      // made every completion rescan all of them).
+      std::unordered_set<std::string_view> blocked;
       for (auto& [id, e] : s.pending) {
+        if (s.in_flight >= s.max_in_flight) break;
         if (!blocked.insert(e.n.incident).second) continue;
-        if (e.in_flight || e.next_attempt > now) continue;
-        if (s.in_flight >= s.max_in_flight) continue;
+        if (e.in_flight || e.done || e.next_attempt > now) continue;
         e.in_flight = true;
         ++s.in_flight;
         starts.push_back({s.sink, e.n});
@@ -115,6 +145,7 @@ void Outbox::pump(asio::any_io_executor executor) {
 
 void Outbox::finish(const std::string& sink_id, int64_t id, Delivery d) {
   store::Transaction tx;
+  bool final = false;
   {
     std::lock_guard lock(mutex_);
     auto sit = sinks_.find(sink_id);
@@ -130,19 +161,25 @@ void Outbox::finish(const std::string& sink_id, int64_t id, Delivery d) {
     if (d.kind == Delivery::retry && now - e.n.created >= options_.max_age) {
       d = Delivery::reject("gave up after " + std::to_string(e.attempts) + " attempts: " + d.reason);
     }
+    const std::string key = e.n.store_key();
+    nlohmann::json record = e.n.to_json();
+    record["attempts"] = e.attempts;
     if (d.kind == Delivery::retry) {
       ++s.retried;
       e.last_error = d.reason;
       milliseconds wait = d.retry_after ? std::min(*d.retry_after, options_.max_retry_after)
                                         : backoff(e.attempts);
       e.next_attempt = now + wait;
+      // The backoff survives a restart: the stored notification carries it.
+      record["retry_at"] = format_time(e.next_attempt);
+      record["last_error"] = d.reason;
+      tx.values.push_back(store::Value{"outbox", key, record.dump()});
       spdlog::warn("outbox {}: notification {} ({} {}) attempt {} failed: {}; retry in {} ms",
                    sink_id, id, e.n.event, e.n.incident, e.attempts, d.reason, wait.count());
     } else {
-      const std::string key = e.n.store_key();
+      final = true;
+      e.done = true;  // still blocks the incident's next notification until this is on disk
       tx.values.push_back(store::Value{"outbox", key, std::nullopt});
-      nlohmann::json record = e.n.to_json();
-      record["attempts"] = e.attempts;
       record["finished"] = format_time(now);
       if (d.kind == Delivery::delivered) {
         ++s.delivered;
@@ -155,25 +192,47 @@ void Outbox::finish(const std::string& sink_id, int64_t id, Delivery d) {
         spdlog::error("outbox {}: notification {} ({} {}) rejected for good: {}", sink_id, id,
                       e.n.event, e.n.incident, d.reason);
       }
-      s.pending.erase(it);
     }
   }
-  if (!tx.empty())
-    store_.commit(std::move(tx), [](store::CommitResult r) {
-      if (!r.ok) spdlog::error("outbox: cannot record a delivery: {}", r.error);
-    });
+  {
+    std::lock_guard lock(writes_mutex_);
+    ++writes_in_flight_;
+  }
+  store_.commit(std::move(tx), [this, final, sink_id, id](store::CommitResult r) {
+    if (!r.ok) spdlog::error("outbox: cannot record a delivery: {}", r.error);
+    // Even when the record failed, let the incident's next notification go: the outcome
+    // happened; holding the rest back forever would be worse than a duplicate after a crash.
+    if (final) finished_on_disk(sink_id, id);
+    {
+      std::lock_guard lock(writes_mutex_);
+      --writes_in_flight_;
+    }
+    writes_cv_.notify_all();
+  });
+  wake();
+}
+
+void Outbox::finished_on_disk(const std::string& sink_id, int64_t id) {
+  {
+    std::lock_guard lock(mutex_);
+    auto sit = sinks_.find(sink_id);
+    if (sit == sinks_.end()) return;
+    sit->second.pending.erase(id);
+  }
   wake();
 }
 
 std::optional<TimePoint> Outbox::next_due() const {
   std::lock_guard lock(mutex_);
+  const TimePoint now = clock_.now();
   std::optional<TimePoint> due;
   for (const auto& [sink_id, s] : sinks_) {
     if (s.in_flight >= s.max_in_flight) continue;  // a completion wakes the loop
-    std::set<std::string> blocked;
+    std::unordered_set<std::string_view> blocked;
     for (const auto& [id, e] : s.pending) {
       if (!blocked.insert(e.n.incident).second) continue;
-      if (e.in_flight) continue;
+      if (e.in_flight || e.done) continue;
+      if (e.next_attempt <= now) return e.next_attempt;  // due already: no need to look further
       if (!due || e.next_attempt < *due) due = e.next_attempt;
     }
   }
@@ -192,9 +251,11 @@ std::map<std::string, SinkStats> Outbox::stats() const {
   std::map<std::string, SinkStats> out;
   for (const auto& [id, s] : sinks_) {
     SinkStats st;
-    st.pending = s.pending.size();
-    for (const auto& [nid, e] : s.pending)
+    for (const auto& [nid, e] : s.pending) {
+      if (e.done) continue;  // delivered or parked; only its record is still being written
+      ++st.pending;
       if (!st.oldest || e.n.created < *st.oldest) st.oldest = e.n.created;
+    }
     st.delivered = s.delivered;
     st.retried = s.retried;
     st.failed = s.failed;

@@ -9,14 +9,18 @@
 // backoff (base * 2^(attempt-1), capped, times a random jitter factor in [1-jitter, 1]) or the
 // receiver's Retry-After (capped at max_retry_after). A permanent rejection, or retrying for
 // longer than max_age, parks the notification as failed with its reason (values
-// "outbox_failed") and lets the incident's next notification go. Delivered ones are deleted
-// from "outbox" and logged in events "notification"/<sink>/<id>.
+// "outbox_failed") and lets the incident's next notification go -- once that outcome is on
+// disk, so that after a crash the earlier one is never sent again behind the later one. Delivered
+// ones are deleted from "outbox" and logged in events "notification"/<sink>/<id>. Each failed
+// attempt rewrites the stored notification with its attempt count, next attempt time and last
+// error, so a restart resumes the backoff where it was instead of starting it over.
 //
 // Time comes from the injected Clock; pump() starts whatever is due, so tests move a
 // ManualClock and pump instead of sleeping. run() is the production loop. Thread-safe.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -54,6 +58,8 @@ struct SinkStats {
 class Outbox {
  public:
   Outbox(store::Store& store, const Clock& clock, OutboxOptions options = {});
+  /// Waits (at most 5 s) for the store writes it started, whose completions refer to it.
+  ~Outbox();
 
   void add_sink(std::shared_ptr<Sink> sink, int max_in_flight);
   bool has_sink(const std::string& id) const;
@@ -83,6 +89,7 @@ class Outbox {
     int attempts = 0;
     TimePoint next_attempt{};
     bool in_flight = false;
+    bool done = false;  // delivered or parked; kept (blocking its incident) until that is on disk
     std::string last_error;
   };
   struct SinkState {
@@ -94,6 +101,8 @@ class Outbox {
   };
 
   void finish(const std::string& sink, int64_t id, Delivery d);
+  void finished_on_disk(const std::string& sink, int64_t id);
+  void add_pending(SinkState& s, const Notification& n, int attempts, TimePoint next_attempt);
   std::chrono::milliseconds backoff(int attempts);
   void wake();
 
@@ -102,7 +111,15 @@ class Outbox {
   OutboxOptions options_;
   mutable std::mutex mutex_;
   std::map<std::string, SinkState> sinks_;
-  std::vector<Notification> orphans_;  // pending for a sink not configured (yet)
+  struct Orphan {  // pending for a sink not configured (yet)
+    Notification n;
+    int attempts = 0;
+    TimePoint next_attempt{};
+  };
+  std::vector<Orphan> orphans_;
+  std::mutex writes_mutex_;
+  std::condition_variable writes_cv_;
+  int writes_in_flight_ = 0;
   std::mt19937_64 rng_;
   std::function<void()> wake_;
   bool stopped_ = false;

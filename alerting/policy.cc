@@ -94,4 +94,24 @@ PageDecision page_decision(const ClientPolicy& client, Priority priority, TimePo
   return d;
 }
 
+std::optional<std::chrono::milliseconds> update_interval(const ClientPolicy& client, Priority priority) {
+  auto it = client.contract.updates.find(to_string(priority));
+  if (it != client.contract.updates.end()) return it->second;
+  if (priority == Priority::P1) return std::chrono::hours(1);
+  if (priority == Priority::P2) return std::chrono::hours(2);
+  return std::nullopt;
+}
+
+std::optional<TimePoint> next_reminder(const ClientPolicy& client, const Incident& i) {
+  if (!i.open || !i.held_by.empty() || client.tickets.empty()) return std::nullopt;
+  if (client.contract.updates_until_ack && i.acknowledged) return std::nullopt;
+  auto every = update_interval(client, i.priority);
+  if (!every) return std::nullopt;
+  const TimePoint base = i.reminded.value_or(i.opened);
+  if (client.sla_basis == TimeBasis::calendar_24x7 || !client.calendar) return base + *every;
+  const TimePoint due = client.calendar->add(base, *every);
+  if (due == TimePoint::max()) return std::nullopt;  // the calendar never opens again
+  return due;
+}
+
 }  // namespace lookout::alerting

@@ -57,4 +57,15 @@ struct PageDecision {
 /// Whether and when an incident of `priority`, open at `now`, pages.
 PageDecision page_decision(const ClientPolicy& client, Priority priority, TimePoint now);
 
+/// Status updates (incident.reminder): the interval for a priority, from
+/// `contract.sla.<P>.updates`; defaults P1 1h, P2 2h, P3 none.
+std::optional<std::chrono::milliseconds> update_interval(const ClientPolicy& client, Priority priority);
+
+/// When the next status update of an open, notified incident is due: its interval of the
+/// client's business time (calendar time under 24x7 or without hours) after the last update,
+/// or after the incident was opened (notified). nullopt when none is owed: resolved, held,
+/// no interval for its priority, the client routes no tickets, or acknowledged under
+/// `updates_until: ack`.
+std::optional<TimePoint> next_reminder(const ClientPolicy& client, const Incident& incident);
+
 }  // namespace lookout::alerting

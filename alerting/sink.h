@@ -21,7 +21,7 @@ struct Notification {
   std::string sink;            // sink id
   std::string incident;        // incident id: per-incident order is kept
   int seq = 0;                 // order within the incident
-  std::string event;           // incident.opened | incident.updated | incident.reminder | incident.resolved
+  std::string event;           // incident.opened | updated | reminder | acknowledged | resolved
   std::string idempotency_key; // identical on every retry
   std::string body;            // the JSON document sent
   TimePoint created{};

@@ -24,6 +24,7 @@
 
 #include "alerting/incident.h"
 #include "alerting/policy.h"
+#include "alerting/sla_clock.h"
 #include "store/store.h"
 
 namespace lookout::alerting {
@@ -46,6 +47,17 @@ struct Ticket {
   bool sla_24x7 = false;
   std::optional<TimePoint> response_due, resolution_due;
   int events = 0;
+  // The operator side (reset when the ticket reopens for a new incident):
+  std::optional<TimePoint> acknowledged;  // response given (ack of the incident)
+  std::string acknowledged_by;
+  struct Hold {
+    TimePoint from{};
+    std::optional<TimePoint> to;  // unset while on hold
+  };
+  std::vector<Hold> holds;               // on-hold periods: the SLA clocks stop
+  std::optional<TimePoint> sla_retargeted;  // last priority change of this cycle
+  // SLA outcomes recorded for this cycle (also as "sla_outcome" values): null until fulfilled.
+  nlohmann::json response_outcome = nullptr, resolution_outcome = nullptr;
 
   nlohmann::json to_json() const;
   static std::optional<Ticket> from_json(const nlohmann::json& j);
@@ -57,6 +69,18 @@ struct DueTimes {
   std::optional<TimePoint> response, resolution;
 };
 DueTimes due_times(const ClientPolicy& client, Priority priority, TimePoint start);
+
+/// The SLA clock of one metric of a ticket, replayed from its start, holds and re-target;
+/// nullopt when the contract sets no target for the ticket's priority.
+std::optional<SlaClock> sla_clock(const Ticket& t, const ClientPolicy& client, bool response);
+
+/// What an operator action on a ticket came to.
+enum class ActionFailure { none, not_found, conflict };
+struct ActionResult {
+  ActionFailure failure = ActionFailure::none;
+  std::string message;  // why not (conflict, not found)
+  bool changed = true;  // false: nothing to do (already in that state)
+};
 
 class TicketStore {
  public:
@@ -75,9 +99,27 @@ class TicketStore {
   /// A note on the timeline (a page sent), refreshing the body.
   const Ticket* note(const Incident& incident, const ClientPolicy& client, TimePoint now,
                      const std::string& kind, const std::string& text, store::Transaction& tx);
-  /// The incident resolved: solved with a note.
+  /// The incident resolved: solved with a note. With the client, the SLA outcomes still owed
+  /// are recorded (resolution met or breached; response too when never acknowledged).
   const Ticket* solve(const Incident& incident, TimePoint now, const std::string& note,
-                      store::Transaction& tx);
+                      store::Transaction& tx, const ClientPolicy* client = nullptr);
+
+  // Operator actions (API / CLI). Each writes one timeline event (kind acknowledged, on_hold,
+  // resumed, solved, comment with `by` and the note) and the ticket, into `tx`.
+  /// The incident was acknowledged: new -> open, the response clock fulfilled (outcome recorded).
+  ActionResult acknowledge(const Incident& incident, const ClientPolicy& client, TimePoint now,
+                           const std::string& by, const std::string& note, store::Transaction& tx);
+  /// new/open -> on_hold (the SLA clocks pause); on_hold -> open (they resume, due times move).
+  ActionResult hold(const std::string& ref, const ClientPolicy& client, TimePoint now,
+                    const std::string& by, const std::string& note, store::Transaction& tx);
+  ActionResult resume(const std::string& ref, const ClientPolicy& client, TimePoint now,
+                      const std::string& by, const std::string& note, store::Transaction& tx);
+  /// Solved by hand: the resolution clock (and the response clock if still running) fulfilled.
+  ActionResult solve_by_hand(const std::string& ref, const ClientPolicy& client, TimePoint now,
+                             const std::string& by, const std::string& note,
+                             store::Transaction& tx);
+  ActionResult comment(const std::string& ref, TimePoint now, const std::string& by,
+                       const std::string& text, store::Transaction& tx);
 
   std::optional<Ticket> get(const std::string& ref) const;
   std::vector<Ticket> for_client(const std::string& client) const;  // all when client is ""
@@ -88,6 +130,10 @@ class TicketStore {
   void write(Ticket& t, TimePoint now, const std::string& kind, nlohmann::json payload,
              store::Transaction& tx);
   static std::string compose_body(const Ticket& t, const Incident& i, const ClientPolicy& c);
+  /// Fulfils one SLA metric at `at` and records the outcome (once per cycle).
+  void record_outcome(Ticket& t, const ClientPolicy& c, bool response, TimePoint at,
+                      store::Transaction& tx);
+  void recompute_due(Ticket& t, const ClientPolicy& c);
 
   store::Store& store_;
   int counter_ = 0;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/check_spec.h"
+#include "config/maintenance.h"
 #include "net/resolver_options.h"
 
 namespace lookout::probes {
@@ -29,6 +30,11 @@ struct AgentSettings {
   int retention_days = 400;
   std::chrono::milliseconds shutdown_grace{10'000};
   net::ResolverOptions resolver;
+  /// `api_token_file`: the bearer token API mutations need (read at load, trailing newline
+  /// dropped). The environment variable LOOKOUT_API_TOKEN, when set, takes precedence. Neither:
+  /// API mutations are disabled.
+  std::string api_token_file;
+  std::string api_token;
 };
 
 /// Opening hours starting on one weekday: minutes since local midnight, [start, end).
@@ -54,8 +60,14 @@ struct SlaTarget {
 struct Contract {
   std::string tier;                       // free text: "gold", "basic", ...
   std::map<std::string, SlaTarget> sla;   // "P1".."P3"
+  /// `sla.<P>.updates`: a status update (incident.reminder) every this much business time while
+  /// the ticket is open; a priority not listed takes the default (P1 1h, P2 2h, P3 none).
+  std::map<std::string, std::chrono::milliseconds> updates;
   /// `coverage: 24x7`: SLA clocks run around the clock and paging ignores business hours.
   bool coverage_24x7 = false;
+  /// `updates_until: ack`: status updates stop once the incident is acknowledged (default
+  /// `resolved`: they go on until it resolves).
+  bool updates_until_ack = false;
 };
 
 /// One notification target (alerting.sinks[]). Credentials come only from *_env / *_file and
@@ -87,9 +99,26 @@ struct ClientAlerting {
   std::optional<std::vector<std::string>> page_priorities;
 };
 
+/// One canary of the self-connectivity guard (alerting.canary[]): something expected to be up,
+/// probed by the agent for itself (not a client's check). `http(s)://` URLs get a GET (any
+/// HTTP answer counts as up: the network works), `tcp://host:port` (or a bare `host:port`) a
+/// TCP connect.
+struct CanaryConfig {
+  std::string url;  // as written, normalised: "tcp://host:port" for a bare host:port
+  std::chrono::milliseconds timeout{5'000};
+};
+
 struct AlertingSettings {
   std::vector<SinkConfig> sinks;
   ClientAlerting defaults;
+  /// Self-connectivity guard: canaries, and the share of failing checks that means "our own
+  /// network is down" (more than storm_ratio of all checks, once there are storm_min_checks).
+  std::vector<CanaryConfig> canary;
+  std::chrono::milliseconds canary_interval{30'000};
+  double storm_ratio = 0.5;
+  int storm_min_checks = 10;
+  /// The agency's own sinks: its incidents (monitoring connectivity lost) go there.
+  std::vector<std::string> agency;
   int flap_changes = 6;                                // more state changes than this ...
   std::chrono::milliseconds flap_window{3'600'000};    // ... within this window is flapping
   std::chrono::milliseconds reopen_window{86'400'000}; // a re-failure within this reopens the ticket
@@ -118,6 +147,9 @@ struct Site {
   std::string name;
   std::string url;
   std::vector<std::string> tags;
+  /// `depends_on`: sites ("client/site", normalised from a bare site id of the same client)
+  /// whose http check being critical holds back this site's incidents (docs/alerting.md).
+  std::vector<std::string> depends_on;
 };
 
 struct Client {
@@ -136,6 +168,9 @@ struct Config {
   CatalogSettings catalog;
   std::vector<Client> clients;
   std::vector<std::shared_ptr<const Check>> checks;  // every check of every site, flattened
+  /// Every `maintenance:` window of every client, site and check (one-off times resolved in
+  /// the client's zone), in config order; ids "config:<client>:<n>".
+  std::vector<MaintenanceWindow> maintenance;
 };
 
 }  // namespace lookout::config

@@ -9,11 +9,15 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <regex>
 #include <set>
 
 #include "config/check_types.h"
 #include "config/duration.h"
+#include "config/hours.h"
+#include "config/maintenance.h"
 #include "config/options.h"
 #include "config/yaml_stream.h"
 #include "net/resolver.h"
@@ -136,52 +140,6 @@ void read_defaults(const YAML::Node& n, const std::string& path, Inherited& inh,
   }
 }
 
-constexpr int kMinutesPerDay = 24 * 60;
-const char* const kDayNames[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-
-// "09:00-17:30" -> {540, 1050}; "22:00-06:00" (overnight: ends the next day) -> {1320, 360};
-// "00:00-24:00" -> {0, 1440}. On a bad range, `why` says what is expected.
-std::optional<DayHours> parse_hours(const std::string& text, std::string& why) {
-  static const std::regex re("^([0-9]{1,2}):([0-9]{2})-([0-9]{1,2}):([0-9]{2})$");
-  std::smatch m;
-  if (!std::regex_match(text, m, re)) {
-    why = "expected HH:MM-HH:MM on the 24-hour clock, e.g. 09:00-17:30, or closed";
-    return std::nullopt;
-  }
-  auto minute = [&](int h_group, int m_group, bool end) -> std::optional<int> {
-    int h = std::stoi(m[h_group]), mi = std::stoi(m[m_group]);
-    if (h > 24 || mi > 59 || (h == 24 && mi != 0)) {
-      why = m[h_group].str() + ":" + m[m_group].str() +
-            " is not a time of day (hours 00-23, minutes 00-59; 24:00 only as an end)";
-      return std::nullopt;
-    }
-    if (h == 24 && !end) {
-      why = "a range cannot start at 24:00 (a range starting at midnight starts at 00:00)";
-      return std::nullopt;
-    }
-    return h * 60 + mi;
-  };
-  auto start = minute(1, 2, false);
-  if (!start) return std::nullopt;
-  auto end = minute(3, 4, true);
-  if (!end) return std::nullopt;
-  if (*start == *end) {
-    why = "empty range: start equals end (for the whole day use 00:00-24:00)";
-    return std::nullopt;
-  }
-  if (*end == kMinutesPerDay && *start == 0) return DayHours{0, kMinutesPerDay};
-  if (*end < *start && *end == 0) {  // "22:00-00:00" is 22:00-24:00
-    return DayHours{*start, kMinutesPerDay};
-  }
-  return DayHours{*start, *end};
-}
-
-int day_index(const std::string& d) {
-  for (int i = 0; i < 7; ++i)
-    if (d == kDayNames[i]) return i;
-  return -1;
-}
-
 // One opening range (or `closed`) as written, for overlap messages.
 struct HoursEntry {
   std::string key;        // "mon-fri"
@@ -299,8 +257,16 @@ void read_business_hours(const YAML::Node& n, const std::string& path, BusinessH
 
 void read_contract(const YAML::Node& n, const std::string& path, Contract& c, Errors& errors) {
   if (!expect_map(n, path, errors)) return;
-  for_each_key(n, path, {"tier", "sla", "coverage"}, errors, [&](const std::string& key, const YAML::Node& v,
-                                                     const std::string& kpath) {
+  for_each_key(n, path, {"tier", "sla", "coverage", "updates_until"}, errors,
+               [&](const std::string& key, const YAML::Node& v, const std::string& kpath) {
+    if (key == "updates_until") {
+      if (auto s = read_string(v, kpath, errors)) {
+        if (*s == "ack") c.updates_until_ack = true;
+        else if (*s == "resolved") c.updates_until_ack = false;
+        else errors.add(v, kpath, "unknown value '" + *s + "' (expected resolved or ack)");
+      }
+      return;
+    }
     if (key == "tier") {
       if (auto s = read_string(v, kpath, errors)) c.tier = *s;
       return;
@@ -326,10 +292,16 @@ void read_contract(const YAML::Node& n, const std::string& path, Contract& c, Er
       }
       if (!expect_map(pkv.second, ppath, errors)) continue;
       SlaTarget t;
-      for_each_key(pkv.second, ppath, {"response", "resolution"}, errors,
+      for_each_key(pkv.second, ppath, {"response", "resolution", "updates"}, errors,
                    [&](const std::string& k, const YAML::Node& dv, const std::string& dpath) {
-                     if (auto d = read_duration(dv, dpath, errors))
+                     auto d = read_duration(dv, dpath, errors);
+                     if (!d) return;
+                     if (k == "updates") {
+                       if (*d < std::chrono::minutes(1)) errors.add(dv, dpath, "must be at least 1m");
+                       else c.updates[prio] = *d;
+                     } else {
                        (k == "response" ? t.response : t.resolution) = *d;
+                     }
                    });
       c.sla[prio] = t;
     }
@@ -341,10 +313,15 @@ struct SinkRef {
   std::string id;
   YAML::Mark mark;
   std::string path;
+  bool page = false;  // named in `pages`: the sink must be able to page
 };
 
+// Sink types that keep tickets and cannot page (the built-in ticket store is "builtin").
+bool ticket_only_sink_type(const std::string& type) { return type == "builtin"; }
+
 std::vector<std::string> read_sink_ids(const YAML::Node& n, const std::string& path,
-                                       std::vector<SinkRef>& refs, Errors& errors) {
+                                       std::vector<SinkRef>& refs, Errors& errors,
+                                       bool page = false) {
   std::vector<std::string> ids;
   if (!n.IsSequence()) {
     errors.add(n, path, "expected a list of sink ids");
@@ -354,7 +331,7 @@ std::vector<std::string> read_sink_ids(const YAML::Node& n, const std::string& p
     std::string ipath = path + "[" + std::to_string(i) + "]";
     if (auto s = read_string(n[i], ipath, errors)) {
       ids.push_back(*s);
-      refs.push_back({*s, n[i].Mark(), ipath});
+      refs.push_back({*s, n[i].Mark(), ipath, page});
     }
   }
   return ids;
@@ -370,7 +347,7 @@ void read_client_alerting(const YAML::Node& n, const std::string& path, ClientAl
     if (key == "tickets") {
       ca.tickets = read_sink_ids(v, kpath, refs, errors);
     } else if (key == "pages") {
-      ca.pages = read_sink_ids(v, kpath, refs, errors);
+      ca.pages = read_sink_ids(v, kpath, refs, errors, true);
     } else if (key == "page_priorities") {
       std::vector<std::string> list;
       for (const auto& p : read_string_list(v, kpath, errors)) {
@@ -442,13 +419,95 @@ std::optional<std::string> read_secret(const YAML::Node& v, const std::string& p
   return text;
 }
 
+// alerting.canary: a list of URLs (http, https, tcp) or bare host:port, each a string or a map
+// {url, timeout}.
+void read_canaries(const YAML::Node& n, const std::string& path, std::vector<CanaryConfig>& out,
+                   Errors& errors) {
+  if (!n.IsSequence()) {
+    errors.add(n, path, "expected a list of canaries (URLs or host:port)");
+    return;
+  }
+  for (size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node& item = n[i];
+    const std::string ipath = path + "[" + std::to_string(i) + "]";
+    CanaryConfig c;
+    YAML::Node url_node;
+    bool has_url = false;
+    if (item.IsScalar()) {
+      url_node = item;
+      has_url = true;
+    } else if (item.IsMap()) {
+      for_each_key(item, ipath, {"url", "timeout"}, errors,
+                   [&](const std::string& k, const YAML::Node& v, const std::string& kpath) {
+        if (k == "url") {
+          url_node = v;
+          has_url = true;
+        } else if (auto d = read_duration(v, kpath, errors)) {
+          if (*d < std::chrono::milliseconds(100) || *d > std::chrono::seconds(60))
+            errors.add(v, kpath, "must be between 100ms and 60s");
+          else c.timeout = *d;
+        }
+      });
+      if (!has_url) {
+        errors.add(item, ipath, "missing field 'url' (an http://, https:// or tcp:// URL, or host:port)");
+        continue;
+      }
+    } else {
+      errors.add(item, ipath, "expected a URL or a map with url");
+      continue;
+    }
+    const std::string upath = item.IsMap() ? ipath + ".url" : ipath;
+    auto text = read_string(url_node, upath, errors);
+    if (!text) continue;
+    std::string u = *text;
+    const bool tcp = u.rfind("tcp://", 0) == 0 || u.find("://") == std::string::npos;
+    if (tcp) {
+      std::string hostport = u.rfind("tcp://", 0) == 0 ? u.substr(6) : u;
+      std::string host;
+      uint16_t port = 0;
+      if (!net::split_host_port(hostport, host, port, 0) || host.empty() || port == 0) {
+        errors.add(url_node, upath, "bad canary '" + *text + "': a host canary needs host:port (or tcp://host:port)");
+        continue;
+      }
+      u = "tcp://" + hostport;
+    } else {
+      std::string err;
+      if (!net::parse_url(u, &err)) {
+        errors.add(url_node, upath, "bad canary '" + *text + "': " + err + " (expected http://, https://, tcp:// or host:port)");
+        continue;
+      }
+    }
+    c.url = u;
+    out.push_back(std::move(c));
+  }
+}
+
 void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef>& refs,
                    Errors& errors) {
   const std::string path = "alerting";
   if (!expect_map(n, path, errors)) return;
-  for_each_key(n, path, {"sinks", "defaults", "flap_changes", "flap_window", "reopen_window"}, errors,
-               [&](const std::string& key, const YAML::Node& v, const std::string& kpath) {
-    if (key == "defaults") {
+  for_each_key(n, path,
+               {"sinks", "defaults", "flap_changes", "flap_window", "reopen_window", "canary",
+                "canary_interval", "storm_ratio", "storm_min_checks", "agency"},
+               errors, [&](const std::string& key, const YAML::Node& v, const std::string& kpath) {
+    if (key == "agency") {
+      a.agency = read_sink_ids(v, kpath, refs, errors);
+    } else if (key == "canary") {
+      read_canaries(v, kpath, a.canary, errors);
+    } else if (key == "canary_interval") {
+      if (auto d = read_duration(v, kpath, errors)) {
+        if (*d < std::chrono::seconds(1)) errors.add(v, kpath, "must be at least 1s");
+        else a.canary_interval = *d;
+      }
+    } else if (key == "storm_ratio") {
+      double r = 0;
+      if (!v.IsScalar() || !YAML::convert<double>::decode(v, r) || !(r > 0 && r <= 1))
+        errors.add(v, kpath, "expected a number greater than 0 and at most 1 (a share of all checks, e.g. 0.5; 1 turns the storm rule off)");
+      else
+        a.storm_ratio = r;
+    } else if (key == "storm_min_checks") {
+      if (auto i = read_int(v, kpath, errors, 1, 10'000'000)) a.storm_min_checks = static_cast<int>(*i);
+    } else if (key == "defaults") {
       read_client_alerting(v, kpath, a.defaults, refs, errors);
     } else if (key == "flap_changes") {
       if (auto i = read_int(v, kpath, errors, 2, 1000)) a.flap_changes = static_cast<int>(*i);
@@ -553,7 +612,7 @@ void read_agent(const YAML::Node& n, AgentSettings& a, Errors& errors) {
   for_each_key(
       n, "agent",
       {"listen", "state_file", "workers", "max_in_flight", "per_host_limit", "retention_days",
-       "shutdown_grace", "resolver"},
+       "shutdown_grace", "resolver", "api_token_file"},
       errors, [&](const std::string& key, const YAML::Node& v, const std::string& path) {
         if (key == "listen") {
           if (auto s = read_string(v, path, errors)) {
@@ -581,6 +640,9 @@ void read_agent(const YAML::Node& n, AgentSettings& a, Errors& errors) {
           if (auto i = read_int(v, path, errors, 1, 3650)) a.retention_days = static_cast<int>(*i);
         } else if (key == "shutdown_grace") {
           if (auto d = read_duration(v, path, errors)) a.shutdown_grace = *d;
+        } else if (key == "api_token_file") {
+          if (auto s = read_string(v, path, errors)) a.api_token_file = *s;
+          if (auto token = read_secret(v, path, false, errors)) a.api_token = *token;
         } else if (key == "resolver") {
           if (!expect_map(v, path, errors)) return;
           for_each_key(v, path, {"servers", "timeout", "tries", "cache_size"}, errors,
@@ -682,7 +744,7 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   for (const auto& kv : n) {
     std::string key = kv.first.Scalar();
     std::string kpath = path + "." + key;
-    if (key == "type") continue;
+    if (key == "type" || key == "maintenance") continue;
     if (key == "id") {
       if (auto s = read_string(kv.second, kpath, errors)) {
         if (!valid_id(*s)) errors.add(kv.second, kpath, "bad id '" + *s + "' (letters, digits, . _ -)");
@@ -726,7 +788,9 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   // the check's own keys carry the check's path and marks
   for (const auto& kv : n) {
     std::string key = kv.first.Scalar();
-    if (key == "type" || key == "id" || key == "enabled" || kCommonCheckKeys.count(key)) continue;
+    if (key == "type" || key == "id" || key == "enabled" || key == "maintenance" ||
+        kCommonCheckKeys.count(key))
+      continue;
     // In n's memory: a map of its own would merge the whole document into it per key.
     YAML::Node single = new_map_sharing_memory(n);
     single[kv.first] = kv.second;
@@ -737,10 +801,74 @@ void build_check(const YAML::Node& n, const std::string& path, const Client& cli
   check->options_fingerprint = options.fingerprint();
   static const std::set<std::string> kCheckKeys = {"type", "id", "enabled", "interval", "timeout",
                                                     "retry_interval", "failure_threshold",
-                                                    "success_threshold"};
+                                                    "success_threshold", "maintenance"};
   options.report_unknown(errors, kCheckKeys, path);
   if (!enabled || errors.size() != before || !check->probe) return;
   cfg.checks.push_back(std::move(check));
+}
+
+// One `maintenance:` entry, read; its scope and one-off times are checked once the client is
+// complete (its sites, checks and time zone known).
+struct PendingWindow {
+  MaintenanceWindow window;
+  YAML::Node node;
+  std::string path;
+};
+
+// A `maintenance:` list at client (entries may name site and check), site (may name check) or
+// check level (the scope is the check).
+void read_maintenance(const YAML::Node& n, const std::string& path, const std::string& site,
+                      const std::string& check, std::vector<PendingWindow>& out, Errors& errors) {
+  if (!n.IsSequence()) {
+    errors.add(n, path, "expected a list of maintenance windows");
+    return;
+  }
+  std::set<std::string> known = {"from", "to", "weekly", "monthly", "time", "reason"};
+  if (site.empty()) known.insert("site");
+  if (check.empty()) known.insert("check");
+  for (size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node& e = n[i];
+    std::string epath = path + "[" + std::to_string(i) + "]";
+    if (!expect_map(e, epath, errors)) continue;
+    PendingWindow p{MaintenanceWindow{}, e, epath};
+    p.window.site = site;
+    p.window.check = check;
+    MaintenanceFields f;
+    bool ok = true;
+    size_t before = errors.size();
+    for_each_key(e, epath, known, errors, [&](const std::string& key, const YAML::Node& v,
+                                              const std::string& kpath) {
+      if (key == "weekly" && v.IsSequence()) {
+        std::string joined;
+        for (const auto& d : read_string_list(v, kpath, errors)) joined += (joined.empty() ? "" : ",") + d;
+        f.weekly = joined;
+        return;
+      }
+      auto text = read_string(v, kpath, errors);
+      if (!text) return;
+      if (key == "from") f.from = *text;
+      else if (key == "to") f.to = *text;
+      else if (key == "weekly") f.weekly = *text;
+      else if (key == "monthly") f.monthly = *text;
+      else if (key == "time") f.time = *text;
+      else if (key == "reason") p.window.reason = *text;
+      else if (key == "site") p.window.site = *text;
+      else if (key == "check") p.window.check = *text;
+    });
+    if (errors.size() != before) ok = false;
+    if (ok) {
+      if (auto problem = parse_maintenance(f, p.window)) {
+        YAML::Node at = problem->key.empty() || !e[problem->key].IsDefined() ? e : e[problem->key];
+        errors.add(at, problem->key.empty() ? epath : epath + "." + problem->key, problem->message);
+        ok = false;
+      }
+    }
+    if (ok && !p.window.check.empty() && p.window.site.empty()) {
+      errors.add(e["check"], epath + ".check", "a check is named within a site: give site too");
+      ok = false;
+    }
+    if (ok) out.push_back(std::move(p));
+  }
 }
 
 // Builds the Config from the root entries and the clients, fed in any order except that
@@ -775,9 +903,13 @@ class ConfigBuilder {
     }
     Client client;
     Inherited cinh = top_;
-    YAML::Node sites_node;
+    YAML::Node sites_node, maintenance_node;
+    std::string maintenance_path;
+    std::vector<PendingWindow> windows;
+    std::map<std::string, std::set<std::string>> scope_checks;  // site -> check ids
     for_each_key(cn, cpath,
-                 {"id", "name", "timezone", "business_hours", "holidays", "contract", "alerting", "defaults", "sites"},
+                 {"id", "name", "timezone", "business_hours", "holidays", "contract", "alerting", "defaults", "sites",
+                  "maintenance"},
                  errors, [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                    if (key == "id") {
                      if (auto s = read_string(v, path, errors)) {
@@ -818,11 +950,17 @@ class ConfigBuilder {
                      read_defaults(v, path, cinh, errors);
                    } else if (key == "sites") {
                      sites_node = v;
+                   } else if (key == "maintenance") {
+                     maintenance_node = v;
+                     maintenance_path = path;
                    }
                  });
     if (client.id.empty() && !cn["id"].IsDefined()) errors.add(cn, cpath, "missing field 'id'");
     if (client.name.empty()) client.name = client.id;
+    if (maintenance_node.IsDefined() && !maintenance_node.IsNull())
+      read_maintenance(maintenance_node, maintenance_path, "", "", windows, errors);
     if (!sites_node.IsDefined() || sites_node.IsNull()) {
+      finish_maintenance(client, windows, scope_checks, errors);
       cfg_.clients.push_back(std::move(client));
       return;
     }
@@ -841,7 +979,9 @@ class ConfigBuilder {
       Site site;
       Inherited sinh = cinh;
       YAML::Node checks_node;
-      for_each_key(sn, spath, {"id", "name", "url", "tags", "defaults", "checks"}, errors,
+      YAML::Node depends_node;
+      YAML::Node site_maintenance;
+      for_each_key(sn, spath, {"id", "name", "url", "tags", "depends_on", "defaults", "checks", "maintenance"}, errors,
                    [&](const std::string& key, const YAML::Node& v, const std::string& path) {
                      if (key == "id") {
                        if (auto s = read_string(v, path, errors)) {
@@ -860,38 +1000,123 @@ class ConfigBuilder {
                        }
                      } else if (key == "tags") {
                        site.tags = read_string_list(v, path, errors);
+                     } else if (key == "depends_on") {
+                       depends_node = v;
                      } else if (key == "defaults") {
                        read_defaults(v, path, sinh, errors);
                      } else if (key == "checks") {
                        checks_node = v;
+                     } else if (key == "maintenance") {
+                       site_maintenance = v;
                      }
                    });
       if (!sn["id"].IsDefined()) errors.add(sn, spath, "missing field 'id'");
       if (!sn["url"].IsDefined()) errors.add(sn, spath, "missing field 'url'");
       if (site.name.empty()) site.name = site.id;
+      if (depends_node.IsDefined() && !depends_node.IsNull()) {
+        const std::string dpath = spath + ".depends_on";
+        if (!depends_node.IsSequence() && !depends_node.IsScalar()) {
+          errors.add(depends_node, dpath, "expected a list of site ids (site, or client/site)");
+        } else {
+          std::vector<std::pair<YAML::Node, std::string>> items;
+          if (depends_node.IsScalar()) items.emplace_back(depends_node, dpath);
+          else
+            for (size_t i = 0; i < depends_node.size(); ++i)
+              items.emplace_back(depends_node[i], dpath + "[" + std::to_string(i) + "]");
+          for (const auto& [item, ipath] : items) {
+            auto target = read_string(item, ipath, errors);
+            if (!target) continue;
+            std::string full = target->find('/') == std::string::npos ? client.id + "/" + *target : *target;
+            site.depends_on.push_back(full);
+            site_refs_.push_back({client.id + "/" + site.id, full, *target, item.Mark(), ipath});
+          }
+        }
+      }
       if (checks_node.IsDefined() && !checks_node.IsNull()) {
         if (!checks_node.IsSequence()) {
           errors.add(checks_node, spath + ".checks", "expected a list of checks");
         } else {
           std::set<std::string> check_ids;
-          for (size_t k = 0; k < checks_node.size(); ++k)
-            build_check(checks_node[k], spath + ".checks[" + std::to_string(k) + "]", client, site,
-                        sinh, check_ids, cfg_, errors);
+          for (size_t k = 0; k < checks_node.size(); ++k) {
+            const YAML::Node& ck = checks_node[k];
+            std::string kpath = spath + ".checks[" + std::to_string(k) + "]";
+            build_check(ck, kpath, client, site, sinh, check_ids, cfg_, errors);
+            if (ck.IsMap() && ck["maintenance"].IsDefined() && !ck["maintenance"].IsNull()) {
+              std::string check_id;
+              if (ck["id"].IsDefined() && ck["id"].IsScalar()) check_id = ck["id"].Scalar();
+              else if (ck["type"].IsDefined() && ck["type"].IsScalar()) check_id = ck["type"].Scalar();
+              read_maintenance(ck["maintenance"], kpath + ".maintenance", site.id, check_id,
+                               windows, errors);
+            }
+          }
+          scope_checks[site.id] = check_ids;
         }
       }
+      scope_checks[site.id];  // a site without checks is a valid scope too
+      if (site_maintenance.IsDefined() && !site_maintenance.IsNull())
+        read_maintenance(site_maintenance, spath + ".maintenance", site.id, "", windows, errors);
       client.sites.push_back(std::move(site));
     }
+    finish_maintenance(client, windows, scope_checks, errors);
     cfg_.clients.push_back(std::move(client));
+  }
+
+  /// The client's windows: scopes named must exist; one-off times resolve in its zone.
+  void finish_maintenance(const Client& client, std::vector<PendingWindow>& windows,
+                          const std::map<std::string, std::set<std::string>>& scope_checks,
+                          Errors& errors) {
+    for (auto& p : windows) {
+      MaintenanceWindow& w = p.window;
+      w.client = client.id;
+      if (!w.site.empty()) {
+        auto site = scope_checks.find(w.site);
+        if (site == scope_checks.end()) {
+          YAML::Node at = p.node["site"].IsDefined() ? p.node["site"] : p.node;
+          std::string known;
+          for (const auto& [id, checks] : scope_checks) known += (known.empty() ? "" : ", ") + id;
+          errors.add(at, p.path + ".site",
+                     "unknown scope: client '" + client.id + "' has no site '" + w.site + "'" +
+                         (known.empty() ? std::string() : " (sites: " + known + ")"));
+          continue;
+        }
+        if (!w.check.empty() && !site->second.count(w.check)) {
+          YAML::Node at = p.node["check"].IsDefined() ? p.node["check"] : p.node;
+          errors.add(at, p.path + ".check",
+                     "unknown scope: site '" + w.site + "' has no check '" + w.check + "'");
+          continue;
+        }
+      }
+      if (auto problem = resolve_once(w, client.hours.timezone)) {
+        YAML::Node at = p.node[problem->key].IsDefined() ? p.node[problem->key] : p.node;
+        errors.add(at, p.path + "." + problem->key, problem->message);
+        continue;
+      }
+      w.source = "config";
+      w.id = "config:" + client.id + ":" + std::to_string(++window_counts_[client.id]);
+      cfg_.maintenance.push_back(std::move(w));
+    }
   }
 
   size_t clients_seen() const { return clients_seen_; }
 
-  /// After everything: every sink id named by a client or alerting.defaults must exist.
+  /// After everything: every sink id named by a client or alerting.defaults must exist, and a
+  /// sink named in `pages` must be able to page.
   void check_sink_refs(Errors& errors) const {
     std::set<std::string> ids = {"builtin"};
-    for (const auto& sink : cfg_.alerting.sinks) ids.insert(sink.id);
+    std::map<std::string, std::string> types = {{"builtin", "builtin"}};
+    for (const auto& sink : cfg_.alerting.sinks) {
+      ids.insert(sink.id);
+      types[sink.id] = sink.type;
+    }
     for (const auto& ref : refs_) {
-      if (ids.count(ref.id)) continue;
+      if (ids.count(ref.id)) {
+        if (ref.page && ticket_only_sink_type(types[ref.id]))
+          errors.add_at(ref.mark, ref.path,
+                        ref.id == "builtin"
+                            ? std::string("'builtin' is the built-in ticket store: it keeps tickets and cannot page (name a paging sink)")
+                            : "sink '" + ref.id + "' (type " + types[ref.id] + ") keeps tickets and cannot page");
+        continue;
+      }
       std::string known;
       for (const auto& id : ids) known += (known.empty() ? "" : ", ") + id;
       std::string near = suggest_key(ref.id, ids);
@@ -901,11 +1126,73 @@ class ConfigBuilder {
     }
   }
 
+  /// After everything: every depends_on names an existing site, not itself, without cycles.
+  void check_site_refs(Errors& errors) const {
+    std::map<std::string, std::set<std::string>> sites_of;  // client -> site ids
+    for (const auto& c : cfg_.clients)
+      for (const auto& s : c.sites) sites_of[c.id].insert(s.id);
+    std::map<std::string, std::vector<const SiteRef*>> graph;  // valid edges only
+    for (const auto& ref : site_refs_) {
+      const size_t slash = ref.to.find('/');
+      const std::string client = ref.to.substr(0, slash), site = ref.to.substr(slash + 1);
+      auto cit = sites_of.find(client);
+      if (slash == std::string::npos || ref.to.find('/', slash + 1) != std::string::npos) {
+        errors.add_at(ref.mark, ref.path, "bad site reference '" + ref.written + "' (site, or client/site)");
+      } else if (cit == sites_of.end()) {
+        errors.add_at(ref.mark, ref.path, "unknown client '" + client + "' in '" + ref.written + "'");
+      } else if (!cit->second.count(site)) {
+        std::string known;
+        for (const auto& id : cit->second) known += (known.empty() ? "" : ", ") + id;
+        std::string near = suggest_key(site, cit->second);
+        errors.add_at(ref.mark, ref.path,
+                      "unknown site '" + ref.written + "' (client '" + client + "' has: " + known + ")" +
+                          (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
+      } else if (ref.to == ref.from) {
+        errors.add_at(ref.mark, ref.path, "a site cannot depend on itself");
+      } else {
+        graph[ref.from].push_back(&ref);
+      }
+    }
+    // Cycles: a depth-first walk; the edge that closes a cycle names the whole path.
+    std::map<std::string, int> state;  // 0 new, 1 on the path, 2 done
+    std::vector<std::string> path;
+    std::set<const SiteRef*> reported;
+    std::function<void(const std::string&)> visit = [&](const std::string& node) {
+      state[node] = 1;
+      path.push_back(node);
+      for (const SiteRef* e : graph[node]) {
+        if (state[e->to] == 1) {
+          if (reported.insert(e).second) {
+            auto start = std::find(path.begin(), path.end(), e->to);
+            std::string cycle;
+            for (auto it = start; it != path.end(); ++it) cycle += *it + " -> ";
+            errors.add_at(e->mark, e->path, "depends_on cycle: " + cycle + e->to);
+          }
+        } else if (state[e->to] == 0) {
+          visit(e->to);
+        }
+      }
+      path.pop_back();
+      state[node] = 2;
+    };
+    for (const auto& ref : site_refs_)
+      if (state[ref.from] == 0) visit(ref.from);
+  }
+
  private:
+  struct SiteRef {
+    std::string from;     // "client/site" that declares it
+    std::string to;       // "client/site" it depends on
+    std::string written;  // as written
+    YAML::Mark mark;
+    std::string path;
+  };
+  std::vector<SiteRef> site_refs_;
   std::vector<SinkRef> refs_;
   Config& cfg_;
   Inherited top_;  // from the root defaults
   std::set<std::string> client_ids_;
+  std::map<std::string, int> window_counts_;
   size_t clients_seen_ = 0;
 };
 
@@ -933,6 +1220,7 @@ void build_config(const YAML::Node& root, Config& cfg, Errors& errors) {
   for (const auto& kv : root) builder.root_entry(kv.first, kv.second, errors);
   build_clients(root["clients"], root.Mark(), builder, errors);
   builder.check_sink_refs(errors);
+  builder.check_site_refs(errors);
 }
 
 // The streaming path: root entries and clients go to the ConfigBuilder as soon as each is
@@ -1021,6 +1309,7 @@ class StreamingLoad final : public YamlDocumentSink {
       errors_.add_at(mark, e.path, e.message);
     }
     builder_.check_sink_refs(errors_);
+    builder_.check_site_refs(errors_);
   }
 
  private:

@@ -651,9 +651,16 @@ void SqliteStore::record_result(const std::string& check_key, const probes::Resu
   bool failed = result.status != probes::Status::ok;
 
   std::lock_guard lock(impl_->mutex);
-  if (result.status != health.previous)
+  if (result.status != health.previous) {
+    // A result inside a maintenance window (facts.maintenance, set by the agent) says so in the
+    // transition too, so a report reading transitions can tell.
+    std::string reason = result.summary;
+    if (result.facts.is_object())
+      if (auto m = result.facts.find("maintenance"); m != result.facts.end() && m->is_string())
+        reason += " [maintenance " + m->get<std::string>() + "]";
     impl_->pending.transitions.push_back(
-        Transition{check_key, at, health.previous, result.status, result.summary});
+        Transition{check_key, at, health.previous, result.status, std::move(reason)});
+  }
   impl_->pending.states[check_key] = Impl::PendingState{
       Impl::Current{result.status, health.since, at, health.consecutive_failures}, std::move(json)};
 

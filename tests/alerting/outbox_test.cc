@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <future>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -165,6 +166,7 @@ TEST_F(OutboxTest, PermanentRejectionIsParkedAndTheNextOneGoes) {
   o.add_sink(sink, 4);
   o.enqueue(make("hook", "a#1", {"incident.opened", "incident.resolved"}));
   pump(o);
+  settle();  // the parking is on disk: only then does the incident's next one go
   pump(o);
   ASSERT_EQ(sink->seen.size(), 2u);
   EXPECT_EQ(sink->seen[1].event, "incident.resolved");
@@ -194,6 +196,7 @@ TEST_F(OutboxTest, KeepsOrderPerIncidentButNotAcrossIncidents) {
   EXPECT_EQ(sink->seen.size(), 2u);
   clock.set(*o.next_due());
   pump(o);
+  settle();
   pump(o);
   ASSERT_EQ(sink->seen.size(), 4u);
   EXPECT_EQ(sink->seen[2].event, "incident.opened");
@@ -244,10 +247,82 @@ TEST_F(OutboxTest, RestartResumesPending) {
   o.load();
   EXPECT_EQ(o.stats()["hook"].pending, 2u);
   pump(o);
+  settle();
   pump(o);
   ASSERT_EQ(sink->seen.size(), 2u);
   EXPECT_EQ(sink->seen[0].event, "incident.opened");
   EXPECT_EQ(sink->seen[1].event, "incident.resolved");
+}
+
+TEST_F(OutboxTest, ResolvedWaitsUntilItsOpenedIsDeliveredOnDisk) {
+  // After a crash between the delivery of `opened` and the write that records it, `opened` is
+  // sent again; `resolved` must not have gone out before that write, or the receiver would see
+  // opened -> resolved -> opened. So the next notification of an incident starts only once the
+  // previous one's outcome is on disk.
+  auto sink = std::make_shared<FakeSink>("hook", *db);
+  Outbox o(*db, clock, options());
+  o.add_sink(sink, 4);
+  o.enqueue(make("hook", "a#1", {"incident.opened", "incident.resolved"}));
+  // Hold the store's writer: a commit whose completion waits for the gate (completions run in
+  // order on the writer thread, so the record of the delivery completes only after it).
+  std::promise<void> gate;
+  auto gate_open = gate.get_future().share();
+  store::Transaction hold;
+  hold.values.push_back({"test", "hold", "1"});
+  db->commit(std::move(hold), [gate_open](store::CommitResult) { gate_open.wait(); });
+  pump(o);
+  pump(o);
+  ASSERT_EQ(sink->seen.size(), 1u) << "resolved went before opened's delivery was recorded";
+  EXPECT_EQ(o.stats()["hook"].pending, 1u);  // the delivered one no longer counts
+  gate.set_value();
+  settle();
+  pump(o);
+  ASSERT_EQ(sink->seen.size(), 2u);
+  EXPECT_EQ(sink->seen[1].event, "incident.resolved");
+}
+
+TEST_F(OutboxTest, BackoffAttemptsSurviveARestart) {
+  auto sink = std::make_shared<FakeSink>("hook", *db);
+  for (int i = 0; i < 3; ++i) sink->script.push_back(Delivery::again("HTTP 500"));
+  {
+    Outbox o(*db, clock, options());
+    o.add_sink(sink, 4);
+    o.enqueue(make("hook", "a#1", {"incident.opened"}));
+    for (int i = 0; i < 3; ++i) {
+      pump(o);
+      clock.set(*o.next_due());
+    }
+    EXPECT_EQ(sink->seen.size(), 3u);
+    settle();
+    auto stored = nlohmann::json::parse(db->value("outbox", "hook/00000000000000000001").value());
+    EXPECT_EQ(stored["attempts"], 3);
+    EXPECT_EQ(stored["last_error"], "HTTP 500");
+    EXPECT_TRUE(stored["retry_at"].is_string());
+  }
+  // "Crash": a new store and outbox on the same file.
+  clock.set(clock.now() - 1s);  // not yet due: the restored retry time holds
+  db.reset();
+  db = open();
+  auto again = std::make_shared<FakeSink>("hook", *db);
+  again->script.push_back(Delivery::again("HTTP 500"));
+  Outbox o(*db, clock, options());
+  o.add_sink(again, 4);
+  o.load();
+  ASSERT_TRUE(o.next_due());
+  EXPECT_EQ(*o.next_due() - clock.now(), 1s) << "the stored retry time was not restored";
+  pump(o);
+  EXPECT_TRUE(again->seen.empty()) << "sent before its retry time after a restart";
+  clock.set(*o.next_due());
+  pump(o);
+  ASSERT_EQ(again->seen.size(), 1u);
+  // The 4th attempt failed: its backoff is the 4th step (8 s..16 s), not the 1st (1 s..2 s).
+  ASSERT_TRUE(o.next_due());
+  auto wait = *o.next_due() - clock.now();
+  EXPECT_GE(wait, 8s);
+  EXPECT_LE(wait, 16s);
+  settle();
+  auto stored = nlohmann::json::parse(db->value("outbox", "hook/00000000000000000001").value());
+  EXPECT_EQ(stored["attempts"], 4);
 }
 
 }  // namespace

@@ -69,7 +69,11 @@ TEST(InvalidConfigFiles, EveryRuleHasItsFile) {
        {"unknown-key", "unknown-key-suggestion", "bad-duration", "bad-url", "unknown-check-type",
         "unknown-timezone", "bad-hours", "overlapping-hours", "overlapping-hours-overnight",
         "duplicate-key", "duplicate-key-json", "bad-holiday-date", "missing-required-key",
-        "state-file-dir-missing", "bad-sla-priority", "type-error-number", "errors-sorted"})
+        "state-file-dir-missing", "bad-sla-priority", "type-error-number", "errors-sorted",
+        // issue 10, bad input: sinks and routing; dependencies, guard and status updates
+        "unknown-sink-id", "sink-credential-unset", "page-to-ticket-only-sink",
+        "depends-on-unknown-site", "depends-on-self", "depends-on-cycle", "bad-storm-ratio",
+        "canary-without-url", "bad-updates-until"})
     EXPECT_TRUE(fs::exists(kDir / (std::string(rule) + ".yaml"))) << rule;
 }
 

@@ -1,4 +1,5 @@
 #include "config/loader.h"
+#include "config/time_text.h"
 #include "probes/probe_registry.h"
 
 #include <gmock/gmock.h>
@@ -88,6 +89,43 @@ clients:
   const auto& b = r.config->checks[1]->spec;
   EXPECT_EQ(b.key(), "c1/s1/fast");
   EXPECT_EQ(b.interval, std::chrono::minutes(1));
+}
+
+TEST(ConfigLoaderTest, MaintenanceWindowsAtClientSiteAndCheckLevel) {
+  auto r = load_config_text(R"(
+clients:
+  - id: c1
+    timezone: America/New_York
+    maintenance:
+      - {weekly: sat-sun 02:00-04:00, reason: backups}
+      - {site: s1, check: fast, monthly: last friday, time: "22:00-23:00"}
+    sites:
+      - id: s1
+        url: http://127.0.0.1:1/
+        maintenance:
+          - {from: "2026-07-04 09:00", to: "2026-07-04T15:00:00Z"}
+        checks:
+          - type: http
+            id: fast
+            maintenance: [{weekly: [mon, thu], time: "22:00-01:00"}]
+)", "inline.yaml", lookout::probes::check_types());
+  ASSERT_TRUE(r.config) << r.errors.to_string();
+  const auto& m = r.config->maintenance;
+  ASSERT_EQ(m.size(), 4u);
+  EXPECT_EQ(m[0].id, "config:c1:1");
+  EXPECT_EQ(m[0].scope(), "c1");
+  EXPECT_EQ(m[0].reason, "backups");
+  EXPECT_EQ(m[1].scope(), "c1/s1/fast");
+  EXPECT_EQ(m[1].ordinal, -1);
+  // Listed in the order they are read: the check's own, then the site's.
+  EXPECT_EQ(m[2].scope(), "c1/s1/fast");
+  EXPECT_TRUE(m[2].days[0] && m[2].days[3]);
+  EXPECT_EQ(m[2].end_minute, 60);
+  EXPECT_EQ(m[3].scope(), "c1/s1");
+  // Local 09:00 in New York (EDT) is 13:00Z; the instant with its offset stays as written.
+  EXPECT_EQ(lookout::config::rfc3339(m[3].from), "2026-07-04T13:00:00.000Z");
+  EXPECT_EQ(lookout::config::rfc3339(m[3].to), "2026-07-04T15:00:00.000Z");
+  EXPECT_EQ(r.config->checks.size(), 1u);  // `maintenance` is not a probe option
 }
 
 TEST(ConfigLoaderTest, JsonIsAccepted) {

@@ -13,6 +13,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -354,7 +355,42 @@ class HttpSites : public std::enable_shared_from_this<HttpSites> {
     bool abrupt = false;     // for raw: close without TLS close_notify
   };
 
-  static Action route(const http::request<http::string_body>& req, std::string_view scheme) {
+  /// Whether the switchable site NAME is switched down (on the strand).
+  bool switched_down(std::string_view name) const {
+    if (down_names_.count(std::string(name))) return true;
+    for (const auto& p : down_prefixes_)
+      if (name.starts_with(p)) return true;
+    return false;
+  }
+
+  /// POST /switch?down=NAME|PREFIX*  or  ?up=NAME|PREFIX*  (or ?up=* : everything up).
+  std::string switch_sites(std::string_view target) {
+    auto set = [&](std::string v, bool down) {
+      if (v.empty()) return;
+      const bool prefix = v.back() == '*';
+      if (prefix) v.pop_back();
+      auto& names = prefix ? down_prefixes_ : down_names_;
+      if (!down) {
+        if (prefix && v.empty()) {  // "*": everything up
+          down_names_.clear();
+          down_prefixes_.clear();
+        } else if (prefix) {
+          down_prefixes_.erase(v);
+          std::erase_if(down_names_, [&](const std::string& n) { return n.starts_with(v); });
+        } else {
+          down_names_.erase(v);
+        }
+      } else if (names.size() < kMaxSwitched) {
+        names.insert(v);
+      }
+    };
+    set(query_param(target, "down"), true);
+    set(query_param(target, "up"), false);
+    return std::to_string(down_names_.size()) + " name(s) and " + std::to_string(down_prefixes_.size()) +
+           " prefix(es) down\n";
+  }
+
+  Action route(const http::request<http::string_body>& req, std::string_view scheme) {
     std::string_view target = req.target();
     std::string_view path = target.substr(0, target.find('?'));
     Action a;
@@ -375,6 +411,16 @@ class HttpSites : public std::enable_shared_from_this<HttpSites> {
 
     if (path == "/" || path == "/ok") {
       reply(200, healthy_page());
+    } else if (path.starts_with("/switch/")) {
+      if (switched_down(path.substr(8)))
+        reply(503, page("Service Unavailable", "this site is switched down"));
+      else
+        reply(200, healthy_page());
+    } else if (path == "/switch") {
+      if (req.method() != http::verb::post)
+        reply(405, "POST /switch?down=NAME or ?up=NAME (NAME* for a prefix)\n", "text/plain");
+      else
+        reply(200, switch_sites(target), "text/plain");
     } else if (path.starts_with("/status/")) {
       int code = to_int(path.substr(8), 0);
       if (code < 200 || code > 599)
@@ -524,6 +570,8 @@ class HttpSites : public std::enable_shared_from_this<HttpSites> {
   uint64_t next_id_ = 0;
   std::deque<tcp::socket> held_;
   bool stopping_ = false;
+  static constexpr size_t kMaxSwitched = 100000;
+  std::set<std::string> down_names_, down_prefixes_;  // switchable sites switched down
 };
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <thread>
@@ -469,6 +470,101 @@ TEST_F(AlertingE2E, OutageOpensTicketsPagesOffHoursRetriesAndResolvesInOrder) {
 
   const auto took = std::chrono::steady_clock::now() - test_start;
   EXPECT_LT(took, 40s);
+}
+
+// Dependencies (docs/alerting.md "Dependencies") on the real daemon: site `shop` declares
+// `depends_on: [lb]`; both are served by the test's site. When it goes down, lb's http incident
+// opens and is notified; shop's, confirmed later (failure_threshold 4), is held: visible in the
+// API with held_by naming lb's incident, nothing sent for it. Back up: lb resolves first
+// (success_threshold 2 vs shop's 4), so shop's incident, still open, is released: notified then.
+TEST_F(AlertingE2E, DependentSiteIsHeldWhileItsDependencyIsDownAndReleasedAfter) {
+  const auto test_start = std::chrono::steady_clock::now();
+  {
+    std::string site = site_.url("/");
+    std::ofstream out(dir_.file("lookout.yaml"));
+    out << "agent:\n  listen: 127.0.0.1:" << port_ << "\n  state_file: " << dir_.file("state.db")
+        << "\n  workers: 2\n"
+        << "defaults:\n  interval: 1s\n  retry_interval: 1s\n  timeout: 900ms\n"
+        << "alerting:\n  sinks:\n    - id: hook\n      type: webhook\n      url: " << hook_.url("/hook")
+        << "\n      secret_env: " << kSecretEnv << "\n      headers: {X-Team: e2e}\n      timeout: 5s\n"
+        << "  defaults:\n    tickets: [builtin, hook]\n"
+        << "clients:\n"
+        << "  - id: acme\n    contract:\n      coverage: 24x7\n"
+        << "    sites:\n"
+        << "      - id: lb\n        url: " << site
+        << "\n        checks:\n          - {type: http, keyword: Welcome}\n"
+        << "      - id: shop\n        url: " << site << "\n        depends_on: [lb]\n"
+        << "        checks:\n          - {type: http, keyword: Welcome, failure_threshold: 4, success_threshold: 4}\n";
+  }
+  start_agent();
+  ASSERT_TRUE(eventually(
+      [&] {
+        json j = checks();
+        if (!j.is_array() || j.size() != 2) return false;
+        for (const auto& c : j)
+          if (c["status"] != "ok") return false;
+        return true;
+      },
+      10s))
+      << checks().dump();
+
+  auto open_incidents = [&] {
+    auto r = lookout::testing::http_get("127.0.0.1", port_, "/api/v1/incidents?state=open");
+    json j = json::parse(r.body, nullptr, false);
+    std::map<std::string, json> by_key;
+    if (j.is_array())
+      for (const auto& i : j) by_key[i.value("key", "")] = i;
+    return by_key;
+  };
+  // (inside wait_for the receiver's requests come as the argument: it holds its lock)
+  auto sent_in = [](const std::vector<ReceivedRequest>& rs, const std::string& incident_prefix,
+                    const std::string& event) {
+    int n = 0;
+    for (const auto& h : parse_all(rs))
+      if (h.incident.rfind(incident_prefix, 0) == 0 && h.event == event && h.req.answered / 100 == 2) ++n;
+    return n;
+  };
+  auto sent_for = [&](const std::string& incident_prefix, const std::string& event) {
+    return sent_in(hook_.requests(), incident_prefix, event);
+  };
+
+  site_up_ = false;
+  std::map<std::string, json> open;
+  ASSERT_TRUE(eventually(
+      [&] {
+        open = open_incidents();
+        return open.count("acme/lb/http") && open.count("acme/shop/http");
+      },
+      15s))
+      << "both incidents did not open";
+  EXPECT_TRUE(open["acme/lb/http"]["held_by"].is_null()) << open["acme/lb/http"].dump();
+  EXPECT_EQ(open["acme/shop/http"]["held_by"], open["acme/lb/http"]["id"]) << open["acme/shop/http"].dump();
+  EXPECT_TRUE(open["acme/shop/http"]["ticket"].is_null()) << "a held incident got a ticket";
+  ASSERT_TRUE(hook_.wait_for([&](const std::vector<ReceivedRequest>& rs) { return sent_in(rs, "acme/lb/http#", "incident.opened") > 0; }, 10s))
+      << "lb's incident.opened never delivered";
+  // Still down for a few more runs: nothing is ever sent for the held incident.
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(sent_for("acme/shop/http#", "incident.opened"), 0);
+  for (const auto& h : parse_all(hook_.requests()))
+    EXPECT_NE(h.incident.rfind("acme/shop/http#", 0), 0u) << "sent for the held incident: " << h.req.body;
+
+  site_up_ = true;
+  ASSERT_TRUE(hook_.wait_for(
+      [&](const std::vector<ReceivedRequest>& rs) {
+        return sent_in(rs, "acme/lb/http#", "incident.resolved") > 0 &&
+               sent_in(rs, "acme/shop/http#", "incident.opened") > 0 &&
+               sent_in(rs, "acme/shop/http#", "incident.resolved") > 0;
+      },
+      20s))
+      << "release not delivered; got " << hook_.count() << " request(s)";
+  for (const auto& h : parse_all(hook_.requests())) {
+    if (h.incident.rfind("acme/shop/http#", 0) != 0 || h.event != "incident.opened") continue;
+    Hook v = verify(h.req);
+    EXPECT_THAT(v.body.value("sent_for", ""), ::testing::HasSubstr("released"));
+    EXPECT_TRUE(v.body["incident"]["held_by"].is_null());
+    EXPECT_TRUE(v.body["ticket"].is_object()) << "released without its built-in ticket";
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - test_start, 60s);
 }
 
 }  // namespace

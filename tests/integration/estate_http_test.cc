@@ -156,6 +156,32 @@ TEST_F(EstateHttpTest, StatusCodesAsAsked) {
   EXPECT_TRUE(exchange(http(), get("/no/such/page"), 5s).data.starts_with("HTTP/1.1 404 "));
 }
 
+TEST_F(EstateHttpTest, SwitchableSitesGoDownAndUpByNameAndPrefix) {
+  auto status_of = [&](const std::string& name) {
+    Exchange e = exchange(http(), get("/switch/" + name), 5s);
+    return e.data.substr(0, 12);
+  };
+  auto post = [&](const std::string& query) {
+    return exchange(http(), "POST /switch?" + query + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 5s).data;
+  };
+  EXPECT_EQ(status_of("shop-1"), "HTTP/1.1 200");
+  EXPECT_NE(exchange(http(), get("/switch/shop-1"), 5s).data.find("Welcome to the estate"), std::string::npos);
+  EXPECT_TRUE(post("down=shop-1").starts_with("HTTP/1.1 200 "));
+  EXPECT_EQ(status_of("shop-1"), "HTTP/1.1 503");
+  EXPECT_EQ(status_of("shop-10"), "HTTP/1.1 200");  // a name, not a prefix
+  EXPECT_TRUE(post("down=blog-*").starts_with("HTTP/1.1 200 "));
+  EXPECT_EQ(status_of("blog-a"), "HTTP/1.1 503");
+  EXPECT_EQ(status_of("blog-b/x"), "HTTP/1.1 503");
+  EXPECT_EQ(status_of("blo"), "HTTP/1.1 200");
+  EXPECT_TRUE(post("up=blog-*").starts_with("HTTP/1.1 200 "));
+  EXPECT_EQ(status_of("blog-a"), "HTTP/1.1 200");
+  EXPECT_EQ(status_of("shop-1"), "HTTP/1.1 503");
+  EXPECT_TRUE(post("up=*").starts_with("HTTP/1.1 200 "));
+  EXPECT_EQ(status_of("shop-1"), "HTTP/1.1 200");
+  EXPECT_TRUE(exchange(http(), get("/switch?down=x"), 5s).data.starts_with("HTTP/1.1 405 "));
+  EXPECT_EQ(status_of("x"), "HTTP/1.1 200");  // a GET switches nothing
+}
+
 TEST_F(EstateHttpTest, HeadHasNoBody) {
   Exchange e = exchange(http(), "HEAD /ok HTTP/1.1\r\nHost: x\r\n\r\n", 5s);
   ASSERT_TRUE(e.finished);

@@ -120,6 +120,20 @@ TEST_F(StateStoreTest, TransitionsOnlyOnStatusChange) {
   EXPECT_EQ(states.at("k").consecutive_failures, 0);
 }
 
+TEST_F(StateStoreTest, TransitionsInsideAMaintenanceWindowSaySo) {
+  auto t0 = hour_start();
+  SqliteStore store(options());
+  auto down = result(Status::critical, t0, 0.1, "HTTP 503");
+  down.facts["maintenance"] = "mw-3";
+  store.record_result("k", down, health(Status::ok, t0, 1));
+  store.flush();
+  store.record_result("k", result(Status::ok, t0 + 1min, 0.1, "HTTP 200"), health(Status::critical, t0 + 1min));
+  auto ts = store.transitions("k", t0);
+  ASSERT_EQ(ts.size(), 2u);
+  EXPECT_EQ(ts[0].reason, "HTTP 503 [maintenance mw-3]");
+  EXPECT_EQ(ts[1].reason, "HTTP 200");
+}
+
 TEST_F(StateStoreTest, RollupsAddUpAcrossFlushes) {
   auto t0 = hour_start();
   int64_t h = hour_number(t0);

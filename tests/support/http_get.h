@@ -1,4 +1,4 @@
-// A tiny blocking HTTP GET for tests (Beast, loopback only).
+// A tiny blocking HTTP GET (or any body-less method) for tests (Beast, loopback only).
 #pragma once
 
 #include <string>
@@ -17,8 +17,8 @@ struct HttpGetResult {
   std::string body;
 };
 
-inline HttpGetResult http_get(const std::string& host, unsigned short port,
-                              const std::string& target) {
+inline HttpGetResult http_request(const std::string& host, unsigned short port,
+                                  boost::beast::http::verb method, const std::string& target) {
   namespace beast = boost::beast;
   namespace http = beast::http;
   HttpGetResult out;
@@ -27,7 +27,7 @@ inline HttpGetResult http_get(const std::string& host, unsigned short port,
     beast::tcp_stream stream(io);
     stream.expires_after(std::chrono::seconds(10));
     stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(host), port));
-    http::request<http::empty_body> req{http::verb::get, target, 11};
+    http::request<http::empty_body> req{method, target, 11};
     req.set(http::field::host, host);
     http::write(stream, req);
     beast::flat_buffer buf;
@@ -39,6 +39,11 @@ inline HttpGetResult http_get(const std::string& host, unsigned short port,
   } catch (const std::exception&) {
   }
   return out;
+}
+
+inline HttpGetResult http_get(const std::string& host, unsigned short port,
+                              const std::string& target) {
+  return http_request(host, port, boost::beast::http::verb::get, target);
 }
 
 }  // namespace lookout::testing

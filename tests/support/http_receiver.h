@@ -42,6 +42,13 @@ struct Answer {
   int status = 200;
   std::string body;
   std::string content_type = "text/plain";
+  std::vector<std::pair<std::string, std::string>> headers;  // extra ones (Retry-After, Location)
+
+  Answer() = default;
+  Answer(int status_, std::string body_ = {}, std::string content_type_ = "text/plain",
+         std::vector<std::pair<std::string, std::string>> headers_ = {})
+      : status(status_), body(std::move(body_)), content_type(std::move(content_type_)),
+        headers(std::move(headers_)) {}
 };
 
 class HttpReceiver {
@@ -135,6 +142,7 @@ class HttpReceiver {
         http::response<http::string_body> res{static_cast<http::status>(a.status), req.version()};
         res.set(http::field::content_type, a.content_type);
         res.set(http::field::connection, "close");
+        for (const auto& [name, value] : a.headers) res.set(name, value);
         res.body() = a.body;
         res.prepare_payload();
         {

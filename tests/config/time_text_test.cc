@@ -1,0 +1,47 @@
+// config/time_text: RFC 3339 round trip and the three HTTP-date forms of RFC 9110 section 5.6.7.
+#include "config/time_text.h"
+
+#include <gtest/gtest.h>
+
+using namespace lookout::config;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::chrono::system_clock::time_point utc(const char* text) { return parse_rfc3339(text).value(); }
+
+TEST(TimeText, Rfc3339RoundTrip) {
+  auto t = utc("2026-12-04T05:40:46.123Z");
+  EXPECT_EQ(rfc3339(t), "2026-12-04T05:40:46.123Z");
+  EXPECT_EQ(utc("2026-12-04T06:40:46.123+01:00"), t);
+}
+
+TEST(TimeText, HttpDateAllThreeForms) {
+  // The examples of RFC 9110 section 5.6.7.
+  const auto expected = utc("1994-11-06T08:49:37Z");
+  const auto now = utc("2026-12-04T00:00:00Z");
+  EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", now), expected);
+  EXPECT_EQ(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", now), expected);
+  EXPECT_EQ(parse_http_date("Sun Nov  6 08:49:37 1994", now), expected);
+  EXPECT_EQ(parse_http_date("Sun Nov 16 08:49:37 1994", now), expected + 24h * 10);
+}
+
+TEST(TimeText, HttpDateTwoDigitYearWithinFiftyYears) {
+  const auto now = utc("2026-12-04T00:00:00Z");
+  EXPECT_EQ(parse_http_date("Friday, 04-Dec-26 08:01:30 GMT", now), utc("2026-12-04T08:01:30Z"));
+  EXPECT_EQ(parse_http_date("Monday, 01-Jan-76 00:00:00 GMT", now), utc("2076-01-01T00:00:00Z"));
+  EXPECT_EQ(parse_http_date("Sunday, 01-Jan-77 00:00:00 GMT", now), utc("1977-01-01T00:00:00Z"));
+}
+
+TEST(TimeText, HttpDateRejectsWhatTheGrammarDoesNot) {
+  for (const char* bad : {"", "30", "2026-12-04T08:00:00Z", "Sun, 06 Nov 1994 08:49:37 UTC",
+                          "sun, 06 Nov 1994 08:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT",
+                          "Sun, 06 Nov 1994 08:49:37 GMT ", "Sun, 06 Nov 1994 24:00:00 GMT",
+                          "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
+                          "Sunday, 06-Nov-1994 08:49:37 GMT", "Sun Nov 6 08:49:37 1994",
+                          "Sun, 06 Nov 1994 08:49:3", "Sun,"}) {
+    EXPECT_FALSE(parse_http_date(bad).has_value()) << '"' << bad << '"';
+  }
+}
+
+}  // namespace

@@ -1,0 +1,226 @@
+// The operator side end to end (issue 10): the real `lookout run` with an API token file, a
+// site the test switches down. Acknowledging through the API with the token opens the ticket
+// and records the response SLA as met; a wrong token gets 401 and changes nothing. A maintenance
+// window created through the API holds back the ticket of a site that fails during it (results
+// marked `maintenance`), and the moment the window ends the incident is raised (ticket at once,
+// not one interval later). The CLI (`lookout incidents`, `lookout ack`, `lookout maintenance`)
+// is run against the same agent.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "config/time_text.h"
+#include "tests/support/free_port.h"
+#include "tests/support/http_receiver.h"
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using lookout::testing::Answer;
+using lookout::testing::HttpReceiver;
+using lookout::testing::ReceivedRequest;
+using nlohmann::json;
+
+constexpr const char* kToken = "e2e-operator-token";
+
+struct Reply {
+  int status = 0;
+  json body;
+};
+
+Reply request(unsigned short port, const std::string& method, const std::string& target,
+              const std::string& body = "", const std::string& token = "") {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  Reply out;
+  try {
+    boost::asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(10));
+    stream.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+    http::write(stream, req);
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(stream, buf, res);
+    out.status = res.result_int();
+    out.body = json::parse(res.body(), nullptr, false);
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+// Runs the lookout CLI; its exit code and stdout.
+std::pair<int, std::string> cli(const std::string& args) {
+  std::string cmd = std::string(LOOKOUT_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class OpsE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    site_.set_responder([this](const ReceivedRequest& r, size_t) {
+      bool up = r.target == "/www" ? www_up_.load() : shop_up_.load();
+      return up ? Answer{200, "Welcome", "text/html"} : Answer{503, "down", "text/plain"};
+    });
+    port_ = lookout::testing::free_port();
+    std::ofstream(dir_.file("token")) << kToken << "\n";
+    std::ofstream out(dir_.file("lookout.yaml"));
+    out << "agent:\n  listen: 127.0.0.1:" << port_ << "\n  state_file: " << dir_.file("state.db")
+        << "\n  api_token_file: " << dir_.file("token") << "\n  workers: 1\n"
+        << "defaults:\n  interval: 1s\n  retry_interval: 1s\n  timeout: 900ms\n"
+        << "clients:\n  - id: acme\n    timezone: Europe/London\n"
+        << "    contract:\n      coverage: 24x7\n      sla:\n        P1: {response: 1h, resolution: 4h}\n"
+        << "    sites:\n"
+        << "      - id: www\n        url: " << site_.url("/www") << "\n        checks: [{type: http, keyword: Welcome}]\n"
+        << "      - id: shop\n        url: " << site_.url("/shop") << "\n        checks: [{type: http, keyword: Welcome}]\n";
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (HasFailure()) {
+      std::ifstream log(dir_.file("agent.log"));
+      std::cerr << "---- agent.log ----\n" << log.rdbuf() << "\n---- end ----\n";
+    }
+  }
+  void start_agent() {
+    std::string cfg = dir_.file("lookout.yaml"), log = dir_.file("agent.log");
+    pid_ = fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+      unsetenv("LOOKOUT_API_TOKEN");
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execl(LOOKOUT_BINARY, LOOKOUT_BINARY, "run", "-c", cfg.c_str(), (char*)nullptr);
+      _exit(127);
+    }
+  }
+  template <typename Pred>
+  bool eventually(Pred pred, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return pred();
+  }
+  json incident(const std::string& key) {
+    auto r = request(port_, "GET", "/api/v1/incidents?state=open");
+    if (r.status == 200)
+      for (const auto& i : r.body)
+        if (i.value("key", "") == key) return i;
+    return nullptr;
+  }
+  json tickets() { return request(port_, "GET", "/api/v1/tickets").body; }
+
+  lookout::testing::TempDir dir_{"lookout-ops-e2e"};
+  HttpReceiver site_;
+  std::atomic<bool> www_up_{false}, shop_up_{true};
+  unsigned short port_ = 0;
+  pid_t pid_ = -1;
+};
+
+TEST_F(OpsE2E, AckWithTokenMaintenanceHoldsThenRaisesAtTheWindowEnd) {
+  start_agent();
+  ASSERT_TRUE(eventually([&] { return incident("acme/www/http").is_object(); }, 20s))
+      << "no incident for the failing site";
+  json i = incident("acme/www/http");
+  const std::string id = i["id"];
+  ASSERT_TRUE(i["ticket"].is_string());
+  const std::string ref = i["ticket"];
+  const std::string ack = "/api/v1/incidents/acme%2Fwww%2Fhttp%23" + id.substr(id.find('#') + 1) + "/ack";
+
+  // Wrong token and no token: 401, nothing changes.
+  EXPECT_EQ(request(port_, "POST", ack, R"({"by":"mallory"})", "not-the-token").status, 401);
+  EXPECT_EQ(request(port_, "POST", ack, R"({"by":"mallory"})").status, 401);
+  EXPECT_TRUE(incident("acme/www/http")["acknowledged"].is_null());
+  EXPECT_EQ(request(port_, "GET", "/api/v1/tickets/" + ref).body["status"], "new");
+  // The CLI with a wrong token fails with the agent's message; with the config's token it acks.
+  auto [bad_rc, bad_out] = cli("ack '" + id + "' --url http://127.0.0.1:" + std::to_string(port_) + " --by x");
+  EXPECT_EQ(bad_rc, 1) << bad_out;
+  EXPECT_NE(bad_out.find("401"), std::string::npos) << bad_out;
+  auto [rc, out] = cli("ack '" + id + "' -c " + dir_.file("lookout.yaml") + " --by alice");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("acknowledged by alice"), std::string::npos) << out;
+  json t = request(port_, "GET", "/api/v1/tickets/" + ref).body;
+  EXPECT_EQ(t["status"], "open");
+  EXPECT_EQ(t["acknowledged_by"], "alice");
+  EXPECT_EQ(t["sla_outcomes"]["response"]["result"], "met");
+  EXPECT_EQ(incident("acme/www/http")["acknowledged_by"], "alice");
+  auto [list_rc, list_out] = cli("incidents --state open -c " + dir_.file("lookout.yaml"));
+  EXPECT_EQ(list_rc, 0);
+  EXPECT_NE(list_out.find(id), std::string::npos) << list_out;
+  EXPECT_NE(list_out.find("alice"), std::string::npos) << list_out;
+
+  // A window over the shop for the next 6 s, through the API with the token.
+  auto now = std::chrono::system_clock::now();
+  auto window_end = now + 6s;
+  json body = {{"client", "acme"}, {"site", "shop"}, {"from", lookout::config::rfc3339(now - 1min)},
+               {"to", lookout::config::rfc3339(window_end)}, {"reason", "e2e deploy"}, {"by", "ops"}};
+  EXPECT_EQ(request(port_, "POST", "/api/v1/maintenance", body.dump(), "wrong").status, 401);
+  Reply created = request(port_, "POST", "/api/v1/maintenance", body.dump(), kToken);
+  ASSERT_EQ(created.status, 201);
+  window_end = *lookout::config::parse_rfc3339(created.body["window"]["to"].get<std::string>());
+  shop_up_ = false;
+  ASSERT_TRUE(eventually([&] { return incident("acme/shop/http").is_object(); }, 5s));
+  json held = incident("acme/shop/http");
+  EXPECT_EQ(held["maintenance"], true);
+  EXPECT_TRUE(held["ticket"].is_null());
+  EXPECT_EQ(tickets().size(), 1u);  // only the www ticket
+  // The shop's results are marked with the window.
+  json check = request(port_, "GET", "/api/v1/checks/acme/shop/http").body;
+  EXPECT_EQ(check["last_result"]["facts"]["maintenance"], created.body["window"]["id"]);
+  ASSERT_FALSE(check["transitions"].empty());
+  EXPECT_NE(check["transitions"].back()["reason"].get<std::string>().find("[maintenance mw-"), std::string::npos)
+      << check["transitions"].dump();
+  auto [m_rc, m_out] = cli("maintenance list -c " + dir_.file("lookout.yaml"));
+  EXPECT_EQ(m_rc, 0);
+  EXPECT_NE(m_out.find("e2e deploy"), std::string::npos) << m_out;
+  ASSERT_LT(std::chrono::system_clock::now(), window_end) << "the test machine is too slow";
+  EXPECT_EQ(tickets().size(), 1u);
+
+  // The window ends with the shop still failing: the incident is raised at once.
+  ASSERT_TRUE(eventually([&] { return tickets().size() == 2; }, 8s)) << "no ticket after the window";
+  json raised = incident("acme/shop/http");
+  EXPECT_EQ(raised["maintenance"], false);
+  auto opened = *lookout::config::parse_rfc3339(raised["opened"].get<std::string>());
+  std::cout << "raised " << std::chrono::duration_cast<std::chrono::milliseconds>(opened - window_end).count()
+            << " ms after the window end\n";
+  EXPECT_GE(opened, window_end);
+  EXPECT_LT(opened - window_end, 900ms) << "raised " << lookout::config::rfc3339(opened)
+                                          << ", window ended " << lookout::config::rfc3339(window_end);
+  // www was acknowledged before: still one ticket for it, not re-opened.
+  EXPECT_EQ(request(port_, "GET", "/api/v1/tickets/" + ref).body["status"], "open");
+}
+
+}  // namespace
