@@ -3,14 +3,20 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <ctime>
 #include <memory>
 #include <mutex>
 
+#include "config/duration.h"
 #include "probes/catalog.h"
 #include "probes/cms_detector.h"
 #include "probes/fact_names.h"
 #include "probes/history.h"
+#include "probes/vuln_feed.h"
 #include "probes/wp_directory.h"
 #include "net/http_client.h"
 #include "net/x509_facts.h"
@@ -36,7 +42,18 @@ struct PatchOptions {
   bool verify_tls = true;
   bool components = true;  // WordPress plugins and themes
   std::string directory_api = "https://api.wordpress.org";
+  // A vulnerability feed (Wordfence Intelligence format), only when configured.
+  struct Feed {
+    std::string url;
+    std::string token;  // from token_env / token_file, never from the config itself
+    std::chrono::seconds refresh{std::chrono::hours(12)};
+    size_t max_bytes = kDefaultFeedMaxBytes;
+  };
+  std::optional<Feed> feed;
 };
+
+constexpr const char* kWordfenceProduction =
+    "https://www.wordfence.com/api/intelligence/v3/vulnerabilities/production";
 
 // The plugin and theme pass: a few more GETs (a theme's style.css, a readme.txt) and at most
 // this many directory lookups per run (answers are cached for a day across checks).
@@ -53,6 +70,8 @@ struct ComponentVerdict {
   std::string directory_error;
   PatchStatus status = PatchStatus::unknown;
   std::string reason;
+  // From the vulnerability feed: matches, or why the feed could not say (feed configured only).
+  std::optional<std::vector<FeedMatch>> vulnerabilities;
 };
 
 int marker_rank(const Component& c) {
@@ -70,7 +89,7 @@ std::vector<ComponentVerdict> merge_components(const std::vector<Component>& all
     });
     if (it == out.end()) {
       if (out.size() >= kMaxComponents) continue;
-      out.push_back(ComponentVerdict{c, {}, {}, {}, {}, PatchStatus::unknown, {}});
+      out.push_back(ComponentVerdict{c, {}, {}, {}, {}, PatchStatus::unknown, {}, {}});
       it = out.end() - 1;
     } else if (marker_rank(c) > marker_rank(it->best) && c.marker != "readme_stable_tag") {
       it->best = c;
@@ -128,7 +147,7 @@ nlohmann::json component_json(const ComponentVerdict& v) {
                        {"version", c.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.version)},
                        {"certainty", c.certainty.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.certainty)},
                        {"url", c.url}});
-  return {{"kind", v.best.kind},
+  nlohmann::json j = {{"kind", v.best.kind},
           {"slug", v.best.slug},
           {"version", v.best.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.best.version)},
           {"version_from", v.best.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.best.marker)},
@@ -138,6 +157,40 @@ nlohmann::json component_json(const ComponentVerdict& v) {
           {"status", to_string(v.status)},
           {"reason", v.reason},
           {"markers", std::move(markers)}};
+  return j;
+}
+
+nlohmann::json vulnerabilities_json(const std::vector<FeedMatch>& ms) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& m : ms) {
+    nlohmann::json j = {{"id", m.id},
+                        {"title", m.title},
+                        {"fixed_in", m.fixed_in ? nlohmann::json(*m.fixed_in) : nlohmann::json(nullptr)}};
+    if (!m.cve.empty()) j["cve"] = m.cve;
+    if (m.cvss) j["cvss"] = *m.cvss;
+    list.push_back(std::move(j));
+  }
+  return list;
+}
+
+// The worst match first (highest CVSS, then one without a fix); "fixed in" is the version that
+// fixes every match, or "no fix yet".
+std::string vulnerability_phrase(const ComponentVerdict& v) {
+  const auto& ms = *v.vulnerabilities;
+  const FeedMatch* worst = &ms.front();
+  std::optional<Version> fix_all;
+  bool unfixed = false;
+  for (const auto& m : ms) {
+    if (m.cvss.value_or(-1) > worst->cvss.value_or(-1)) worst = &m;
+    if (!m.fixed_in) unfixed = true;
+    else if (auto f = Version::parse(*m.fixed_in); f && (!fix_all || *fix_all < *f)) fix_all = f;
+  }
+  std::string out = v.best.slug + " " + v.best.version + " has " +
+                    (ms.size() == 1 ? std::string("a known vulnerability")
+                                    : std::to_string(ms.size()) + " known vulnerabilities");
+  out += unfixed || !fix_all ? std::string(" with no fix yet") : " fixed in " + fix_all->text();
+  out += " (" + (worst->cve.empty() ? worst->title : worst->cve) + ")";
+  return out;
 }
 
 Status nagios_status(PatchStatus s) {
@@ -294,7 +347,9 @@ class PatchProbe : public Probe {
     // 4. WordPress plugins and themes.
     if (o_.components && det.product == "wordpress") {
       auto verdicts = co_await component_pass(ctx, base, merge_components(components), requests);
-      status = component_summary(r, verdicts, status);
+      std::string feed_note;
+      if (o_.feed) feed_note = co_await vulnerability_pass(ctx, verdicts, r);
+      status = component_summary(r, verdicts, status, feed_note);
     }
     r.status = nagios_status(status);
     r.facts[fact::kReason] = a.reason.empty() ? r.summary : a.reason;
@@ -386,20 +441,102 @@ class PatchProbe : public Probe {
     co_return vs;
   }
 
+  /// Brings the configured vulnerability feed up to date when due (one bounded download shared
+  /// by every patch check; the last good data is kept when a refresh fails) and marks each
+  /// component whose installed version an affected range contains as insecure. Returns "" or
+  /// why the feed could not judge (then the vulnerability part is unknown, the rest stands).
+  asio::awaitable<std::string> vulnerability_pass(ProbeContext& ctx,
+                                                  std::vector<ComponentVerdict>& vs,
+                                                  Result& r) const {
+    const auto& f = *o_.feed;
+    auto& cache = VulnFeedCache::instance();
+    const auto now = ctx.now();
+    if (cache.claim_refresh(f.url, now)) {
+      std::string error;
+      auto url = net::parse_url(f.url);
+      if (!url) {
+        error = "bad feed URL";
+      } else {
+        net::HttpRequest req;
+        req.url = *url;
+        req.body_limit = f.max_bytes;
+        // As Wordfence documents for v3: the account's API key as a bearer token.
+        req.headers = {{"Authorization", "Bearer " + f.token}, {"Accept", "application/json"}};
+        auto resp = co_await net::http_fetch(ctx, req);
+        if (resp.failure != FailureKind::none) error = "download failed: " + resp.error;
+        else if (resp.status == 401 || resp.status == 403)
+          error = "the feed refused the API key (HTTP " + std::to_string(resp.status) + ")";
+        else if (resp.status == 429) error = "the feed is rate limiting us (HTTP 429)";
+        else if (resp.status != 200) error = "the feed answered HTTP " + std::to_string(resp.status);
+        else if (resp.body_truncated)
+          error = "feed larger than max_bytes (" + std::to_string(f.max_bytes) + ")";
+        else {
+          auto parsed = parse_wordfence_feed(resp.body, f.max_bytes);
+          if (parsed.feed) cache.succeed(f.url, parsed.feed, ctx.now(), f.refresh);
+          else error = parsed.error;
+        }
+      }
+      if (!error.empty()) cache.fail(f.url, error, ctx.now(), VulnFeedCache::kMinSpacing);
+    }
+    auto state = cache.get(f.url);
+    nlohmann::json fact = {{"url", f.url},
+                           {"format", "wordfence"},
+                           {"records", state.feed ? nlohmann::json(state.feed->records) : nlohmann::json(nullptr)},
+                           {"fetched", state.feed ? nlohmann::json(net::iso8601_utc(std::chrono::duration_cast<std::chrono::seconds>(state.fetched.time_since_epoch()).count())) : nlohmann::json(nullptr)},
+                           {"error", state.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(state.last_error)}};
+    std::string note;
+    if (!state.feed) {
+      note = "vulnerability feed unavailable: " +
+             (state.last_error.empty() ? std::string("not downloaded yet") : state.last_error);
+      fact["status"] = "unknown";
+      fact["reason"] = note;
+      r.facts["vulnerability_feed"] = std::move(fact);
+      co_return note;
+    }
+    fact["status"] = "ok";
+    fact["reason"] = state.last_error.empty() ? nlohmann::json(nullptr)
+                                              : nlohmann::json("refresh failed, last good data kept: " + state.last_error);
+    r.facts["vulnerability_feed"] = std::move(fact);
+    for (auto& v : vs) {
+      if (v.best.version.empty()) continue;  // nothing to match: the component stays as judged
+      auto have = Version::parse(v.best.version);
+      if (!have) continue;
+      v.vulnerabilities = match_component(*state.feed, v.best.kind, v.best.slug, *have);
+      if (!v.vulnerabilities->empty()) {
+        v.status = PatchStatus::insecure;
+        v.reason = vulnerability_phrase(v);
+      }
+    }
+    co_return std::string();
+  }
+
   /// Adds the components to the summary, facts and metrics; returns the overall status.
   static PatchStatus component_summary(Result& r, const std::vector<ComponentVerdict>& vs,
-                                       PatchStatus core) {
+                                       PatchStatus core, const std::string& feed_note) {
     nlohmann::json list = nlohmann::json::array();
     std::map<std::string, int> counts = {{"current", 0}, {"outdated", 0}, {"insecure", 0}, {"unknown", 0}};
-    std::vector<const ComponentVerdict*> outdated;
+    std::vector<const ComponentVerdict*> outdated, insecure;
     for (const auto& v : vs) {
-      list.push_back(component_json(v));
+      auto j = component_json(v);
+      // With a feed configured: the matches, or null when they are not known (no feed data,
+      // no installed version to match).
+      if (v.vulnerabilities) j["vulnerabilities"] = vulnerabilities_json(*v.vulnerabilities);
+      else if (r.facts.contains("vulnerability_feed")) j["vulnerabilities"] = nullptr;
+      list.push_back(std::move(j));
       ++counts[std::string(to_string(v.status))];
       if (v.status == PatchStatus::outdated) outdated.push_back(&v);
+      if (v.status == PatchStatus::insecure) insecure.push_back(&v);
     }
     r.facts["components"] = std::move(list);
     for (const auto& [status, n] : counts)
       r.add_sample("lookout_patch_components", n, {{"status", status}});
+    for (size_t i = 0; i < insecure.size() && i < kSummaryComponents; ++i)
+      r.summary += "; " + insecure[i]->reason;
+    if (insecure.size() > kSummaryComponents)
+      r.summary += "; " + std::to_string(insecure.size() - kSummaryComponents) +
+                   " more components with known vulnerabilities";
+    if (!feed_note.empty()) r.summary += " (" + feed_note + ")";
+    if (!insecure.empty()) core = PatchStatus::insecure;  // a known hole is the worst verdict
     if (outdated.empty()) return core;
     size_t plugins = 0, themes = 0;
     for (const auto* v : outdated) (v->best.kind == "theme" ? themes : plugins)++;
@@ -545,6 +682,92 @@ class PatchProbe : public Probe {
   mutable std::shared_ptr<const Catalog> catalog_;
 };
 
+// vulnerability_feed: {url, format: wordfence, token_env | token_file, refresh, max_bytes}.
+// The key comes only from the environment or a file, and must be there when the config loads.
+void parse_feed(config::OptionMap& opts, PatchOptions& o, config::Errors& errors) {
+  const std::string key = "vulnerability_feed";
+  YAML::Node n = opts.node(key);
+  if (!n.IsMap()) {
+    opts.error(key, "expected a map with url, format, and token_env or token_file", errors);
+    return;
+  }
+  PatchOptions::Feed f;
+  f.url = kWordfenceProduction;
+  std::string token_env, token_file, format = "wordfence";
+  static const std::set<std::string> kKeys = {"url", "format", "token_env", "token_file",
+                                              "refresh", "max_bytes"};
+  for (const auto& kv : n) {
+    const std::string k = kv.first.Scalar();
+    if (!kKeys.count(k)) {
+      opts.error(key, k == "token" || k == "key" || k == "api_key"
+                          ? key + "." + k + ": put the API key in token_env or token_file, not in the config"
+                          : "unknown key " + key + "." + k +
+                                " (url, format, token_env, token_file, refresh, max_bytes)",
+                 errors);
+      continue;
+    }
+    if (!kv.second.IsScalar() || kv.second.Scalar().empty()) {
+      opts.error(key, key + "." + k + " must be a non-empty string", errors);
+      continue;
+    }
+    const std::string val = kv.second.Scalar();
+    if (k == "url") {
+      std::string err;
+      if (!net::parse_url(val, &err)) opts.error(key, key + ".url: bad URL '" + val + "': " + err, errors);
+      f.url = val;
+    } else if (k == "format") {
+      format = val;
+    } else if (k == "token_env") {
+      token_env = val;
+    } else if (k == "token_file") {
+      token_file = val;
+    } else if (k == "refresh") {
+      auto d = config::parse_duration(val);
+      if (!d || *d < VulnFeedCache::kMinSpacing)
+        opts.error(key, key + ".refresh: '" + val + "' is not a duration of at least 30m " +
+                   "(Wordfence allows one download per 30 minutes)", errors);
+      else f.refresh = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    } else {  // max_bytes
+      char* end = nullptr;
+      unsigned long long b = std::strtoull(val.c_str(), &end, 10);
+      if (!end || *end || b < 1024 || b > (size_t{1} << 30))
+        opts.error(key, key + ".max_bytes: '" + val + "' is not a byte count from 1024 to 1 GiB", errors);
+      else f.max_bytes = static_cast<size_t>(b);
+    }
+  }
+  if (format != "wordfence")
+    opts.error(key, key + ".format: unknown format '" + format +
+               "' (wordfence: the Wordfence Intelligence Vulnerability Data Feed)", errors);
+  if (token_env.empty() == token_file.empty()) {
+    opts.error(key, key + " needs exactly one of token_env and token_file (the feed's API key)", errors);
+    return;
+  }
+  if (!token_env.empty()) {
+    const char* v = std::getenv(token_env.c_str());
+    if (!v || !*v) {
+      opts.error(key, key + ".token_env: environment variable " + token_env + " is not set", errors);
+      return;
+    }
+    f.token = v;
+  } else {
+    std::ifstream in(token_file);
+    std::stringstream ss;
+    if (in) ss << in.rdbuf();
+    f.token = ss.str();
+    while (!f.token.empty() && (f.token.back() == '\n' || f.token.back() == '\r' || f.token.back() == ' '))
+      f.token.pop_back();
+    if (!in || f.token.empty()) {
+      opts.error(key, key + ".token_file: cannot read an API key from " + token_file, errors);
+      return;
+    }
+  }
+  if (f.token.size() > 4096 || f.token.find_first_of("\r\n") != std::string::npos) {
+    opts.error(key, key + ": the API key has a line break or is over 4 KiB", errors);
+    return;
+  }
+  o.feed = std::move(f);
+}
+
 ProbePtr build_patch(CheckSpec& spec, config::OptionMap& opts, config::Errors& errors) {
   PatchOptions o;
   size_t before = errors.size();
@@ -580,6 +803,7 @@ ProbePtr build_patch(CheckSpec& spec, config::OptionMap& opts, config::Errors& e
     if (!u) opts.error("directory_api", "bad URL '" + *a + "': " + err, errors);
     o.directory_api = *a;
   }
+  if (opts.has("vulnerability_feed")) parse_feed(opts, o, errors);
 
   auto url = url_target(spec, opts, errors, "patch");
   if (!url) return nullptr;

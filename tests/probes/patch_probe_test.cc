@@ -6,7 +6,9 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,7 +27,9 @@
 #include "tests/estate/estate.h"
 #include "tests/support/estate_fixture.h"
 #include "tests/support/http_receiver.h"
+#include "probes/vuln_feed.h"
 #include "probes/wp_directory.h"
+#include "config/clock.h"
 
 namespace lookout::probes {
 namespace {
@@ -430,6 +434,223 @@ TEST_F(PatchProbeTest, HistoryRecordsExposureAndRecovery) {
   EXPECT_FALSE(history.get_fact("acme/blog/other", kPatchCurrentSince));
   EXPECT_TRUE(parse_iso_timestamp("2026-11-22T15:04:05Z"));
   EXPECT_FALSE(parse_iso_timestamp("yesterday"));
+}
+
+
+// The vulnerability feed (Wordfence Intelligence format) from a local receiver that answers only
+// with the key sent as documented ("Authorization: Bearer <key>"), like the real v3 API.
+class FeedServer {
+ public:
+  FeedServer() {
+    std::ifstream in(LOOKOUT_TESTDATA "/vulnfeed/wordfence-v3-production.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    body_ = ss.str();
+    rx_.set_responder([this](const lookout::testing::ReceivedRequest& req, size_t) {
+      if (req.method != "GET" || req.target != "/api/intelligence/v3/vulnerabilities/production")
+        return lookout::testing::Answer{404, "{}", "application/json"};
+      if (req.header("authorization") != "Bearer wf-test-key")
+        return lookout::testing::Answer{401, "{\"message\":\"Unauthorized\"}", "application/json"};
+      std::lock_guard lock(mutex_);
+      return lookout::testing::Answer{status_, body_, "application/json"};
+    });
+  }
+  std::string url() const { return rx_.url("/api/intelligence/v3/vulnerabilities/production"); }
+  void serve(int status, std::string body) {
+    std::lock_guard lock(mutex_);
+    status_ = status;
+    body_ = std::move(body);
+  }
+  lookout::testing::HttpReceiver rx_;
+
+ private:
+  std::mutex mutex_;
+  int status_ = 200;
+  std::string body_;
+};
+
+class VulnFeedProbeTest : public PatchProbeTest {
+ protected:
+  /// One run of the patch probe with `feed` as its vulnerability_feed and the clock given.
+  static Result run_feed(const std::string& target, YAML::Node feed, const Clock& clock,
+                         config::Errors* errors_out = nullptr) {
+    const ProbeKind* kind = find_probe_kind("patch");
+    CheckSpec spec;
+    spec.client_id = "acme";
+    spec.site_id = "blog";
+    spec.check_id = "patch";
+    spec.type = "patch";
+    spec.site_url = target;
+    YAML::Node layer(YAML::NodeType::Map);
+    layer["catalog"] = kCatalog;
+    layer["directory_api"] = directory_api().url();
+    layer["vulnerability_feed"] = feed;
+    config::OptionMap options;
+    options.add_layer(layer, "checks[0]");
+    config::Errors errors;
+    auto probe = kind->build(spec, options, errors);
+    if (errors_out) {
+      *errors_out = errors;
+      return {};
+    }
+    EXPECT_TRUE(errors.empty()) << errors.to_string();
+    if (!probe) return {};
+    boost::asio::io_context io;
+    net::Resolver resolver(io.get_executor(), {});
+    net::TlsContexts tls;
+    History* no_history = nullptr;
+    auto ctx = std::make_shared<ProbeContext>(io.get_executor(), resolver, tls, spec,
+                                              std::chrono::steady_clock::now() + 10s, no_history,
+                                              clock);
+    Result out;
+    boost::asio::co_spawn(io, agent::run_check(probe, ctx),
+                          [&](std::exception_ptr, Result r) { out = std::move(r); });
+    io.run();
+    return out;
+  }
+  static YAML::Node feed_node(const std::string& url) {
+    YAML::Node n(YAML::NodeType::Map);
+    n["url"] = url;
+    n["format"] = "wordfence";
+    n["token_env"] = "LOOKOUT_TEST_WF_KEY";
+    return n;
+  }
+  void SetUp() override {
+    ::setenv("LOOKOUT_TEST_WF_KEY", "wf-test-key", 1);
+    VulnFeedCache::instance().clear();
+    DirectoryCache::instance().clear();
+  }
+  void TearDown() override { VulnFeedCache::instance().clear(); }
+};
+
+TEST_F(VulnFeedProbeTest, KnownVulnerablePluginIsInsecure) {
+  FeedServer feed;
+  ManualClock clock;
+  Result r = run_feed(site("cms_wordpress_current"), feed_node(feed.url()), clock);
+  ASSERT_EQ(feed.rx_.count(), 1u);
+  const auto req = feed.rx_.requests()[0];
+  EXPECT_EQ(req.method, "GET");
+  EXPECT_EQ(req.header("authorization"), "Bearer wf-test-key");  // exactly as documented
+  EXPECT_EQ(r.status, Status::critical) << r.summary;
+  EXPECT_EQ(r.facts["status"], "insecure");
+  EXPECT_THAT(r.summary, HasSubstr("contact-form-7 6.0.6 has a known vulnerability fixed in 6.0.7 "
+                                   "(CVE-2099-0001)"));
+  EXPECT_THAT(r.summary, HasSubstr("twentytwentyfive 1.3 has a known vulnerability with no fix yet "
+                                   "(Twenty Twenty-Five 1.0 - 1.2 - Sample Theme Issue (no known fix))"));
+  const auto& cf7 = r.facts["components"][0];
+  EXPECT_EQ(cf7["status"], "insecure");
+  ASSERT_EQ(cf7["vulnerabilities"].size(), 1u) << cf7.dump();
+  EXPECT_EQ(cf7["vulnerabilities"][0]["id"], "7a0c1b6e-3f2d-4c1a-9a51-0c8f2e6b1d01");
+  EXPECT_EQ(cf7["vulnerabilities"][0]["fixed_in"], "6.0.7");
+  EXPECT_EQ(cf7["vulnerabilities"][0]["cvss"], 9.8);
+  EXPECT_EQ(cf7["vulnerabilities"][0]["cve"], "CVE-2099-0001");
+  const auto& theme = r.facts["components"][1];
+  EXPECT_TRUE(theme["vulnerabilities"][0]["fixed_in"].is_null());
+  EXPECT_FALSE(theme["vulnerabilities"][0].contains("cvss"));
+  EXPECT_EQ(r.facts["vulnerability_feed"]["status"], "ok");
+  EXPECT_EQ(r.facts["vulnerability_feed"]["records"], 3);
+  std::map<std::string, double> counts;
+  for (const auto& s : r.samples)
+    if (s.name == "lookout_patch_components") counts[s.labels.at(0).second] = s.value;
+  EXPECT_EQ(counts["insecure"], 2);
+
+  // Cached: the next run within the refresh period downloads nothing.
+  clock.advance(1h);
+  run_feed(site("cms_wordpress_current"), feed_node(feed.url()), clock);
+  EXPECT_EQ(feed.rx_.count(), 1u);
+
+  // A feed that no longer lists the plugin version: after the refresh period, it is current again
+  // as far as the feed knows (the directory still says outdated or current).
+  feed.serve(200, "{}");
+  clock.advance(12h);
+  Result after = run_feed(site("cms_wordpress_current"), feed_node(feed.url()), clock);
+  EXPECT_EQ(feed.rx_.count(), 2u);
+  EXPECT_EQ(after.facts["components"][0]["status"], "current") << after.summary;
+  EXPECT_EQ(after.facts["components"][0]["vulnerabilities"].size(), 0u);
+  EXPECT_EQ(after.status, Status::ok) << after.summary;
+}
+
+TEST_F(VulnFeedProbeTest, FeedDownOrGarbageKeepsTheLastGoodData) {
+  FeedServer feed;
+  ManualClock clock;
+  Result first = run_feed(site("cms_wordpress_current"), feed_node(feed.url()), clock);
+  ASSERT_EQ(first.facts["components"][0]["status"], "insecure") << first.summary;
+
+  // Garbage after the refresh period: the last good data is kept, and the failure is told.
+  feed.serve(200, "<html>maintenance</html>");
+  clock.advance(13h);
+  Result garbage = run_feed(site("cms_wordpress_current"), feed_node(feed.url()), clock);
+  EXPECT_EQ(feed.rx_.count(), 2u);
+  EXPECT_EQ(garbage.facts["components"][0]["status"], "insecure") << garbage.summary;
+  EXPECT_EQ(garbage.facts["vulnerability_feed"]["status"], "ok");
+  EXPECT_THAT(garbage.facts["vulnerability_feed"]["reason"].get<std::string>(),
+              HasSubstr("last good data kept: feed is not a JSON object"));
+  // The failure is not retried before 30 minutes (Wordfence's rate limit).
+  clock.advance(10min);
+  run_feed(site("cms_wordpress_current"), feed_node(feed.url()), clock);
+  EXPECT_EQ(feed.rx_.count(), 2u);
+  // Feed down (HTTP 500) later: still the last good data.
+  feed.serve(500, "oops");
+  clock.advance(31min);
+  Result down = run_feed(site("cms_wordpress_current"), feed_node(feed.url()), clock);
+  EXPECT_EQ(feed.rx_.count(), 3u);
+  EXPECT_EQ(down.facts["components"][0]["status"], "insecure");
+  EXPECT_THAT(down.facts["vulnerability_feed"]["reason"].get<std::string>(), HasSubstr("HTTP 500"));
+}
+
+TEST_F(VulnFeedProbeTest, NoGoodDataIsUnknownWithReasonAndTheRestStands) {
+  FeedServer feed;
+  ManualClock clock;
+  // A wrong key: the feed refuses; nothing known yet, so the vulnerability part is unknown.
+  ::setenv("LOOKOUT_TEST_WF_KEY", "wrong", 1);
+  Result r = run_feed(site("cms_wordpress_current"), feed_node(feed.url()), clock);
+  EXPECT_EQ(feed.rx_.requests()[0].header("authorization"), "Bearer wrong");
+  EXPECT_EQ(r.facts["vulnerability_feed"]["status"], "unknown");
+  EXPECT_THAT(r.summary, HasSubstr("(vulnerability feed unavailable: the feed refused the API key (HTTP 401))"));
+  EXPECT_TRUE(r.facts["components"][0]["vulnerabilities"].is_null());
+  // The core and directory verdicts still stand: WordPress current, plugin current.
+  EXPECT_EQ(r.facts["status"], "current");
+  EXPECT_EQ(r.status, Status::ok) << r.summary;
+
+  // A changed schema: unknown with the parser's reason.
+  VulnFeedCache::instance().clear();
+  ::setenv("LOOKOUT_TEST_WF_KEY", "wf-test-key", 1);
+  feed.serve(200, R"({"a":{"name":"x","products":[]}})");
+  Result changed = run_feed(site("cms_wordpress_current"), feed_node(feed.url()), clock);
+  EXPECT_THAT(changed.facts["vulnerability_feed"]["reason"].get<std::string>(),
+              HasSubstr("has the format changed?"));
+  EXPECT_EQ(changed.facts["status"], "current");
+}
+
+TEST_F(VulnFeedProbeTest, ConfigErrors) {
+  ManualClock clock;
+  auto errors_for = [&](YAML::Node n) {
+    config::Errors e;
+    run_feed(site("cms_wordpress_current"), n, clock, &e);
+    return e.to_string();
+  };
+  YAML::Node n = feed_node("http://127.0.0.1:1/feed");
+  n["token_env"] = "LOOKOUT_TEST_UNSET_VARIABLE";
+  ::unsetenv("LOOKOUT_TEST_UNSET_VARIABLE");
+  EXPECT_THAT(errors_for(n), HasSubstr("environment variable LOOKOUT_TEST_UNSET_VARIABLE is not set"));
+  EXPECT_THAT(errors_for(n), HasSubstr("vulnerability_feed"));
+  n = feed_node("http://127.0.0.1:1/feed");
+  n["format"] = "wpscan";
+  EXPECT_THAT(errors_for(n), HasSubstr("unknown format 'wpscan'"));
+  n = feed_node("http://127.0.0.1:1/feed");
+  n["token"] = "secret";
+  EXPECT_THAT(errors_for(n), HasSubstr("put the API key in token_env or token_file"));
+  n = feed_node("http://127.0.0.1:1/feed");
+  n["token_file"] = "/nonexistent/key";
+  EXPECT_THAT(errors_for(n), HasSubstr("exactly one of token_env and token_file"));
+  n = feed_node("http://127.0.0.1:1/feed");
+  n.remove("token_env");
+  n["token_file"] = "/nonexistent/key";
+  EXPECT_THAT(errors_for(n), HasSubstr("cannot read an API key from /nonexistent/key"));
+  n = feed_node("http://127.0.0.1:1/feed");
+  n["refresh"] = "5m";
+  EXPECT_THAT(errors_for(n), HasSubstr("at least 30m"));
+  EXPECT_EQ(errors_for(feed_node("http://127.0.0.1:1/feed")), "");
 }
 
 }  // namespace
