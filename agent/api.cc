@@ -509,6 +509,7 @@ HttpAnswer not_allowed(std::string_view method, std::string_view path, const cha
                           "; use " + allow);
   a.headers.emplace_back("Allow", allow);
   return a;
+}
 
 // The monthly report of a client, built from the store the daemon writes (reads only).
 HttpAnswer one_report(const Sources& src, const std::string& client, const std::string& month,
@@ -521,8 +522,9 @@ HttpAnswer one_report(const Sources& src, const std::string& client, const std::
   if (!src.store || !src.config) return error(503, "the state store is not open");
   try {
     reports::ReportSource source(*src.store);
-    // Planned maintenance: none is recorded by this version (the report says so).
-    auto report = reports::build_report(*src.config, source, {client, month, src.clock.now(), {}});
+    auto report = reports::build_report(
+        *src.config, source,
+        {client, month, src.clock.now(), reports::planned_maintenance(*src.config, *src.store, client, month)});
     HttpAnswer a;
     a.body = reports::render_format(report, format, src.config->report);
     a.content_type = format == "json" ? "application/json"

@@ -96,13 +96,13 @@ void run(const ReportArgs& a) {
   }
   const auto now = SystemClock::instance().now();
   reports::ReportSource source(*store);
-  // Planned maintenance: none is recorded by this version; the report says so.
-  std::vector<reports::MaintenanceWindow> maintenance;
 
   if (!a.all) {
     nlohmann::json report;
     try {
-      report = reports::build_report(cfg, source, {a.client, a.month, now, maintenance});
+      report = reports::build_report(
+          cfg, source,
+          {a.client, a.month, now, reports::planned_maintenance(cfg, *store, a.client, a.month)});
     } catch (const reports::ReportError& e) {
       fail(2, e.what());
     }
@@ -127,7 +127,8 @@ void run(const ReportArgs& a) {
     std::string path = (fs::path(a.out_dir) / (c.id + "-" + a.month + "." + extension(a.format))).string();
     std::string err;
     try {
-      auto report = reports::build_report(cfg, source, {c.id, a.month, now, maintenance});
+      auto report = reports::build_report(
+          cfg, source, {c.id, a.month, now, reports::planned_maintenance(cfg, *store, c.id, a.month)});
       err = write_report(report, a.format, cfg.report, path);
     } catch (const reports::ReportError& e) {
       err = e.what();  // e.g. the month has not started yet in this client's zone

@@ -59,21 +59,7 @@ void AlertingService::rebuild_schedule() {
 
 void AlertingService::load_maintenance() {
   if (auto c = store_.value("counter", "maintenance")) maintenance_counter_ = std::atoi(c->c_str());
-  api_windows_.clear();
-  for (const auto& [id, text] : store_.values("maintenance")) {
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    config::MaintenanceWindow w;
-    if (config::maintenance_from_json(j, w)) {
-      spdlog::error("maintenance window {} in the store is unreadable; ignored", id);
-      continue;
-    }
-    auto zone = zones_.find(w.client);
-    if (config::resolve_once(w, zone == zones_.end() ? "UTC" : zone->second)) continue;
-    w.id = id;
-    w.source = "api";
-    w.created = read_opt_time(j, "created");
-    api_windows_[id] = std::move(w);
-  }
+  api_windows_ = stored_windows(store_, zones_);
   rebuild_schedule();
 }
 

@@ -3,7 +3,10 @@
 #include <algorithm>
 
 #include <date/date.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
+#include "alerting/incident.h"
 #include "config/hours.h"
 
 namespace lookout::alerting {
@@ -153,6 +156,26 @@ std::optional<WindowInterval> MaintenanceSchedule::next(const config::Maintenanc
       if (i.from >= t || i.to > t) return i;
   }
   return std::nullopt;
+}
+
+std::map<std::string, config::MaintenanceWindow> stored_windows(
+    store::Store& store, const std::map<std::string, std::string>& client_zones) {
+  std::map<std::string, config::MaintenanceWindow> out;
+  for (const auto& [id, text] : store.values("maintenance")) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    config::MaintenanceWindow w;
+    if (config::maintenance_from_json(j, w)) {
+      spdlog::error("maintenance window {} in the store is unreadable; ignored", id);
+      continue;
+    }
+    auto zone = client_zones.find(w.client);
+    if (config::resolve_once(w, zone == client_zones.end() ? "UTC" : zone->second)) continue;
+    w.id = id;
+    w.source = "api";
+    w.created = read_opt_time(j, "created");
+    out[id] = std::move(w);
+  }
+  return out;
 }
 
 }  // namespace lookout::alerting

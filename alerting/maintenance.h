@@ -19,6 +19,7 @@
 #include <date/tz.h>
 
 #include "config/maintenance.h"
+#include "store/store.h"
 
 namespace lookout::alerting {
 
@@ -63,5 +64,11 @@ class MaintenanceSchedule {
   std::vector<config::MaintenanceWindow> windows_;
   std::map<std::string, const date::time_zone*> zones_;
 };
+
+/// The windows added through the API, as the store keeps them (values "maintenance"/<id>), each
+/// resolved in its client's zone; unreadable ones are logged and skipped. The agent loads them at
+/// start; the monthly report reads them beside the running agent.
+std::map<std::string, config::MaintenanceWindow> stored_windows(
+    store::Store& store, const std::map<std::string, std::string>& client_zones);
 
 }  // namespace lookout::alerting

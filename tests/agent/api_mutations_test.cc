@@ -35,7 +35,11 @@ class ApiMutations : public ::testing::Test {
     c.hours.timezone = "Europe/London";
     for (int d = 0; d < 5; ++d) c.hours.week[d].push_back({9 * 60, 17 * 60});
     c.contract.sla["P1"] = {1h, 4h};
-    c.sites.push_back(config::Site{"www", "www", "http://127.0.0.1/", {}});
+    config::Site www;
+    www.id = "www";
+    www.name = "www";
+    www.url = "http://127.0.0.1/";
+    c.sites.push_back(www);
     cfg_.clients.push_back(c);
     auto check = std::make_shared<config::Check>();
     check->spec.client_id = "acme";

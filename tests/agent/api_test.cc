@@ -196,7 +196,7 @@ TEST_F(ApiTest, MonthlyReportInThreeFormatsAndClearErrors) {
   cfg->clients[0].sites = {shop};
   cfg->clients[0].contract.uptime_target = 99.9;
   auto get_report = [&](const std::string& target) {
-    return api::handle(api::Sources{*engine_, store_.get(), clients_, clock_, nullptr, cfg}, "GET", target);
+    return api::handle(api::Sources{*engine_, store_.get(), clients_, clock_, nullptr, "", cfg}, "GET", target);
   };
   auto a = get_report("/api/v1/reports/acme/2026-11");
   ASSERT_EQ(a.status, 200) << a.body;

@@ -37,7 +37,11 @@ config::Config make_config(bool around_the_clock) {
   c.contract.sla["P1"] = {1h, 4h};
   c.alerting.tickets = std::vector<std::string>{"builtin", "hook"};
   c.alerting.pages = std::vector<std::string>{"hook"};
-  c.sites.push_back(config::Site{"www", "www", "http://127.0.0.1/", {}});
+  config::Site www;
+  www.id = "www";
+  www.name = "www";
+  www.url = "http://127.0.0.1/";
+  c.sites.push_back(www);
   cfg.clients.push_back(c);
   auto check = std::make_shared<config::Check>();
   check->spec.client_id = "acme";
