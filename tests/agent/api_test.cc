@@ -136,7 +136,7 @@ class ApiTest : public ::testing::Test {
   }
 
   HttpAnswer get(const std::string& target, const std::string& method = "GET") {
-    return api::handle(api::Sources{*engine_, store_.get(), clients_, clock_, nullptr, nullptr}, method, target);
+    return api::handle(api::Sources{*engine_, store_.get(), clients_, clock_, nullptr, "", nullptr}, method, target);
   }
 
   static nlohmann::json body(const HttpAnswer& a) {
@@ -547,7 +547,7 @@ TEST(ApiEngineTest, WorkerRecordsNextRunAfterARun) {
   EXPECT_EQ(h->next_run, clock.now() + seconds(60));
   EXPECT_EQ(engine.next_run("acme/www/http"), clock.now() + seconds(60));
   EXPECT_FALSE(engine.next_run("acme/www/nope"));
-  auto a = api::handle(api::Sources{engine, nullptr, nullptr, clock, nullptr, nullptr}, "GET",
+  auto a = api::handle(api::Sources{engine, nullptr, nullptr, clock, nullptr, "", nullptr}, "GET",
                        "/api/v1/checks?status=critical");
   auto j = nlohmann::json::parse(a.body);
   ASSERT_EQ(j.size(), 1u);
@@ -593,7 +593,7 @@ TEST_F(ApiTest, AdminServerServesTheApi) {
   lookout::agent::AdminHandlers handlers;
   handlers.metrics_stream = [] { return [](std::string&) { return false; }; };
   handlers.api = [this](std::string_view method, std::string_view target) {
-    return api::handle(api::Sources{*engine_, nullptr, clients_, clock_, nullptr, nullptr}, method, target);
+    return api::handle(api::Sources{*engine_, nullptr, clients_, clock_, nullptr, "", nullptr}, method, target);
   };
   lookout::agent::AdminServer server(
       "127.0.0.1:" + std::to_string(lookout::testing::free_port()), handlers);
