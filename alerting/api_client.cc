@@ -87,6 +87,11 @@ std::vector<std::string> incident_lines(const NotificationBody& b) {
   return out;
 }
 
+std::string incident_title(const NotificationBody& b) {
+  return "[" + b.field("priority") + "] " + b.field("site") + " " + b.field("check") + ": " +
+         b.field("summary");
+}
+
 std::string event_line(const NotificationBody& b) {
   const std::string at = format_time(b.at);
   if (b.event == "incident.resolved")

@@ -64,6 +64,8 @@ std::string excerpt(std::string_view body, size_t max = 200);
 /// The lines a desk ticket's first comment carries: what failed, since when, priority, the
 /// built-in ticket, the SLA due times, the evidence.
 std::vector<std::string> incident_lines(const NotificationBody& body);
+/// "[P1] www http: HTTP 503 ..." : the one-line title a ticket or alert carries.
+std::string incident_title(const NotificationBody& body);
 /// The line of a later event: "[P2] still failing: <summary> (<reason>)", "recovered at ..." etc.
 std::string event_line(const NotificationBody& body);
 /// Lines as HTML paragraphs, escaped (Freshdesk bodies are HTML).

@@ -57,7 +57,7 @@ boost::asio::awaitable<FreshdeskSink::Found> FreshdeskSink::ticket_for(const Not
     if (b.event != "incident.opened") lines.push_back(event_line(b));
     nlohmann::json ticket = {
         {"email", config_.email},
-        {"subject", "[" + priority + "] " + b.field("site") + " " + b.field("check") + ": " + b.field("summary")},
+        {"subject", incident_title(b)},
         {"description", html_paragraphs(lines)},
         {"priority", freshdesk_priority(priority)},
         {"status", 2},

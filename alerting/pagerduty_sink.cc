@@ -53,7 +53,7 @@ std::optional<nlohmann::json> PagerDutySink::event_for(const NotificationBody& b
   }
   const std::string host = b.field("host").empty() ? b.field("site") : b.field("host");
   const std::string priority = b.field("priority");
-  std::string summary = "[" + priority + "] " + b.field("site") + " " + b.field("check") + ": " + b.field("summary");
+  std::string summary = incident_title(b);
   nlohmann::json details = {{"incident", b.field("id")},
                             {"client", b.field("client")},
                             {"site", b.field("site")},

@@ -66,7 +66,7 @@ boost::asio::awaitable<ZendeskSink::Found> ZendeskSink::ticket_for(const Notific
     std::vector<std::string> lines = incident_lines(b);
     if (b.event != "incident.opened") lines.push_back(event_line(b));
     nlohmann::json ticket = {
-        {"subject", "[" + priority + "] " + b.field("site") + " " + b.field("check") + ": " + b.field("summary")},
+        {"subject", incident_title(b)},
         {"comment", {{"body", join(lines)}, {"public", config_.public_comments}}},
         {"priority", zendesk_priority(priority)},
         {"type", "incident"},
