@@ -44,11 +44,13 @@ boost::asio::awaitable<std::optional<Delivery>> AlertmanagerSink::post(const nlo
   co_return std::nullopt;
 }
 
-boost::asio::awaitable<bool> AlertmanagerSink::save(const std::string& incident, const std::optional<Tracked>& t) {
+boost::asio::awaitable<bool> AlertmanagerSink::save(const std::map<std::string, std::optional<Tracked>>& changes) {
   store::Transaction tx;
-  std::optional<std::string> value;
-  if (t) value = nlohmann::json{{"alert", t->alert}, {"resolved", opt_time(t->resolved)}}.dump();
-  tx.values.push_back(store::Value{"sink_alert", config_.id + "/" + incident, value});
+  for (const auto& [key, t] : changes) {
+    std::optional<std::string> value;
+    if (t) value = nlohmann::json{{"alert", t->alert}, {"resolved", opt_time(t->resolved)}}.dump();
+    tx.values.push_back(store::Value{"sink_alert", config_.id + "/" + key, value});
+  }
   auto r = co_await store::async_commit(store_, std::move(tx));
   co_return r.ok;
 }
@@ -63,45 +65,78 @@ boost::asio::awaitable<Delivery> AlertmanagerSink::deliver(const Notification& n
     resolved = read_opt_time(b->incident, "resolved").value_or(b->at);
     alert["endsAt"] = format_time(*resolved);
   }
+  std::map<std::string, std::optional<Tracked>> changes;
   nlohmann::json batch = nlohmann::json::array({alert});
   {
     std::lock_guard lock(mutex_);
     auto it = tracked_.find(n.incident);
     if (it != tracked_.end() && it->second.alert["labels"] != alert["labels"]) {
-      // Another label set is another alert: end the old one now.
-      nlohmann::json old = it->second.alert;
-      old["endsAt"] = format_time(now);
-      batch.push_back(old);
+      // Another label set is another alert: the old one ends now, and is re-posted ended for
+      // 5 minutes like any resolved alert (under a key of its own).
+      Tracked old = it->second;
+      if (!old.resolved) {
+        old.alert["endsAt"] = format_time(now);
+        old.resolved = now;
+      }
+      batch.push_back(old.alert);
+      const std::string old_key =
+          n.incident + "~" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+      tracked_[old_key] = old;
+      changes[old_key] = old;
     }
+    // The same label set tracked for another incident (the check's previous incident, resolved
+    // and still re-posted, or an ended label set) is the same alert in Alertmanager: this one
+    // supersedes it, or a refresh would post both and the older could end the new one.
+    for (auto t = tracked_.begin(); t != tracked_.end();) {
+      if (t->first != n.incident && t->second.alert["labels"] == alert["labels"]) {
+        changes[t->first] = std::nullopt;
+        t = tracked_.erase(t);
+      } else {
+        ++t;
+      }
+    }
+    // Written ahead of the post: a refresh (now, or after a crash) posts what is being
+    // delivered, never the state before it.
+    tracked_[n.incident] = Tracked{alert, resolved};
+    changes[n.incident] = tracked_[n.incident];
+    ++generation_;
   }
+  co_await save(changes);  // a lost save costs re-posts after a restart, nothing more
   if (auto failed = co_await post(batch)) co_return *failed;
-  Tracked t{alert, resolved};
-  {
-    std::lock_guard lock(mutex_);
-    tracked_[n.incident] = t;
-  }
-  co_await save(n.incident, t);  // a lost save costs re-posts after a restart, nothing more
   co_return Delivery::ok();
 }
 
 boost::asio::awaitable<Delivery> AlertmanagerSink::refresh() {
   const TimePoint now = clock_.now();
-  nlohmann::json batch = nlohmann::json::array();
-  std::vector<std::string> expired;
+  std::map<std::string, std::optional<Tracked>> expired;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [incident, t] : tracked_) {
-      if (t.resolved && now - *t.resolved > kKeepResolved) {
-        expired.push_back(incident);
-        continue;
+    for (auto t = tracked_.begin(); t != tracked_.end();) {
+      if (t->second.resolved && now - *t->second.resolved > kKeepResolved) {
+        expired[t->first] = std::nullopt;
+        t = tracked_.erase(t);
+      } else {
+        ++t;
       }
-      batch.push_back(t.alert);
     }
-    for (const auto& e : expired) tracked_.erase(e);
   }
-  for (const auto& e : expired) co_await save(e, std::nullopt);
-  if (batch.empty()) co_return Delivery::ok();
-  if (auto failed = co_await post(batch)) co_return *failed;
+  if (!expired.empty()) co_await save(expired);
+  // A delivery that ran while this batch was on its way may have been overtaken by it (a
+  // firing re-post landing after the resolve): post the current state again until no delivery
+  // slipped in between (a few rounds at most; deliveries are rare next to a re-post).
+  for (int round = 0; round < 3; ++round) {
+    nlohmann::json batch = nlohmann::json::array();
+    uint64_t generation = 0;
+    {
+      std::lock_guard lock(mutex_);
+      generation = generation_;
+      for (const auto& [incident, t] : tracked_) batch.push_back(t.alert);
+    }
+    if (batch.empty()) co_return Delivery::ok();
+    if (auto failed = co_await post(batch)) co_return *failed;
+    std::lock_guard lock(mutex_);
+    if (generation_ == generation) break;
+  }
   co_return Delivery::ok();
 }
 

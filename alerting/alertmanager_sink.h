@@ -12,7 +12,10 @@
 // posted resolved in the same request. While an incident is open the sink re-posts every alert
 // every `resend` (default 1m, shorter than Alertmanager's default 5m resolve_timeout), and
 // keeps re-posting a resolved one for 5 minutes so a restarted Alertmanager still learns of it.
-// What is being posted lives in the store (values "sink_alert") so a restart goes on.
+// What is being posted lives in the store (values "sink_alert"), written before the post, so a
+// restart goes on with the state being delivered. A new incident of a check supersedes the
+// previous one's resolved alert when their label sets are equal (one alert in Alertmanager), and
+// a refresh that overlapped a delivery posts again, so a resolve is never undone by a re-post.
 // 200 delivered; 400 (a validation error, e.g. no label) rejected; 5xx retried.
 #pragma once
 
@@ -46,14 +49,16 @@ class AlertmanagerSink final : public Sink {
     std::optional<TimePoint> resolved;   // when it was posted resolved
   };
   boost::asio::awaitable<std::optional<Delivery>> post(const nlohmann::json& alerts);
-  boost::asio::awaitable<bool> save(const std::string& incident, const std::optional<Tracked>& t);
+  /// Writes (or, for nullopt, deletes) tracked alerts in one transaction.
+  boost::asio::awaitable<bool> save(const std::map<std::string, std::optional<Tracked>>& changes);
 
   config::SinkConfig config_;
   const Clock& clock_;
   ApiClient api_;
   store::Store& store_;
   mutable std::mutex mutex_;
-  std::map<std::string, Tracked> tracked_;  // by incident id
+  std::map<std::string, Tracked> tracked_;  // by incident id ("<id>~<ms>": an ended label set)
+  uint64_t generation_ = 0;                 // counts deliveries: a refresh re-posts if one slipped in
 };
 
 }  // namespace lookout::alerting

@@ -146,11 +146,26 @@ boost::asio::awaitable<bool> RemoteTicketIds::put(const std::string& incident, i
   co_return r.ok;
 }
 
-boost::asio::awaitable<bool> RemoteTicketIds::drop(const std::string& incident) {
+boost::asio::awaitable<bool> RemoteTicketIds::resolved(const std::string& incident, int64_t id, TimePoint at) {
   store::Transaction tx;
-  tx.values.push_back(store::Value{"sink_ticket", sink_ + "/" + incident, std::nullopt});
+  tx.values.push_back(store::Value{"sink_ticket", sink_ + "/" + incident,
+                                   nlohmann::json{{"id", id}, {"resolved", format_time(at)}}.dump()});
   auto r = co_await store::async_commit(store_, std::move(tx));
   co_return r.ok;
+}
+
+RemoteTicketIds::RemoteTicketIds(store::Store& store, std::string sink, TimePoint now)
+    : store_(store), sink_(std::move(sink)) {
+  const std::string prefix = sink_ + "/";
+  store::Transaction tx;
+  for (const auto& [key, text] : store_.values("sink_ticket")) {
+    if (key.rfind(prefix, 0) != 0) continue;
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object()) continue;
+    if (auto at = read_opt_time(j, "resolved"); at && now - *at > std::chrono::hours(25))
+      tx.values.push_back(store::Value{"sink_ticket", key, std::nullopt});
+  }
+  if (!tx.values.empty()) store_.commit(std::move(tx), [](store::CommitResult) {});
 }
 
 std::optional<std::chrono::milliseconds> RateWindow::take(TimePoint now) {

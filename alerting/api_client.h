@@ -74,14 +74,19 @@ std::string html_paragraphs(const std::vector<std::string>& lines);
 std::string tag_text(std::string_view s);
 
 /// A desk's own ticket id per incident, kept durably in the store (values scope "sink_ticket",
-/// key "<sink>/<incident id>") so a restart goes on commenting on the same ticket.
+/// key "<sink>/<incident id>") so a restart goes on commenting on the same ticket. It is kept
+/// after the incident's resolve (marked `resolved`): a resolve re-sent after a crash must find
+/// the same ticket, not search for it (Freshdesk's search index lags minutes, so forgetting the
+/// id there made a second ticket). Entries resolved more than 25 hours ago (the outbox gives up
+/// after 24) are dropped when the sink is constructed.
 class RemoteTicketIds {
  public:
-  RemoteTicketIds(store::Store& store, std::string sink) : store_(store), sink_(std::move(sink)) {}
+  RemoteTicketIds(store::Store& store, std::string sink, TimePoint now);
   std::optional<int64_t> get(const std::string& incident);
   /// Durable before it returns true.
   boost::asio::awaitable<bool> put(const std::string& incident, int64_t id);
-  boost::asio::awaitable<bool> drop(const std::string& incident);
+  /// Keeps the id, marked resolved at `at` (pruned a day later).
+  boost::asio::awaitable<bool> resolved(const std::string& incident, int64_t id, TimePoint at);
 
  private:
   store::Store& store_;

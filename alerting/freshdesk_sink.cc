@@ -24,7 +24,7 @@ FreshdeskSink::FreshdeskSink(config::SinkConfig config, net::Resolver& resolver,
       clock_(clock),
       api_(config_, resolver, tls, clock),
       rate_(config_.rate_limit),
-      ids_(store, config_.id) {}
+      ids_(store, config_.id, clock.now()) {}
 
 std::vector<std::pair<std::string, std::string>> FreshdeskSink::auth() const {
   return {{"Authorization", basic_auth(config_.credential, "X")}};
@@ -111,7 +111,7 @@ boost::asio::awaitable<Delivery> FreshdeskSink::deliver(const Notification& n) {
                                 " but no ticket \"id\" in the answer: '" + excerpt(a.response.body) + "'");
   }
   if (auto failed = co_await add_note(f.id, event_line(*b))) co_return *failed;
-  if (b->event == "incident.resolved") co_await ids_.drop(n.incident);
+  if (b->event == "incident.resolved") co_await ids_.resolved(n.incident, f.id, clock_.now());
   co_return Delivery::ok();
 }
 

@@ -20,6 +20,19 @@ namespace lookout::alerting {
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
 
+namespace {
+
+/// What delivery order is kept over: the incident key (the id without "#N"), so a check's next
+/// incident never overtakes the previous one's resolve. PagerDuty's dedup_key and Alertmanager's
+/// label set are per check, not per incident: "#4 trigger, #3 resolve" would close #4's page.
+std::string_view order_key(const std::string& incident) {
+  std::string_view v(incident);
+  auto hash = v.rfind('#');
+  return hash == std::string_view::npos ? v : v.substr(0, hash);
+}
+
+}  // namespace
+
 Outbox::Outbox(store::Store& store, const Clock& clock, OutboxOptions options)
     : store_(store), clock_(clock), options_(options),
       rng_(options.seed ? options.seed : std::random_device{}()) {}
@@ -119,7 +132,7 @@ void Outbox::pump(asio::any_io_executor executor) {
       std::unordered_set<std::string_view> blocked;
       for (auto& [id, e] : s.pending) {
         if (s.in_flight >= s.max_in_flight) break;
-        if (!blocked.insert(e.n.incident).second) continue;
+        if (!blocked.insert(order_key(e.n.incident)).second) continue;
         if (e.in_flight || e.done || e.next_attempt > now) continue;
         e.in_flight = true;
         ++s.in_flight;
@@ -230,7 +243,7 @@ std::optional<TimePoint> Outbox::next_due() const {
     if (s.in_flight >= s.max_in_flight) continue;  // a completion wakes the loop
     std::unordered_set<std::string_view> blocked;
     for (const auto& [id, e] : s.pending) {
-      if (!blocked.insert(e.n.incident).second) continue;
+      if (!blocked.insert(order_key(e.n.incident)).second) continue;
       if (e.in_flight || e.done) continue;
       if (e.next_attempt <= now) return e.next_attempt;  // due already: no need to look further
       if (!due || e.next_attempt < *due) due = e.next_attempt;

@@ -4,8 +4,9 @@
 // incident change it reports) is on disk: enqueue() takes notifications already committed by the
 // caller. load() picks up the ones still pending after a restart.
 //
-// Per sink: at most `max_in_flight` deliveries at once; per incident, one at a time in creation
-// order (an `opened` is never overtaken by its `resolved`). A retry waits an exponential
+// Per sink: at most `max_in_flight` deliveries at once; per check (incident key), one at a time
+// in creation order (an `opened` is never overtaken by its `resolved`, nor a check's previous
+// incident's `resolved` by the next incident's `opened`). A retry waits an exponential
 // backoff (base * 2^(attempt-1), capped, times a random jitter factor in [1-jitter, 1]) or the
 // receiver's Retry-After (capped at max_retry_after). A permanent rejection, or retrying for
 // longer than max_age, parks the notification as failed with its reason (values

@@ -32,7 +32,7 @@ ZendeskSink::ZendeskSink(config::SinkConfig config, net::Resolver& resolver, net
       clock_(clock),
       api_(config_, resolver, tls, clock),
       rate_(config_.rate_limit),
-      ids_(store, config_.id) {}
+      ids_(store, config_.id, clock.now()) {}
 
 std::vector<std::pair<std::string, std::string>> ZendeskSink::auth() const {
   return {{"Authorization", basic_auth(config_.email + "/token", config_.credential)}};
@@ -113,7 +113,7 @@ boost::asio::awaitable<Delivery> ZendeskSink::deliver(const Notification& n) {
   if (!ticket_id(a.json))
     co_return Delivery::again("PUT /api/v2/tickets/" + std::to_string(f.id) + ".json: HTTP " + std::to_string(a.status) +
                               " but no {\"ticket\": {\"id\"}} in the answer: '" + excerpt(a.response.body) + "'");
-  if (b->event == "incident.resolved") co_await ids_.drop(n.incident);  // a repeat finds it by external_id
+  if (b->event == "incident.resolved") co_await ids_.resolved(n.incident, f.id, clock_.now());
   co_return Delivery::ok();
 }
 

@@ -203,6 +203,33 @@ TEST_F(OutboxTest, KeepsOrderPerIncidentButNotAcrossIncidents) {
   EXPECT_EQ(sink->seen[3].event, "incident.resolved");
 }
 
+// PagerDuty's dedup_key and Alertmanager's labels name the check, not the incident: the check's
+// next incident (#2) must not be sent before the previous one's (#1) resolved, or that resolve
+// would close the new page. Another check (b) is not held up.
+TEST_F(OutboxTest, ACheckNextIncidentWaitsForThePreviousResolve) {
+  auto sink = std::make_shared<FakeSink>("pd", *db);
+  sink->script.push_back(Delivery::again("HTTP 503"));  // a#1 resolved fails first
+  Outbox o(*db, clock, options());
+  o.add_sink(sink, 4);
+  auto all = make("pd", "acme/www/http#1", {"incident.resolved"});
+  auto next = make("pd", "acme/www/http#2", {"incident.opened"});
+  auto other = make("pd", "acme/shop/http#1", {"incident.opened"});
+  all.insert(all.end(), next.begin(), next.end());
+  all.insert(all.end(), other.begin(), other.end());
+  o.enqueue(all);
+  pump(o);
+  ASSERT_EQ(sink->seen.size(), 2u);
+  EXPECT_EQ(sink->seen[0].id, 1);  // #1 resolved (failed)
+  EXPECT_EQ(sink->seen[1].id, 3);  // the other check went; #2 opened waits
+  clock.set(*o.next_due());
+  pump(o);
+  settle();
+  pump(o);
+  ASSERT_EQ(sink->seen.size(), 4u);
+  EXPECT_EQ(sink->seen[2].id, 1);
+  EXPECT_EQ(sink->seen[3].id, 2);
+}
+
 TEST_F(OutboxTest, BoundedConcurrencyPerSink) {
   class Hanging final : public Sink {
    public:
