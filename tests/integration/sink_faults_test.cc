@@ -18,6 +18,7 @@
 #include <chrono>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -294,6 +295,110 @@ TEST_F(SinkFaults, AHangingAndAGarbageSinkDoNotHoldUpAHealthyOne) {
   EXPECT_EQ(outbox_->stats()["hang"].retried, 0u);   // still hanging...
   EXPECT_LE(outbox_->in_flight(), 2u + 2u);           // ...within its own two slots
   EXPECT_GE(outbox_->stats()["garbage"].retried, 10u);
+}
+
+// A long outage (issue 11): one receiver answers 503 for 10 minutes of injected time while
+// incidents open, update and resolve. The healthy sink gets each notification the moment it is
+// made; the down one is retried with backoff (not hammered), nothing is parked, and once it is
+// back everything reaches it within one maximal backoff, each incident's notifications in order.
+TEST_F(SinkFaults, ALongOutageDeliversEverythingAfterwardsInOrderWhileOtherSinksFlow) {
+  alerting::OutboxOptions opt;  // the production defaults: 2 s doubling to 10 min, 24 h to give up
+  opt.seed = 11;
+  outbox_ = std::make_unique<alerting::Outbox>(*db_, clock_, opt);
+  const auto outage_start = clock_.now();
+  const auto outage_end = outage_start + 10min;
+  HttpReceiver down, up;
+  std::map<std::string, alerting::TimePoint> up_seen_at;  // key -> injected time it arrived
+  down.set_responder([&](const ReceivedRequest&, size_t) {
+    return clock_.now() < outage_end ? Answer{503, "maintenance", "text/plain"} : Answer{200};
+  });
+  up.set_responder([&](const ReceivedRequest& r, size_t) {
+    up_seen_at.emplace(r.header("idempotency-key"), clock_.now());
+    return Answer{200};
+  });
+  add_sink("down", down.url("/hook"), 2s, 4);
+  add_sink("up", up.url("/hook"), 2s, 4);
+
+  // Six incidents, each opened, updated and resolved a minute apart, made during the outage.
+  const std::vector<std::string> events = {"incident.opened", "incident.updated", "incident.resolved"};
+  std::map<std::string, alerting::TimePoint> made_at;
+  auto make = [&](int incident, int seq) {
+    store::Transaction tx;
+    std::vector<alerting::Notification> made;
+    for (const char* sink : {"down", "up"}) {
+      alerting::Notification n;
+      n.id = ++next_id_;
+      n.sink = sink;
+      n.incident = "acme/s" + std::to_string(incident) + "/http#1";
+      n.seq = seq;
+      n.event = events[static_cast<size_t>(seq - 1)];
+      n.idempotency_key = "lookout:" + n.incident + ":" + std::to_string(seq);
+      n.body = json{{"version", 1}, {"event", n.event}, {"idempotency_key", n.idempotency_key}}.dump();
+      n.created = clock_.now();
+      tx.values.push_back({"outbox", n.store_key(), n.to_json().dump()});
+      made.push_back(n);
+      made_at[n.idempotency_key] = clock_.now();
+    }
+    ASSERT_TRUE(db_->commit_and_wait(std::move(tx)).ok);
+    outbox_->enqueue(made);
+  };
+  std::vector<std::pair<alerting::TimePoint, std::pair<int, int>>> plan;  // when, (incident, seq)
+  for (int inc = 0; inc < 6; ++inc)
+    for (int seq = 1; seq <= 3; ++seq) plan.push_back({outage_start + inc * 70s + (seq - 1) * 1min, {inc, seq}});
+  std::sort(plan.begin(), plan.end());
+
+  // The agent's loop on injected time: make what is due, deliver what is due, move the clock
+  // to the next thing that happens (a planned notification or a retry).
+  size_t next = 0;
+  const auto give_up = outage_end + 11min;
+  while (clock_.now() < give_up) {
+    while (next < plan.size() && plan[next].first <= clock_.now()) {
+      make(plan[next].second.first, plan[next].second.second);
+      ++next;
+    }
+    drive();
+    if (next == plan.size() && outbox_->stats()["down"].pending == 0) break;
+    auto when = outbox_->next_due();
+    if (next < plan.size() && (!when || plan[next].first < *when)) when = plan[next].first;
+    ASSERT_TRUE(when.has_value());
+    clock_.set(std::max(*when, clock_.now()));
+  }
+  const auto finished = clock_.now();
+  ASSERT_EQ(next, plan.size());
+  EXPECT_EQ(outbox_->stats()["down"].pending, 0u) << "still pending at " << config::rfc3339(finished);
+  EXPECT_GT(finished, outage_end);
+  EXPECT_LE(finished, outage_end + 10min) << "more than one maximal backoff after the outage";
+  EXPECT_EQ(outbox_->stats()["down"].failed, 0u);
+  EXPECT_EQ(outbox_->stats()["down"].delivered, 18u);
+  EXPECT_TRUE(db_->values("outbox").empty());
+  EXPECT_TRUE(db_->values("outbox_failed").empty());
+
+  // The healthy sink: everything, each at the injected moment it was made.
+  EXPECT_EQ(up.count(), 18u);
+  EXPECT_EQ(outbox_->stats()["up"].retried, 0u);
+  for (const auto& [key, at] : made_at)
+    if (up_seen_at.count(key)) {
+      EXPECT_EQ(up_seen_at[key], at) << key << " waited on the healthy sink";
+    }
+  EXPECT_EQ(up_seen_at.size(), 18u);
+
+  // The down one: every notification delivered once it was back, in order per incident; retried
+  // with backoff, not hammered (only the head of each incident's queue is tried).
+  std::map<std::string, std::vector<int>> delivered_seq;
+  size_t refused = 0;
+  for (const auto& r : down.requests()) {
+    if (r.answered != 200) {
+      ++refused;
+      continue;
+    }
+    const std::string key = r.header("idempotency-key");
+    const std::string incident = key.substr(8, key.rfind(':') - 8);
+    delivered_seq[incident].push_back(std::stoi(key.substr(key.rfind(':') + 1)));
+  }
+  ASSERT_EQ(delivered_seq.size(), 6u);
+  for (const auto& [incident, seqs] : delivered_seq) EXPECT_EQ(seqs, (std::vector<int>{1, 2, 3})) << incident;
+  EXPECT_GE(refused, 6u * 5);  // several attempts per incident during 10 minutes ...
+  EXPECT_LE(refused, 6u * 12);  // ... but backing off: 2 s doubling, never once a second
 }
 
 // The daemon: a site goes down; sinks `hang`, `garbage` and `redirect` misbehave, `hook` is
