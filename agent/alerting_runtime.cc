@@ -44,6 +44,11 @@ AlertingRuntime::~AlertingRuntime() { stop(); }
 
 void AlertingRuntime::start() {
   service_.set_on_committed([this](std::vector<alerting::Notification> n) { outbox_.enqueue(n); });
+  // A sink whose credentials are refused raises an agency incident; its next delivery ends it.
+  outbox_.set_on_outcome([this](const std::string& sink, const alerting::Delivery& d) {
+    if (d.kind == alerting::Delivery::delivered) service_.on_sink_delivered(sink);
+    else if (d.credentials_refused) service_.on_sink_refused(sink, d.reason);
+  });
   outbox_.load();             // pending after a restart
   service_.start(initial_);  // restore incidents and tickets; resolve those of removed checks
   initial_ = config::Config{};

@@ -169,6 +169,40 @@ void AlertingService::guard_clear(TimePoint now) {
   release(id, "monitoring connectivity is back", now);
 }
 
+void AlertingService::on_sink_refused(const std::string& sink, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  const std::string key = std::string(kSinkKeyPrefix) + sink;
+  if (engine_.open_incident(key)) return;
+  const TimePoint now = clock_.now();
+  Incident proto;
+  proto.key = key;
+  proto.client = kAgencyClient;
+  proto.site = "sinks";
+  proto.check = sink;
+  proto.type = "sink";
+  proto.severity = probes::Status::critical;
+  proto.priority = Priority::P2;
+  proto.summary = "sink " + sink + ": credentials refused; its notifications are parked, not retried: " + reason;
+  proto.failure = "credentials";
+  proto.facts = {{"sink", sink}, {"reason", reason}};
+  Incident& i = engine_.raise(std::move(proto), now);
+  Pending p;
+  if (agency_.builtin_tickets()) i.ticket = tickets_.open(i, agency_, now, reopen_window_, p.tx).ref;
+  record(i, "opened", i.summary, now, p);
+  notify(i, agency_.tickets, "incident.opened", "agency", i.summary, now, p);
+  persist(i, p);
+  commit(std::move(p));
+  spdlog::error("incident {} opened: {}", i.id, i.summary);
+}
+
+void AlertingService::on_sink_delivered(const std::string& sink) {
+  std::lock_guard lock(mutex_);
+  const std::string key = std::string(kSinkKeyPrefix) + sink;
+  if (!engine_.open_incident(key)) return;
+  if (auto change = engine_.resolve(key, clock_.now(), "sink " + sink + " delivers again"))
+    handle(std::move(*change), clock_.now());
+}
+
 void AlertingService::tick() {
   std::lock_guard lock(mutex_);
   const TimePoint now = clock_.now();

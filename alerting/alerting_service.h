@@ -66,6 +66,8 @@ class AlertingService {
   /// The agency's own incidents: client id (never a valid config id) and the connectivity key.
   static constexpr const char* kAgencyClient = "_lookout";
   static constexpr const char* kConnectivityKey = "_lookout/agent/connectivity";
+  /// A sink whose credentials are refused: agency incident "_lookout/sinks/<sink id>".
+  static constexpr const char* kSinkKeyPrefix = "_lookout/sinks/";
 
   AlertingService(store::Store& store, const Clock& clock);
 
@@ -89,6 +91,12 @@ class AlertingService {
   /// Keys of the open incidents whose status update is due at `now` (none while the network is
   /// suspect). Pure apart from caching each incident's next due time.
   std::vector<std::string> due_reminders(TimePoint now);
+  /// A sink's receiver refused its credentials (401/403, SMTP AUTH; the notification is parked
+  /// with that reason): one agency incident per sink, `_lookout/sinks/<sink>#N`, P2, to
+  /// `alerting.agency`, until the sink delivers again. Already open: nothing.
+  void on_sink_refused(const std::string& sink, const std::string& reason);
+  /// The sink delivered a notification: its credentials incident, if open, resolves.
+  void on_sink_delivered(const std::string& sink);
   /// Whether the agent suspects its own network (the connectivity incident is open).
   bool connectivity_suspect() const;
 

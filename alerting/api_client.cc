@@ -226,7 +226,7 @@ boost::asio::awaitable<ApiAnswer> ApiClient::call(const std::string& method, con
     co_return a;
   }
   if (r.status == 401 || r.status == 403) {
-    a.failed = Delivery::reject(what + ": " + status + ": credentials refused" +
+    a.failed = Delivery::refused(what + ": " + status + ": credentials refused" +
                                 (config_.credential_source.empty() ? "" : " (check " + config_.credential_source + ")") +
                                 ": " + excerpt(r.body));
     co_return a;

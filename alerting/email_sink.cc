@@ -118,7 +118,7 @@ Delivery EmailSink::send(const std::string& text) const {
   std::string why = std::string("SMTP: ") + (error[0] ? error : curl_easy_strerror(rc));
   if (reply > 0) why += " (reply " + std::to_string(reply) + ")";
   switch (rc) {
-    case CURLE_LOGIN_DENIED: return Delivery::reject(why + ": AUTH refused (check " + config_.credential_source + ")");
+    case CURLE_LOGIN_DENIED: return Delivery::refused(why + ": AUTH refused (check " + config_.credential_source + ")");
     case CURLE_USE_SSL_FAILED: return Delivery::reject(why + ": the server offers no STARTTLS; mail is never sent in clear");
     case CURLE_PEER_FAILED_VERIFICATION: return Delivery::reject(why + ": the server's certificate is not trusted (ca_file)");
     default: break;

@@ -69,6 +69,7 @@ Delivery classify_http(unsigned status, const std::optional<std::string>& retry_
     return Delivery::again(why, after);
   }
   if (status >= 300 && status < 400) return Delivery::again(why + ": redirects are not followed; check the sink URL");
+  if (status == 401 || status == 403) return Delivery::refused(why + ": credentials refused");
   return Delivery::reject(why);
 }
 

@@ -222,7 +222,20 @@ void Outbox::finish(const std::string& sink_id, int64_t id, Delivery d) {
     }
     writes_cv_.notify_all();
   });
+  if (final) {
+    std::function<void(const std::string&, const Delivery&)> outcome;
+    {
+      std::lock_guard lock(mutex_);
+      outcome = on_outcome_;
+    }
+    if (outcome) outcome(sink_id, d);
+  }
   wake();
+}
+
+void Outbox::set_on_outcome(std::function<void(const std::string& sink, const Delivery& d)> fn) {
+  std::lock_guard lock(mutex_);
+  on_outcome_ = std::move(fn);
 }
 
 void Outbox::finished_on_disk(const std::string& sink_id, int64_t id) {

@@ -78,6 +78,10 @@ class Outbox {
   size_t in_flight() const;
   std::map<std::string, SinkStats> stats() const;
 
+  /// Called (on the sender's executor, outside the outbox's lock) with the final outcome of each
+  /// delivery: delivered or rejected for good (the runtime tells the alerting service about a
+  /// sink whose credentials are refused, and when it delivers again).
+  void set_on_outcome(std::function<void(const std::string& sink, const Delivery& d)> fn);
   /// Called (from any thread) whenever new work may be due; run() sets it to wake itself.
   void set_wake(std::function<void()> wake);
   /// The production loop: pump, sleep until the next due time (at most 1 s), repeat.
@@ -123,6 +127,7 @@ class Outbox {
   int writes_in_flight_ = 0;
   std::mt19937_64 rng_;
   std::function<void()> wake_;
+  std::function<void(const std::string&, const Delivery&)> on_outcome_;
   bool stopped_ = false;
 };
 

@@ -45,12 +45,17 @@ struct Delivery {
   /// For retry: the receiver's Retry-After, when it sent one.
   std::optional<std::chrono::milliseconds> retry_after;
   std::string reason;  // why not delivered (status, error)
+  /// Rejected because the receiver refused the sink's credentials (HTTP 401/403, SMTP AUTH):
+  /// every later notification of the sink will be too, so the agency is told (AlertingService::
+  /// on_sink_refused).
+  bool credentials_refused = false;
 
-  static Delivery ok() { return {delivered, std::nullopt, ""}; }
+  static Delivery ok() { return {delivered, std::nullopt, "", false}; }
   static Delivery again(std::string why, std::optional<std::chrono::milliseconds> after = std::nullopt) {
-    return {retry, after, std::move(why)};
+    return {retry, after, std::move(why), false};
   }
-  static Delivery reject(std::string why) { return {rejected, std::nullopt, std::move(why)}; }
+  static Delivery reject(std::string why) { return {rejected, std::nullopt, std::move(why), false}; }
+  static Delivery refused(std::string why) { return {rejected, std::nullopt, std::move(why), true}; }
 };
 
 class Sink {
