@@ -402,7 +402,8 @@ void AlertingService::page(Incident& i, const ClientPolicy& c, TimePoint now, Pe
 
 void AlertingService::notify(const Incident& i, const std::vector<std::string>& sinks,
                              const std::string& event, const std::string& audience,
-                             const std::string& reason, TimePoint now, Pending& p) {
+                             const std::string& reason, TimePoint now, Pending& p,
+                             const nlohmann::json& extra) {
   std::vector<std::string> remote;
   for (const auto& s : sinks)
     if (s != "builtin") remote.push_back(s);
@@ -424,7 +425,9 @@ void AlertingService::notify(const Incident& i, const std::vector<std::string>& 
     n.event = event;
     n.idempotency_key = "lookout:" + i.id + ":" + std::to_string(seq);
     n.created = now;
-    n.body = notification_body(i, ticket, event, audience, n.idempotency_key, reason, now).dump();
+    nlohmann::json body = notification_body(i, ticket, event, audience, n.idempotency_key, reason, now);
+    if (extra.is_object()) body.update(extra);
+    n.body = body.dump();
     p.tx.values.push_back(store::Value{"outbox", n.store_key(), n.to_json().dump()});
     p.notifications.push_back(std::move(n));
   }
@@ -463,6 +466,11 @@ void AlertingService::raise(Incident& i, const ClientPolicy& c, const std::strin
   if (c.builtin_tickets()) i.ticket = tickets_.open(i, c, now, reopen_window_, p.tx).ref;
   record(i, kind, reason, now, p);
   notify(i, c.tickets, "incident.opened", "tickets", reason, now, p);
+  // The client's own acknowledgement ("we have detected ..., reference LK-1042, we are on it"):
+  // once per incident, when it is raised, durable through the outbox like every notification.
+  if (const auto& nc = c.contract.notify_client)
+    notify(i, {nc->sink}, "incident.client_notice", "client", "acknowledgement to the client", now, p,
+           nlohmann::json{{"to", nc->to}});
   if (page_now) {
     page(i, c, now, p);
     record(i, "paged", "opened outside business hours or under 24x7 cover", now, p);

@@ -156,7 +156,7 @@ class AlertingService {
   void page(Incident& incident, const ClientPolicy& client, TimePoint now, Pending& p);
   void notify(const Incident& incident, const std::vector<std::string>& sinks,
               const std::string& event, const std::string& audience, const std::string& reason,
-              TimePoint now, Pending& p);
+              TimePoint now, Pending& p, const nlohmann::json& extra = nlohmann::json());
   void record(const Incident& incident, const std::string& kind, const std::string& reason,
               TimePoint now, Pending& p);
   /// The incident's stored value (and its history entry once resolved), after the change.

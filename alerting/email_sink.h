@@ -27,11 +27,17 @@ class EmailSink final : public Sink {
   const std::string& id() const override { return config_.id; }
   boost::asio::awaitable<Delivery> deliver(const Notification& notification) override;
 
-  /// The RFC 5322 message for a notification (CRLF line ends).
-  std::string message(const Notification& n, const NotificationBody& body) const;
+  /// The RFC 5322 message for a notification (CRLF line ends). `recipients`: the To: line.
+  /// Audience "client" (contract.notify_client) is the client's acknowledgement: "We have
+  /// detected a problem with ... Reference LK-1042: we are on it".
+  std::string message(const Notification& n, const NotificationBody& body,
+                      const std::vector<std::string>& recipients) const;
+  /// Where a notification goes: the sink's `to`, or for a client notice the body's "to".
+  std::vector<std::string> recipients(const Notification& n, const NotificationBody& body) const;
 
  private:
-  Delivery send(const std::string& message) const;  // blocking: runs on pool_
+  /// Blocking (runs on pool_): one SMTP transaction to `recipients`.
+  Delivery send(const std::string& message, const std::vector<std::string>& recipients) const;
 
   config::SinkConfig config_;
   const Clock& clock_;

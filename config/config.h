@@ -70,6 +70,13 @@ struct Contract {
   bool updates_until_ack = false;
   /// `uptime_target`: the monthly availability promised, in percent (99.9); unset = none.
   std::optional<double> uptime_target;
+  /// `notify_client: {sink, to}`: when an incident of the client is raised (its ticket made),
+  /// one acknowledgement e-mail to the client's addresses through that `email` sink.
+  struct NotifyClient {
+    std::string sink;
+    std::vector<std::string> to;
+  };
+  std::optional<NotifyClient> notify_client;
 };
 
 /// The monthly report's branding (root key `report`).

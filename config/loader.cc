@@ -258,8 +258,34 @@ void read_business_hours(const YAML::Node& n, const std::string& path, BusinessH
 
 void read_contract(const YAML::Node& n, const std::string& path, Contract& c, Errors& errors) {
   if (!expect_map(n, path, errors)) return;
-  for_each_key(n, path, {"tier", "sla", "coverage", "updates_until", "uptime_target"}, errors,
+  for_each_key(n, path, {"tier", "sla", "coverage", "updates_until", "uptime_target", "notify_client"}, errors,
                [&](const std::string& key, const YAML::Node& v, const std::string& kpath) {
+    if (key == "notify_client") {
+      // {sink: <email sink id>, to: address | [addresses]}; the sink is checked with the others.
+      if (!expect_map(v, kpath, errors)) return;
+      Contract::NotifyClient nc;
+      for_each_key(v, kpath, {"sink", "to"}, errors, [&](const std::string& k, const YAML::Node& sv, const std::string& fpath) {
+        if (k == "sink") {
+          if (auto s = read_string(sv, fpath, errors)) nc.sink = *s;
+          return;
+        }
+        std::vector<std::pair<YAML::Node, std::string>> items;
+        if (sv.IsScalar()) items.emplace_back(sv, fpath);
+        else if (sv.IsSequence() && sv.size() > 0 && sv.size() <= 20)
+          for (size_t t = 0; t < sv.size(); ++t) items.emplace_back(sv[t], fpath + "[" + std::to_string(t) + "]");
+        else errors.add(sv, fpath, "expected an address or a list of 1 to 20 addresses");
+        for (const auto& [node, ipath] : items)
+          if (auto s = read_string(node, ipath, errors)) {
+            if (s->find('@') == std::string::npos || s->find_first_of(" \r\n,<>\"") != std::string::npos)
+              errors.add(node, ipath, "not an e-mail address: '" + *s + "'");
+            else nc.to.push_back(*s);
+          }
+      });
+      if (!v["sink"].IsDefined()) errors.add(v, kpath, "missing field 'sink' (an email sink id)");
+      if (!v["to"].IsDefined()) errors.add(v, kpath, "missing field 'to' (the client's addresses)");
+      c.notify_client = nc;
+      return;
+    }
     if (key == "uptime_target") {
       double d = 0;
       if (!v.IsScalar() || !YAML::convert<double>::decode(v, d) || !std::isfinite(d))
@@ -325,6 +351,7 @@ struct SinkRef {
   YAML::Mark mark;
   std::string path;
   bool page = false;  // named in `pages`: the sink must be able to page
+  std::string type;   // the sink must be of this type ("email" for contract.notify_client)
 };
 
 // Sink types that keep tickets and cannot page (the built-in ticket store is "builtin").
@@ -342,7 +369,7 @@ std::vector<std::string> read_sink_ids(const YAML::Node& n, const std::string& p
     std::string ipath = path + "[" + std::to_string(i) + "]";
     if (auto s = read_string(n[i], ipath, errors)) {
       ids.push_back(*s);
-      refs.push_back({*s, n[i].Mark(), ipath, page});
+      refs.push_back({*s, n[i].Mark(), ipath, page, ""});
     }
   }
   return ids;
@@ -1084,6 +1111,9 @@ class ConfigBuilder {
                      }
                    } else if (key == "contract") {
                      read_contract(v, path, client.contract, errors);
+                     if (client.contract.notify_client && v["notify_client"]["sink"].IsDefined())
+                       refs_.push_back({client.contract.notify_client->sink, v["notify_client"]["sink"].Mark(),
+                                        path + ".notify_client.sink", false, "email"});
                    } else if (key == "alerting") {
                      read_client_alerting(v, path, client.alerting, refs_, errors);
                    } else if (key == "defaults") {
@@ -1250,6 +1280,11 @@ class ConfigBuilder {
     }
     for (const auto& ref : refs_) {
       if (ids.count(ref.id)) {
+        if (!ref.type.empty() && types[ref.id] != ref.type) {
+          errors.add_at(ref.mark, ref.path, "sink '" + ref.id + "' is of type " + types[ref.id] + ", not " + ref.type +
+                                                " (contract.notify_client sends an e-mail)");
+          continue;
+        }
         if (ref.page && ticket_only_sink_type(types[ref.id]))
           errors.add_at(ref.mark, ref.path,
                         ref.id == "builtin"

@@ -151,4 +151,40 @@ TEST_F(EmailSinkTest, RefusalsAreParkedWithTheServersWords) {
   EXPECT_EQ(d.kind, Delivery::retry) << d.reason;
 }
 
+// contract.notify_client: the client's acknowledgement goes to the addresses in the notice, not
+// to the sink's `to`, and says what was detected, the reference, and that we are on it. A client
+// address the server refuses is parked with the server's words.
+TEST_F(EmailSinkTest, ClientNoticeGoesToTheClientWithTheReference) {
+  EmailSink sink(cfg(), clock);
+  Incident i = incident();
+  auto notice = [&](std::vector<std::string> to) {
+    Notification n = note("mail", i, "incident.client_notice", 2);
+    auto body = nlohmann::json::parse(n.body);
+    body["audience"] = "client";
+    body["to"] = to;
+    n.body = body.dump();
+    return n;
+  };
+  Delivery d = deliver(sink, notice({"it@acme.example", "boss@acme.example"}));
+  ASSERT_EQ(d.kind, Delivery::delivered) << d.reason;
+  auto m = mails();
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_NE(m[0].find("X-Envelope-To: it@acme.example, boss@acme.example"), std::string::npos) << m[0];
+  EXPECT_NE(m[0].find("To: it@acme.example, boss@acme.example"), std::string::npos) << m[0];
+  EXPECT_EQ(m[0].find("oncall@example.net"), std::string::npos) << "the desk's addresses leaked to the client";
+  EXPECT_NE(m[0].find("Subject: [LK-1042] We are on it: a problem with shop (https)"), std::string::npos) << m[0];
+  EXPECT_NE(m[0].find("we have detected a problem with shop (shop.example), check https"), std::string::npos) << m[0];
+  EXPECT_NE(m[0].find("Reference LK-1042: we are on it"), std::string::npos) << m[0];
+  EXPECT_NE(m[0].find("Message-ID: <lookout.acme.shop.https.1.2@lookout>"), std::string::npos) << m[0];
+
+  d = deliver(sink, notice({"refuse@acme.example"}));
+  EXPECT_EQ(d.kind, Delivery::rejected);
+  EXPECT_NE(d.reason.find("550"), std::string::npos) << d.reason;
+  EXPECT_FALSE(d.credentials_refused);
+  d = deliver(sink, notice({}));
+  EXPECT_EQ(d.kind, Delivery::rejected);
+  EXPECT_NE(d.reason.find("without recipients"), std::string::npos) << d.reason;
+  EXPECT_EQ(mails().size(), 1u);
+}
+
 }  // namespace
