@@ -16,8 +16,11 @@
 #include <iostream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/support/free_port.h"
 #include "tests/support/freshdesk_receiver.h"
+#include "tests/support/http_get.h"
 #include "tests/support/http_receiver.h"
 #include "tests/support/pagerduty_receiver.h"
 #include "tests/support/temp_dir.h"
@@ -134,6 +137,50 @@ TEST_F(DeskSinksE2E, OutageMakesOneTicketPerDeskAndOnePageAllClosedOnRecovery) {
   EXPECT_TRUE(zd_.errors().empty()) << zd_.errors().front();
   EXPECT_TRUE(fd_.errors().empty()) << fd_.errors().front();
   EXPECT_TRUE(pd_.errors().empty()) << pd_.errors().front();
+}
+
+// Bad credentials (issue 11): Zendesk refuses the token (401). Its notification is parked with
+// a clear reason and one agency incident `_lookout/sinks/zd#1` says so in the API, while
+// PagerDuty and Freshdesk carry on as if nothing happened.
+TEST_F(DeskSinksE2E, RefusedCredentialsAreParkedAndRaiseAnAgencyIncidentNothingElseStalls) {
+  std::ofstream(dir_.file("zendesk.token")) << "not-the-token\n";
+  start_agent();
+  ASSERT_TRUE(eventually([&] { return site_.count() >= 2; }, 10s)) << "the site was never probed";
+  site_up_ = false;
+  ASSERT_TRUE(eventually([&] { return fd_.tickets().size() == 1 && pd_.alerts().size() == 1; }, 20s))
+      << "freshdesk " << fd_.tickets().size() << ", pagerduty " << pd_.alerts().size();
+  nlohmann::json agency;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = lookout::testing::http_get("127.0.0.1", port_, "/api/v1/incidents?state=open");
+        auto j = nlohmann::json::parse(r.body, nullptr, false);
+        if (!j.is_array()) return false;
+        for (const auto& i : j)
+          if (i.value("id", "") == "_lookout/sinks/zd#1") agency = i;
+        return !agency.is_null();
+      },
+      20s));
+  const std::string summary = agency.value("summary", "");
+  EXPECT_NE(summary.find("sink zd: credentials refused"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("HTTP 401"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("check token_file"), std::string::npos) << summary;
+  EXPECT_TRUE(zd_.tickets().empty());
+  site_up_ = true;
+  ASSERT_TRUE(eventually(
+      [&] { return fd_.tickets()[0].status == 4 && pd_.alerts()[0].state == "resolved"; }, 20s))
+      << "freshdesk and pagerduty did not close while zendesk refused us";
+  // Both zendesk notifications (opened, resolved) are parked and counted, not retried forever.
+  std::string metrics;
+  EXPECT_TRUE(eventually(
+      [&] {
+        metrics = lookout::testing::http_get("127.0.0.1", port_, "/metrics").body;
+        return metrics.find("lookout_notifications_total{result=\"failed\",sink=\"zd\"} 2") != std::string::npos;
+      },
+      10s))
+      << metrics.substr(0, 3000);
+  const size_t zd_requests = zd_.count();
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(zd_.count(), zd_requests);
 }
 
 }  // namespace
