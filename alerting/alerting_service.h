@@ -41,6 +41,7 @@
 #include "alerting/incident_engine.h"
 #include "alerting/inhibition.h"
 #include "alerting/maintenance.h"
+#include "alerting/oncall.h"
 #include "alerting/policy.h"
 #include "alerting/sink.h"
 #include "alerting/ticket_store.h"
@@ -66,6 +67,8 @@ class AlertingService {
   /// The agency's own incidents: client id (never a valid config id) and the connectivity key.
   static constexpr const char* kAgencyClient = "_lookout";
   static constexpr const char* kConnectivityKey = "_lookout/agent/connectivity";
+  /// The id in `pages` that pages through the built-in on-call rota (alerting.oncall).
+  static constexpr const char* kOncall = "oncall";
 
   AlertingService(store::Store& store, const Clock& clock);
 
@@ -176,6 +179,17 @@ class AlertingService {
   void guard_raise(TimePoint now);
   void guard_clear(TimePoint now);
   void send_reminder(Incident& incident, const ClientPolicy& client, TimePoint due, TimePoint now);
+  // The built-in on-call rota (pages: [oncall]): pages every step of the incident's escalation
+  // that is due at `now` (a step with nobody on call falls through to the next at once).
+  void escalate(Incident& incident, const ClientPolicy& client, TimePoint now, Pending& p);
+  /// Stops the escalation (ack, resolve) and tells the people it paged with `event`.
+  void stop_escalation(Incident& incident, const std::string& why, const std::string& event,
+                       TimePoint now, Pending& p);
+  /// One notification to one contact of one member (idempotency key per incident, loop, step,
+  /// member and contact).
+  void page_contact(Incident& incident, const std::string& event, const nlohmann::json& page,
+                    const std::string& sink, const std::string& key, const std::string& reason,
+                    TimePoint now, Pending& p);
 
   store::Store& store_;
   const Clock& clock_;
@@ -189,6 +203,7 @@ class AlertingService {
   ConnectivityGuard guard_;
   std::map<std::string, std::set<std::string>> held_;  // holder incident id -> held keys
   std::chrono::milliseconds reopen_window_{std::chrono::hours(24)};
+  config::OncallSettings oncall_;  // the built-in rota and escalation policy
   int64_t notification_counter_ = 0;
   std::optional<TimePoint> wake_hint_;
   void hint(TimePoint t) {

@@ -60,7 +60,7 @@ std::string EmailSink::message(const Notification& n, const NotificationBody& b)
                         b.field("check") + ": " + b.field("summary");
   if (subject.size() > 200) subject = subject.substr(0, 200);
   std::string to;
-  for (const auto& t : config_.to) to += (to.empty() ? "" : ", ") + t;
+  for (const auto& t : recipients(n)) to += (to.empty() ? "" : ", ") + t;
   std::string id = n.idempotency_key;
   for (auto& c : id)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') c = '.';
@@ -76,6 +76,14 @@ std::string EmailSink::message(const Notification& n, const NotificationBody& b)
   lines.push_back(event_line(b));
   lines.push_back("");
   for (auto& l : incident_lines(b)) lines.push_back(std::move(l));
+  if (!page_address(n).empty()) {  // a page through the on-call rota: who, why, the ticket link
+    auto page = nlohmann::json::parse(n.body, nullptr, false)["oncall"];
+    lines.push_back("");
+    lines.push_back("On call: " + page.value("name", "") + ", escalation step " + std::to_string(page.value("step", 0)) +
+                    " (" + page.value("target", "") + "), loop " + std::to_string(page.value("loop", 0)));
+    if (page.contains("ticket_url") && page["ticket_url"].is_string())
+      lines.push_back("Ticket: " + page.value("ticket", "") + " " + page["ticket_url"].get<std::string>());
+  }
   for (const auto& l : lines) {
     std::string line = l;
     for (auto& c : line)
@@ -85,13 +93,20 @@ std::string EmailSink::message(const Notification& n, const NotificationBody& b)
   return m;
 }
 
-Delivery EmailSink::send(const std::string& text) const {
+std::vector<std::string> EmailSink::recipients(const Notification& n) const {
+  // A page through the on-call rota goes to the member's own address (checked at config load).
+  std::string address = page_address(n);
+  if (address.empty()) return config_.to;
+  return {address};
+}
+
+Delivery EmailSink::send(const std::string& text, const std::vector<std::string>& to) const {
   CURL* curl = curl_easy_init();
   if (!curl) return Delivery::again("libcurl could not start");
   char error[CURL_ERROR_SIZE] = "";
   Reader reader{text};
   curl_slist* rcpt = nullptr;
-  for (const auto& t : config_.to) rcpt = curl_slist_append(rcpt, t.c_str());
+  for (const auto& t : to) rcpt = curl_slist_append(rcpt, t.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, config_.url.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   curl_easy_setopt(curl, CURLOPT_MAIL_FROM, config_.from.c_str());
@@ -132,7 +147,8 @@ boost::asio::awaitable<Delivery> EmailSink::deliver(const Notification& n) {
   if (!b) co_return Delivery::reject("unreadable notification document");
   // Named values only around the co_await (GCC 12 mishandles temporaries in co_await expressions).
   auto text = std::make_shared<const std::string>(message(n, *b));
-  auto job = [this, text]() -> boost::asio::awaitable<Delivery> { co_return send(*text); };
+  auto to = std::make_shared<const std::vector<std::string>>(recipients(n));
+  auto job = [this, text, to]() -> boost::asio::awaitable<Delivery> { co_return send(*text, *to); };
   Delivery d = co_await boost::asio::co_spawn(pool_, job, boost::asio::use_awaitable);
   co_return d;
 }

@@ -31,7 +31,9 @@ class EmailSink final : public Sink {
   std::string message(const Notification& n, const NotificationBody& body) const;
 
  private:
-  Delivery send(const std::string& message) const;  // blocking: runs on pool_
+  Delivery send(const std::string& message, const std::vector<std::string>& to) const;  // blocking: runs on pool_
+  /// config `to`, or the member's own address for a page through the on-call rota.
+  std::vector<std::string> recipients(const Notification& n) const;
 
   config::SinkConfig config_;
   const Clock& clock_;

@@ -338,11 +338,13 @@ const Ticket* TicketStore::update(const Incident& incident, const ClientPolicy& 
 
 const Ticket* TicketStore::note(const Incident& incident, const ClientPolicy& client, TimePoint now,
                                 const std::string& kind, const std::string& text,
-                                store::Transaction& tx) {
+                                store::Transaction& tx, const nlohmann::json& fields) {
   auto it = tickets_.find(incident.ticket);
   if (it == tickets_.end()) return nullptr;
   it->second.body = compose_body(it->second, incident, client);
-  write(it->second, now, kind, {{"incident", incident.id}, {"note", text}}, tx);
+  nlohmann::json payload = {{"incident", incident.id}, {"note", text}};
+  if (fields.is_object()) payload.update(fields);
+  write(it->second, now, kind, payload, tx);
   return &it->second;
 }
 
