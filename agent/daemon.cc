@@ -141,20 +141,23 @@ int run_daemon(const std::string& config_file) {
   // into it.
   auto report_config = cfg;
   std::shared_ptr<const std::vector<config::Client>> clients(report_config, &report_config->clients);
-  const std::string token = api::api_token(cfg->agent);
+  // Read again on SIGHUP, so a rotated token file takes effect without a restart.
+  std::string token = api::api_token(cfg->agent);
   if (token.empty())
     spdlog::info("API mutations disabled: set agent.api_token_file or LOOKOUT_API_TOKEN to enable them");
-  handlers.api_request = [&, token](std::string_view method, std::string_view target,
+  handlers.api_request = [&](std::string_view method, std::string_view target,
                                     std::string_view authorization, std::string_view body) {
     std::shared_ptr<const std::vector<config::Client>> current;
     std::shared_ptr<const config::Config> current_config;
+    std::string current_token;
     {
       std::lock_guard lock(clients_mutex);
       current = clients;
       current_config = report_config;
+      current_token = token;
     }
     return api::handle(api::Sources{engine, store.get(), std::move(current), engine.clock(),
-                                    &alerting.service(), token, std::move(current_config)},
+                                    &alerting.service(), std::move(current_token), std::move(current_config)},
                        api::Request{method, target, authorization, body});
   };
   AdminServer admin(cfg->agent.listen, handlers);
@@ -190,12 +193,14 @@ int run_daemon(const std::string& config_file) {
       cfg = std::make_shared<const config::Config>(std::move(*next.config));
       next.config.reset();
       engine.apply(*cfg);
+      std::string reloaded_token = api::api_token(cfg->agent);
       {
         auto reloaded = cfg;
         std::shared_ptr<const std::vector<config::Client>> reloaded_clients(reloaded, &reloaded->clients);
         std::lock_guard lock(clients_mutex);
         report_config = std::move(reloaded);
         clients = std::move(reloaded_clients);
+        token = std::move(reloaded_token);
       }
       alerting.apply(*cfg);
       probes::set_catalog_max_age(

@@ -222,6 +222,15 @@ TEST_F(OpsE2E, AckWithTokenMaintenanceHoldsThenRaisesAtTheWindowEnd) {
                                           << ", window ended " << lookout::config::rfc3339(window_end);
   // www was acknowledged before: still one ticket for it, not re-opened.
   EXPECT_EQ(request(port_, "GET", "/api/v1/tickets/" + ref).body["status"], "open");
+
+  // A rotated token file takes effect on SIGHUP: the old token is refused, the new one works.
+  const std::string comment = "/api/v1/tickets/" + ref + "/comment";
+  const std::string note = R"({"by":"ops","note":"rotating"})";
+  std::ofstream(dir_.file("token")) << "rotated-token\n";
+  ASSERT_EQ(kill(pid_, SIGHUP), 0);
+  ASSERT_TRUE(eventually([&] { return request(port_, "POST", comment, note, kToken).status == 401; }, 10s))
+      << "the old token still works after the reload";
+  EXPECT_EQ(request(port_, "POST", comment, note, "rotated-token").status, 200);
 }
 
 }  // namespace
