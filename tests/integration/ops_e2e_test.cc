@@ -122,7 +122,7 @@ class OpsE2E : public ::testing::Test {
   std::atomic<bool> www_up_{false}, shop_up_{true};
   unsigned short port_ = 0;
   lookout::testing::AgentProcess agent_{dir_.file("lookout.yaml"), dir_.file("agent.log"),
-                                        {"LOOKOUT_API_TOKEN"}};
+                                        {{"LOOKOUT_API_TOKEN", ""}}};
 };
 
 TEST_F(OpsE2E, AckWithTokenMaintenanceHoldsThenRaisesAtTheWindowEnd) {

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,11 +31,20 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout,
   return pred();
 }
 
+/// A sample's value in a Prometheus text exposition (`series` with its labels, exactly as
+/// exposed), or -1 when the series is absent.
+inline double metric_sample(const std::string& text, const std::string& series) {
+  auto pos = text.find("\n" + series + " ");
+  if (pos == std::string::npos) return -1;
+  return std::stod(text.substr(pos + series.size() + 2));
+}
+
 class AgentProcess {
  public:
-  /// `unset_env`: variables the child must not inherit from the test's environment.
-  AgentProcess(std::string config, std::string log, std::vector<std::string> unset_env = {})
-      : config_(std::move(config)), log_(std::move(log)), unset_env_(std::move(unset_env)) {}
+  /// `env`: variables set in the child's environment; an empty value removes one the test's
+  /// own environment has.
+  AgentProcess(std::string config, std::string log, std::map<std::string, std::string> env = {})
+      : config_(std::move(config)), log_(std::move(log)), env_(std::move(env)) {}
   AgentProcess(const AgentProcess&) = delete;
   AgentProcess& operator=(const AgentProcess&) = delete;
   ~AgentProcess() { kill9(); }
@@ -45,7 +55,8 @@ class AgentProcess {
     pid_ = fork();
     if (pid_ < 0) return false;
     if (pid_ == 0) {
-      for (const auto& v : unset_env_) unsetenv(v.c_str());
+      for (const auto& [name, value] : env_)
+        value.empty() ? unsetenv(name.c_str()) : setenv(name.c_str(), value.c_str(), 1);
       int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       dup2(fd, 1);
       dup2(fd, 2);
@@ -78,14 +89,17 @@ class AgentProcess {
     std::ifstream in(log_);
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
-  /// For TearDown: the agent's log on stderr when the test failed.
-  void dump_log_if(bool failed) const {
-    if (failed) std::cerr << "---- agent log " << log_ << " ----\n" << log() << "\n---- end ----\n";
+  /// For TearDown: the agent's log (its last `max_chars`) on stderr when the test failed.
+  void dump_log_if(bool failed, size_t max_chars = 20000) const {
+    if (!failed) return;
+    std::string text = log();
+    if (text.size() > max_chars) text = "..." + text.substr(text.size() - max_chars);
+    std::cerr << "---- agent log " << log_ << " ----\n" << text << "\n---- end ----\n";
   }
 
  private:
   std::string config_, log_;
-  std::vector<std::string> unset_env_;
+  std::map<std::string, std::string> env_;
   pid_t pid_ = -1;
 };
 
