@@ -24,6 +24,7 @@
 #include "net/resolver.h"
 #include "net/tls_context.h"
 #include "net/x509_facts.h"
+#include "tests/alerting/service_harness.h"
 #include "tests/estate/estate.h"
 #include "tests/support/estate_fixture.h"
 #include "tests/support/http_receiver.h"
@@ -568,6 +569,60 @@ TEST_F(VulnFeedProbeTest, KnownVulnerablePluginIsInsecure) {
   EXPECT_EQ(after.facts["components"][0]["status"], "current") << after.summary;
   EXPECT_EQ(after.facts["components"][0]["vulnerabilities"].size(), 0u);
   EXPECT_EQ(after.status, Status::ok) << after.summary;
+}
+
+// The issue's rule "a known-vulnerable plugin version -> insecure (P2), an outdated one ->
+// outdated": the probe's real results, confirmed by the real AlertingService with the default
+// priorities (docs/alerting.md "Priorities"), open at P2 (a vulnerable plugin on a current core,
+// as an insecure core) and P3 (an outdated plugin).
+TEST_F(VulnFeedProbeTest, VulnerablePluginOpensAtP2AndOutdatedPluginAtP3) {
+  FeedServer feed;
+  ManualClock clock;
+  Result vulnerable = run_feed(site("cms_wordpress_current"), feed_node(feed.url()), clock);
+  ASSERT_EQ(vulnerable.facts["status"], "insecure") << vulnerable.summary;
+  EXPECT_THAT(vulnerable.summary, HasSubstr("WordPress 6.9.1: current"));  // the core is fine
+  feed.serve(200, "{}");  // the feed lists nothing; the directory knows a newer contact-form-7
+  clock.advance(13h);
+  directory_api().set_latest({{"contact-form-7", "6.1.2"}, {"twentytwentyfive", "1.3"}});
+  DirectoryCache::instance().clear();
+  Result outdated = run_feed(site("cms_wordpress_current"), feed_node(feed.url()), clock);
+  ASSERT_EQ(outdated.facts["status"], "outdated") << outdated.summary;
+  directory_api().set_latest({{"contact-form-7", "6.0.6"}, {"twentytwentyfive", "1.3"}});
+  DirectoryCache::instance().clear();
+  Result core = check(site("cms_wordpress_insecure"));
+  ASSERT_EQ(core.facts["status"], "insecure") << core.summary;
+
+  lookout::testing::ServiceHarness h(lookout::testing::utc(2026, 12, 7, 10, 0));
+  h.load(R"(
+clients:
+  - id: acme
+    contract: {coverage: 24x7}
+    sites:
+      - {id: vuln, url: "http://www.example.com/", checks: [{type: patch}]}
+      - {id: old, url: "http://www.example.com/", checks: [{type: patch}]}
+      - {id: core, url: "http://www.example.com/", checks: [{type: patch}]}
+)");
+  h.start();
+  auto confirm = [&](const std::string& key, const Result& r) {
+    const auto& c = h.check(key);
+    for (int i = 0; i < 2; ++i) {  // failure_threshold 2
+      h.svc->on_result(c.spec, c.tags, r);
+      h.clock.advance(30s);
+    }
+    return h.incident(key);
+  };
+  auto vuln = confirm("acme/vuln/patch", vulnerable);
+  EXPECT_EQ(vuln["state"], "open");
+  EXPECT_EQ(vuln["severity"], "critical");
+  EXPECT_EQ(vuln["priority"], "P2");
+  EXPECT_THAT(vuln["summary"].get<std::string>(),
+              HasSubstr("contact-form-7 6.0.6 has a known vulnerability fixed in 6.0.7"));
+  auto old = confirm("acme/old/patch", outdated);
+  EXPECT_EQ(old["severity"], "warning");
+  EXPECT_EQ(old["priority"], "P3");
+  EXPECT_THAT(old["summary"].get<std::string>(), HasSubstr("contact-form-7 6.0.6 (latest 6.1.2)"));
+  auto insecure_core = confirm("acme/core/patch", core);
+  EXPECT_EQ(insecure_core["priority"], "P2");  // unchanged: an insecure core is P2 as well
 }
 
 TEST_F(VulnFeedProbeTest, FeedDownOrGarbageKeepsTheLastGoodData) {
