@@ -4,6 +4,8 @@
 // ever left where a reader would load it.
 #include "agent/catalog_refresher.h"
 
+#include <sys/resource.h>
+
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -14,6 +16,7 @@
 
 #include "probes/catalog.h"
 #include "tests/alerting/service_harness.h"
+#include "tests/support/endless_http.h"
 #include "tests/support/http_receiver.h"
 #include "tests/support/temp_dir.h"
 
@@ -181,6 +184,61 @@ TEST_F(CatalogRefresherTest, FailedFeedsKeepTheLastGoodData) {
   r.refresh_once();
   EXPECT_NE(slurp(file("wordpress.json")), wp_before);
   EXPECT_EQ(r.failures(), 5u);
+}
+
+// The "Bad input": a feed of 1 GB or one that never ends, over HTTP and in a mirror
+// directory, is cut at 32 MiB or at the per-feed timeout, counted, and the last good data stays.
+TEST_F(CatalogRefresherTest, HugeOrEndlessFeedsAreCutAndKeepTheLastGoodData) {
+  const std::string wp_before = slurp(file("wordpress.json"));
+  // Over HTTP: 33 MiB (more than the cap) and a body that never ends.
+  testing::EndlessHttp endless;
+  override_answer("/mirror/wordpress-stable-check.json",
+                  {200, std::string(33u << 20, ' '), "application/json"});
+  override_answer("/mirror/wordpress-version-check.json", {503, "Service Unavailable"});
+  auto o = options();
+  o.feeds.products = {"wordpress"};
+  o.timeout = 5s;
+  CatalogRefresher r(o, clock_);
+  auto lines = r.refresh_once();
+  EXPECT_EQ(r.failures(), 2u) << ::testing::PrintToString(lines);
+  EXPECT_THAT(::testing::PrintToString(lines), HasSubstr("body larger than 32 MiB"));
+  EXPECT_EQ(slurp(file("wordpress.json")), wp_before);
+
+  auto never = options();
+  never.feeds = CatalogFeeds{};
+  never.feeds.wordpress_url = endless.url("/core/version-check/1.7/");
+  never.timeout = 1s;
+  CatalogRefresher n(never, clock_);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto never_lines = n.refresh_once();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(endless.accepted(), 1);
+  EXPECT_EQ(n.failures(), 1u) << ::testing::PrintToString(never_lines);
+  EXPECT_LT(took, 10s);  // the 1 s per-feed timeout, with room for a loaded machine
+  EXPECT_THAT(::testing::PrintToString(never_lines), HasSubstr("not complete within 1 s"));
+  EXPECT_EQ(slurp(file("wordpress.json")), wp_before);
+
+  // In a mirror directory: a 1 GB file (sparse: no disk used) and one that never ends
+  // (/dev/zero), each read no further than the cap.
+  testing::TempDir mirror("lookout-mirror-hostile");
+  {
+    std::ofstream(mirror.file("wordpress-stable-check.json"));
+    fs::resize_file(mirror.file("wordpress-stable-check.json"), uintmax_t{1} << 30);
+  }
+  fs::create_symlink("/dev/zero", mirror.file("wordpress-version-check.json"));
+  auto dir = options();
+  dir.feeds = CatalogFeeds{};
+  dir.feeds.from_dir = mirror.path();
+  CatalogRefresher d(dir, clock_);
+  const auto t1 = std::chrono::steady_clock::now();
+  auto dir_lines = d.refresh_once();
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, 20s);
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  EXPECT_LT(ru.ru_maxrss, 512 * 1024) << "peak RSS in KiB: the 1 GB file was read whole";
+  EXPECT_EQ(d.failures(), 2u) << ::testing::PrintToString(dir_lines);
+  for (const auto& l : dir_lines) EXPECT_THAT(l, HasSubstr("larger than 32 MiB"));
+  EXPECT_EQ(slurp(file("wordpress.json")), wp_before);
 }
 
 TEST_F(CatalogRefresherTest, MirrorDirectoryAndThreadAndOffWorkers) {

@@ -26,6 +26,7 @@
 #include "net/x509_facts.h"
 #include "tests/alerting/service_harness.h"
 #include "tests/estate/estate.h"
+#include "tests/support/endless_http.h"
 #include "tests/support/estate_fixture.h"
 #include "tests/support/http_receiver.h"
 #include "probes/vuln_feed.h"
@@ -474,7 +475,8 @@ class VulnFeedProbeTest : public PatchProbeTest {
  protected:
   /// One run of the patch probe with `feed` as its vulnerability_feed and the clock given.
   static Result run_feed(const std::string& target, YAML::Node feed, const Clock& clock,
-                         config::Errors* errors_out = nullptr) {
+                         config::Errors* errors_out = nullptr,
+                         std::chrono::milliseconds timeout = 10s) {
     const ProbeKind* kind = find_probe_kind("patch");
     CheckSpec spec;
     spec.client_id = "acme";
@@ -501,7 +503,7 @@ class VulnFeedProbeTest : public PatchProbeTest {
     net::TlsContexts tls;
     History* no_history = nullptr;
     auto ctx = std::make_shared<ProbeContext>(io.get_executor(), resolver, tls, spec,
-                                              std::chrono::steady_clock::now() + 10s, no_history,
+                                              std::chrono::steady_clock::now() + timeout, no_history,
                                               clock);
     Result out;
     boost::asio::co_spawn(io, agent::run_check(probe, ctx),
@@ -675,6 +677,36 @@ TEST_F(VulnFeedProbeTest, NoGoodDataIsUnknownWithReasonAndTheRestStands) {
   EXPECT_THAT(changed.facts["vulnerability_feed"]["reason"].get<std::string>(),
               HasSubstr("has the format changed?"));
   EXPECT_EQ(changed.facts["status"], "current");
+}
+
+// The "Bad input": a feed bigger than max_bytes (a 1 GB feed is cut the same way, at
+// the default 256 MiB) and one that never ends. The download stops at the limit or at the
+// check's deadline; the vulnerability part is unknown with the reason; the rest stands.
+TEST_F(VulnFeedProbeTest, HugeOrEndlessFeedIsCutAndTheRestStands) {
+  FeedServer feed;
+  feed.serve(200, "{\"x\":" + std::string(2u << 20, ' ') + "{}}");
+  ManualClock clock;
+  auto node = feed_node(feed.url());
+  node["max_bytes"] = "1048576";
+  Result big = run_feed(site("cms_wordpress_current"), node, clock);
+  EXPECT_EQ(big.facts["vulnerability_feed"]["status"], "unknown");
+  EXPECT_THAT(big.facts["vulnerability_feed"]["reason"].get<std::string>(),
+              HasSubstr("feed larger than max_bytes (1048576)"));
+  EXPECT_EQ(big.facts["status"], "current") << big.summary;
+  EXPECT_EQ(big.status, Status::ok) << big.summary;
+
+  VulnFeedCache::instance().clear();
+  lookout::testing::EndlessHttp endless;
+  const auto t0 = std::chrono::steady_clock::now();
+  Result never = run_feed(site("cms_wordpress_current"),
+                          feed_node(endless.url("/api/intelligence/v3/vulnerabilities/production")),
+                          clock, nullptr, 3s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
+  EXPECT_EQ(endless.accepted(), 1);
+  EXPECT_EQ(never.facts["vulnerability_feed"]["status"], "unknown") << never.summary;
+  EXPECT_EQ(never.facts["status"], "current") << never.summary;  // the core verdict stands
+  EXPECT_THAT(never.facts["vulnerability_feed"]["reason"].get<std::string>(),
+              HasSubstr("download failed"));
 }
 
 TEST_F(VulnFeedProbeTest, ConfigErrors) {
