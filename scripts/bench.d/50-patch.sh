@@ -23,7 +23,9 @@ CONCURRENCY=${PATCH_BENCH_CONCURRENCY:-16}
 WORK=$(mktemp -d)
 "$BUILD_DIR/tests/estate/lookout-estate" --base-port "$BASE" --work-dir "$WORK" >"$WORK/estate.log" 2>&1 &
 ESTATE=$!
-trap 'kill $ESTATE 2>/dev/null; wait $ESTATE 2>/dev/null; rm -rf "$WORK"' EXIT
+# `|| true`: under set -e a failing command in the trap (wait on a killed child: 143) would end
+# it before the clean-up and make the part's exit status 143.
+trap 'kill $ESTATE 2>/dev/null || true; wait $ESTATE 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 50); do
   (exec 3<>/dev/tcp/127.0.0.1/$((BASE + 80))) 2>/dev/null && break
   sleep 0.1
@@ -37,7 +39,7 @@ echo '{"name":"Twenty Twenty-Five","slug":"twentytwentyfive","version":"1.3"}' >
 API_PORT=$((BASE + 300))
 python3 -m http.server "$API_PORT" --bind 127.0.0.1 --directory "$WORK/api" >"$WORK/api.log" 2>&1 &
 API=$!
-trap 'kill $ESTATE $API 2>/dev/null; wait $ESTATE $API 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $ESTATE $API 2>/dev/null || true; wait $ESTATE $API 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 50); do
   (exec 3<>/dev/tcp/127.0.0.1/$API_PORT) 2>/dev/null && break
   sleep 0.1

@@ -22,7 +22,7 @@ cmake --build "$BUILD_DIR" --target lookout >&2
 RUNS=${CATALOG_BENCH_RUNS:-15}
 PORT=${CATALOG_BENCH_PORT:-27790}
 WORK=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill ${SERVER:-} 2>/dev/null || true; wait ${SERVER:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/saved" "$WORK/full"
 for f in wordpress-version-check.json wordpress-stable-check.json drupal-release-history.xml \
          endoflife-drupal.json; do
