@@ -1,5 +1,6 @@
 #include "agent/catalog_refresher.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -230,12 +231,16 @@ void CatalogRefresher::start(std::optional<std::chrono::milliseconds> interval,
     // staleness check reads the injected clock).
     std::optional<steady::time_point> next_refresh;
     if (interval) next_refresh = steady::now() + first_delay;
+    // The first staleness check comes with the first refresh (or when it would have come, with
+    // `refresh: off`): by then the sites' first patch results say which products are in use.
+    auto next_check = steady::now() + std::min(first_delay, check_every);
     for (;;) {
-      auto until = steady::now() + check_every;
+      auto until = next_check;
       if (next_refresh && *next_refresh < until) until = *next_refresh;
       if (wake_.wait_until(lock, until, [this] { return stopping_; })) return;
       lock.unlock();
       try {
+        next_check = steady::now() + check_every;
         if (next_refresh && steady::now() >= *next_refresh) {
           next_refresh = steady::now() + *interval;
           refresh_once();  // checks staleness too

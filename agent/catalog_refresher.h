@@ -8,9 +8,9 @@
 // lookout_catalog_age_seconds{product}, lookout_catalog_refresh_failures_total.
 //
 // Staleness (docs/alerting.md "Stale release catalogue"): check_staleness() compares each
-// product's `as_of` with `catalog.max_age` on the injected clock, after every refresh, every
-// hour on the refresher's thread (also with `refresh: off`) and when the daemon starts or
-// reloads, and hands the figures to a listener: the daemon's keeps one agency incident per
+// product's `as_of` with `catalog.max_age` on the injected clock, after every refresh, on the
+// refresher's thread one minute after start and every hour (also with `refresh: off`), and when
+// the daemon starts or reloads, and hands the figures to a listener: the daemon's keeps one agency incident per
 // stale product that sites use open (sync_catalog_incidents()).
 #pragma once
 
@@ -72,7 +72,7 @@ class CatalogRefresher {
   std::vector<std::string> refresh_once();
 
   /// Refreshes every `interval` (none: never) on its own thread, the first time `first_delay`
-  /// after start, and checks staleness every `check_every` in between.
+  /// after start, and checks staleness `first_delay` after start and every `check_every`.
   void start(std::optional<std::chrono::milliseconds> interval,
              std::chrono::milliseconds first_delay = std::chrono::minutes(1),
              std::chrono::milliseconds check_every = std::chrono::hours(1));
