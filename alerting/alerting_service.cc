@@ -30,23 +30,16 @@ void AlertingService::take_config(const config::Config& config) {
   agency_ = ClientPolicy::from_config(agency, config::AlertingSettings{});
   agency_.tickets = config.alerting.agency;
   agency_.pages.clear();
-  inhibition_.configure(config);
-  std::set<std::string> keys;
-  for (const auto& c : config.checks) keys.insert(c->spec.key());
+  auto checks = std::make_shared<const CheckIndex>(CheckIndex::from_config(config));
+  inhibition_.configure(config, checks);
+  checks_ = checks;
   std::vector<std::string> canaries;
   for (const auto& c : config.alerting.canary) canaries.push_back(c.url);
   guard_.configure(GuardSettings{config.alerting.storm_ratio, config.alerting.storm_min_checks}, canaries,
-                   keys);
+                   checks);
   config_windows_ = config.maintenance;
-  scopes_.clear();
   zones_.clear();
-  for (const auto& c : config.clients) {
-    zones_[c.id] = c.hours.timezone;
-    auto& sites = scopes_[c.id];
-    for (const auto& site : c.sites) sites[site.id];
-  }
-  for (const auto& check : config.checks)
-    scopes_[check->spec.client_id][check->spec.site_id].insert(check->spec.check_id);
+  for (const auto& c : config.clients) zones_[c.id] = c.hours.timezone;
   rebuild_schedule();
 }
 
@@ -720,13 +713,11 @@ Mutation AlertingService::add_maintenance(config::MaintenanceWindow w) {
     m.message = std::move(message);
     return m;
   };
-  auto client_it = scopes_.find(w.client);
-  if (client_it == scopes_.end()) return invalid("unknown scope: no client '" + w.client + "'");
+  if (!zones_.count(w.client)) return invalid("unknown scope: no client '" + w.client + "'");
   if (!w.site.empty()) {
-    auto site = client_it->second.find(w.site);
-    if (site == client_it->second.end())
+    if (!checks_->has_site(w.client + "/" + w.site))
       return invalid("unknown scope: client '" + w.client + "' has no site '" + w.site + "'");
-    if (!w.check.empty() && !site->second.count(w.check))
+    if (!w.check.empty() && !checks_->find(w.client + "/" + w.site + "/" + w.check))
       return invalid("unknown scope: site '" + w.client + "/" + w.site + "' has no check '" + w.check + "'");
   }
   if (auto problem = config::resolve_once(w, zones_.count(w.client) ? zones_[w.client] : "UTC"))

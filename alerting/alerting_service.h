@@ -224,7 +224,7 @@ class AlertingService {
   std::vector<config::MaintenanceWindow> config_windows_;
   std::map<std::string, config::MaintenanceWindow> api_windows_;  // by id
   int maintenance_counter_ = 0;
-  std::map<std::string, std::map<std::string, std::set<std::string>>> scopes_;  // client/site/checks
+  std::shared_ptr<const CheckIndex> checks_ = std::make_shared<CheckIndex>();  // configured checks
   std::map<std::string, std::string> zones_;                                    // client -> IANA
   mutable std::shared_mutex schedule_mutex_;  // schedule_ is read from worker threads
   MaintenanceSchedule schedule_;
