@@ -116,7 +116,13 @@ int run_daemon(const std::string& config_file) {
         });
         return out;
       });
-  if (cfg->catalog.refresh) refresher.start(*cfg->catalog.refresh);
+  // Release data older than catalog.max_age raises one agency incident per stale product in
+  // use (resolved by the refresh that brings it fresh); checked at start, a minute after,
+  // hourly, after every refresh and on reload.
+  refresher.set_staleness_listener([&alerting](const std::vector<CatalogStaleness>& s) {
+    sync_catalog_incidents(alerting.service(), s);
+  });
+  refresher.start(cfg->catalog.refresh);
   AdminHandlers handlers;
   handlers.metrics_stream = [&metrics, &alerting, &refresher] {
     return [&metrics, &alerting, &refresher, cursor = AgentMetrics::Cursor{},
@@ -168,6 +174,7 @@ int run_daemon(const std::string& config_file) {
     return 1;
   }
   engine.start(*cfg, store->load_states());
+  refresher.check_staleness();  // the sites' restored results say which products are in use
   std::string base = "http://" + admin.address();
   spdlog::info("lookout running: {} checks for {} clients from {}", cfg->checks.size(),
                cfg->clients.size(), config_file);
@@ -205,6 +212,7 @@ int run_daemon(const std::string& config_file) {
       alerting.apply(*cfg);
       probes::set_catalog_max_age(
           std::chrono::duration_cast<std::chrono::seconds>(cfg->catalog.max_age));
+      refresher.check_staleness();
       malloc_trim(0);
       metrics.set_reload(true, now_seconds());
       spdlog::info("reloaded {}: {} checks; {}", config_file, cfg->checks.size(),

@@ -142,6 +142,13 @@ void AlertingService::guard_raise(TimePoint now) {
   proto.failure = "connectivity";
   proto.facts = {{"failing_checks", guard_.failing()}, {"checks", guard_.checks()},
                  {"canaries_down", guard_.canaries_down()}};
+  Incident& i = open_agency_incident(std::move(proto), now);
+  spdlog::error("incident {} opened: {}; new tickets and pages are held until it is back", i.id,
+                i.summary);
+}
+
+Incident& AlertingService::open_agency_incident(Incident proto, TimePoint now) {
+  proto.client = kAgencyClient;
   Incident& i = engine_.raise(std::move(proto), now);
   Pending p;
   if (agency_.builtin_tickets()) i.ticket = tickets_.open(i, agency_, now, reopen_window_, p.tx).ref;
@@ -149,8 +156,45 @@ void AlertingService::guard_raise(TimePoint now) {
   notify(i, agency_.tickets, "incident.opened", "agency", i.summary, now, p);
   persist(i, p);
   commit(std::move(p));
-  spdlog::error("incident {} opened: {}; new tickets and pages are held until it is back", i.id,
-                i.summary);
+  return i;
+}
+
+std::pair<std::string, bool> AlertingService::raise_agency(const AgencyCondition& c) {
+  std::lock_guard lock(mutex_);
+  const std::string key = std::string(kAgencyClient) + "/" + c.site + "/" + c.check;
+  if (Incident* open = engine_.open_incident(key)) return {open->id, false};
+  const TimePoint now = clock_.now();
+  Incident proto;
+  proto.key = key;
+  proto.site = c.site;
+  proto.check = c.check;
+  proto.type = c.type;
+  proto.severity = c.priority == Priority::P3 ? probes::Status::warning : probes::Status::critical;
+  proto.priority = c.priority;
+  proto.summary = c.summary;
+  proto.facts = c.facts.is_object() ? c.facts : nlohmann::json::object();
+  Incident& i = open_agency_incident(std::move(proto), now);
+  spdlog::warn("incident {} opened ({}): {}", i.id, to_string(i.priority), i.summary);
+  return {i.id, true};
+}
+
+bool AlertingService::resolve_agency(const std::string& site, const std::string& check,
+                                     const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  const TimePoint now = clock_.now();
+  auto change = engine_.resolve(std::string(kAgencyClient) + "/" + site + "/" + check, now, reason);
+  if (!change) return false;
+  handle(std::move(*change), now);
+  return true;
+}
+
+std::vector<std::string> AlertingService::open_agency(const std::string& site) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  const std::string prefix = std::string(kAgencyClient) + "/" + site + "/";
+  for (Incident* i : const_cast<IncidentEngine&>(engine_).open_incidents())
+    if (i->key.rfind(prefix, 0) == 0) out.push_back(i->check);
+  return out;
 }
 
 void AlertingService::guard_clear(TimePoint now) {
