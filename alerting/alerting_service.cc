@@ -31,23 +31,16 @@ void AlertingService::take_config(const config::Config& config) {
   agency_ = ClientPolicy::from_config(agency, config::AlertingSettings{});
   agency_.tickets = config.alerting.agency;
   agency_.pages.clear();
-  inhibition_.configure(config);
-  std::set<std::string> keys;
-  for (const auto& c : config.checks) keys.insert(c->spec.key());
+  auto checks = std::make_shared<const CheckIndex>(CheckIndex::from_config(config));
+  inhibition_.configure(config, checks);
+  checks_ = checks;
   std::vector<std::string> canaries;
   for (const auto& c : config.alerting.canary) canaries.push_back(c.url);
   guard_.configure(GuardSettings{config.alerting.storm_ratio, config.alerting.storm_min_checks}, canaries,
-                   keys);
+                   checks);
   config_windows_ = config.maintenance;
-  scopes_.clear();
   zones_.clear();
-  for (const auto& c : config.clients) {
-    zones_[c.id] = c.hours.timezone;
-    auto& sites = scopes_[c.id];
-    for (const auto& site : c.sites) sites[site.id];
-  }
-  for (const auto& check : config.checks)
-    scopes_[check->spec.client_id][check->spec.site_id].insert(check->spec.check_id);
+  for (const auto& c : config.clients) zones_[c.id] = c.hours.timezone;
   rebuild_schedule();
 }
 
@@ -150,6 +143,13 @@ void AlertingService::guard_raise(TimePoint now) {
   proto.failure = "connectivity";
   proto.facts = {{"failing_checks", guard_.failing()}, {"checks", guard_.checks()},
                  {"canaries_down", guard_.canaries_down()}};
+  Incident& i = open_agency_incident(std::move(proto), now);
+  spdlog::error("incident {} opened: {}; new tickets and pages are held until it is back", i.id,
+                i.summary);
+}
+
+Incident& AlertingService::open_agency_incident(Incident proto, TimePoint now) {
+  proto.client = kAgencyClient;
   Incident& i = engine_.raise(std::move(proto), now);
   Pending p;
   if (agency_.builtin_tickets()) i.ticket = tickets_.open(i, agency_, now, reopen_window_, p.tx).ref;
@@ -157,8 +157,45 @@ void AlertingService::guard_raise(TimePoint now) {
   notify(i, agency_.tickets, "incident.opened", "agency", i.summary, now, p);
   persist(i, p);
   commit(std::move(p));
-  spdlog::error("incident {} opened: {}; new tickets and pages are held until it is back", i.id,
-                i.summary);
+  return i;
+}
+
+std::pair<std::string, bool> AlertingService::raise_agency(const AgencyCondition& c) {
+  std::lock_guard lock(mutex_);
+  const std::string key = std::string(kAgencyClient) + "/" + c.site + "/" + c.check;
+  if (Incident* open = engine_.open_incident(key)) return {open->id, false};
+  const TimePoint now = clock_.now();
+  Incident proto;
+  proto.key = key;
+  proto.site = c.site;
+  proto.check = c.check;
+  proto.type = c.type;
+  proto.severity = c.priority == Priority::P3 ? probes::Status::warning : probes::Status::critical;
+  proto.priority = c.priority;
+  proto.summary = c.summary;
+  proto.facts = c.facts.is_object() ? c.facts : nlohmann::json::object();
+  Incident& i = open_agency_incident(std::move(proto), now);
+  spdlog::warn("incident {} opened ({}): {}", i.id, to_string(i.priority), i.summary);
+  return {i.id, true};
+}
+
+bool AlertingService::resolve_agency(const std::string& site, const std::string& check,
+                                     const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  const TimePoint now = clock_.now();
+  auto change = engine_.resolve(std::string(kAgencyClient) + "/" + site + "/" + check, now, reason);
+  if (!change) return false;
+  handle(std::move(*change), now);
+  return true;
+}
+
+std::vector<std::string> AlertingService::open_agency(const std::string& site) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  const std::string prefix = std::string(kAgencyClient) + "/" + site + "/";
+  for (Incident* i : const_cast<IncidentEngine&>(engine_).open_incidents())
+    if (i->key.rfind(prefix, 0) == 0) out.push_back(i->check);
+  return out;
 }
 
 void AlertingService::guard_clear(TimePoint now) {
@@ -809,13 +846,11 @@ Mutation AlertingService::add_maintenance(config::MaintenanceWindow w) {
     m.message = std::move(message);
     return m;
   };
-  auto client_it = scopes_.find(w.client);
-  if (client_it == scopes_.end()) return invalid("unknown scope: no client '" + w.client + "'");
+  if (!zones_.count(w.client)) return invalid("unknown scope: no client '" + w.client + "'");
   if (!w.site.empty()) {
-    auto site = client_it->second.find(w.site);
-    if (site == client_it->second.end())
+    if (!checks_->has_site(w.client + "/" + w.site))
       return invalid("unknown scope: client '" + w.client + "' has no site '" + w.site + "'");
-    if (!w.check.empty() && !site->second.count(w.check))
+    if (!w.check.empty() && !checks_->find(w.client + "/" + w.site + "/" + w.check))
       return invalid("unknown scope: site '" + w.client + "/" + w.site + "' has no check '" + w.check + "'");
   }
   if (auto problem = config::resolve_once(w, zones_.count(w.client) ? zones_[w.client] : "UTC"))

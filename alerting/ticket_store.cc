@@ -329,7 +329,7 @@ const Ticket* TicketStore::update(const Incident& incident, const ClientPolicy& 
     payload["response_due"] = opt_time(t.response_due);
     payload["resolution_due"] = opt_time(t.resolution_due);
   }
-  if (t.status == TicketStatus::new_) t.status = TicketStatus::open;
+  // A system update (severity, priority) is not a desk's reply: `new` stays until acknowledged.
   t.subject = subject_of(t, incident);
   t.body = compose_body(t, incident, client);
   write(t, now, "updated", payload, tx);
