@@ -94,8 +94,11 @@ std::string local_text(const config::Rota& r, OncallTime t) {
 }
 
 nlohmann::json shift_json(const config::OncallSettings& o, const config::Rota& r, const Shift& s) {
+  // No earlier change (before the rota's first hand-over): the shift has no known start.
+  const bool from_known = s.from != OncallTime{};
   nlohmann::json j = {{"member", nullptr}, {"name", nullptr},
-                      {"from", config::rfc3339(s.from)}, {"from_local", local_text(r, s.from)},
+                      {"from", from_known ? nlohmann::json(config::rfc3339(s.from)) : nlohmann::json(nullptr)},
+                      {"from_local", from_known ? nlohmann::json(local_text(r, s.from)) : nlohmann::json(nullptr)},
                       {"until", s.to ? nlohmann::json(config::rfc3339(*s.to)) : nlohmann::json(nullptr)},
                       {"until_local", s.to ? nlohmann::json(local_text(r, *s.to)) : nlohmann::json(nullptr)},
                       {"override", s.override_}};
