@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -240,6 +241,66 @@ TEST_F(OpsE2E, CanaryDownRaisesTheAgencyIncidentAndItsAnswerResolvesIt) {
   for (const auto& r : resolved)
     if (r.value("key", "") == key) found = true;
   EXPECT_TRUE(found) << resolved.dump();
+}
+
+// The built-in rota end to end (docs/alerting.md "On-call rota and escalation"): the real daemon
+// pages alice (on call in the rota) through her own webhook address at once, bob (the next step)
+// 3 s later, and after an acknowledgement through the API nobody else: both get
+// `incident.acknowledged`, and the step due at 8 s never comes.
+TEST_F(OpsE2E, EscalationPagesTheOnCallThenTheNextStepUntilAcknowledged) {
+  HttpReceiver hook;  // every contact's address is a path of this receiver
+  std::ofstream(dir_.file("lookout.yaml"), std::ios::app)
+      << "alerting:\n  sinks:\n    - {id: chat, type: webhook, url: \"" << hook.url("/desk") << "\"}\n"
+      << "  defaults: {pages: [oncall]}\n"
+      << "  oncall:\n    members:\n"
+      << "      - {id: alice, contacts: [{sink: chat, address: \"" << hook.url("/alice") << "\"}]}\n"
+      << "      - {id: bob, contacts: [{sink: chat, address: \"" << hook.url("/bob") << "\"}]}\n"
+      << "    rotas:\n      - {id: primary, time_zone: Europe/London, handover: {weekday: mon, time: \"09:00\"},"
+      << " start: 2025-01-06, members: [alice]}\n"
+      << "    escalation:\n      steps:\n"
+      << "        - {after: 0s, target: \"rota:primary\"}\n"
+      << "        - {after: 3s, target: \"member:bob\"}\n"
+      << "        - {after: 8s, target: \"member:bob\"}\n";
+  auto events = [&](const std::string& path, const std::string& event) {
+    std::vector<json> out;
+    for (const auto& r : hook.requests()) {
+      if (r.target != path) continue;
+      json b = json::parse(r.body, nullptr, false);
+      if (b.is_object() && b.value("event", "") == event) out.push_back(b);
+    }
+    return out;
+  };
+  start_agent();
+  ASSERT_TRUE(eventually([&] { return !events("/alice", "incident.opened").empty(); }, 20s))
+      << "alice was never paged";
+  json page = events("/alice", "incident.opened")[0];
+  EXPECT_EQ(page["audience"], "page");
+  EXPECT_EQ(page["oncall"]["member"], "alice") << page.dump();
+  EXPECT_EQ(page["oncall"]["target"], "rota:primary") << page.dump();
+  EXPECT_TRUE(page["oncall"]["ticket"].is_string()) << page.dump();
+  const auto paged_at = std::chrono::steady_clock::now();
+  EXPECT_TRUE(events("/bob", "incident.opened").empty());  // not before 3 s
+  ASSERT_TRUE(eventually([&] { return !events("/bob", "incident.opened").empty(); }, 10s))
+      << "the second step never paged bob";
+  EXPECT_EQ(events("/bob", "incident.opened")[0]["oncall"]["step"], 2) << events("/bob", "incident.opened")[0].dump();
+
+  const std::string id = incident("acme/www/http")["id"];
+  const std::string ack = "/api/v1/incidents/acme%2Fwww%2Fhttp%23" + id.substr(id.find('#') + 1) + "/ack";
+  ASSERT_EQ(request(port_, "POST", ack, R"({"by":"alice"})", kToken).status, 200);
+  ASSERT_TRUE(eventually([&] {
+    return !events("/alice", "incident.acknowledged").empty() && !events("/bob", "incident.acknowledged").empty();
+  }, 10s)) << "the people paged were not told of the acknowledgement";
+  // Past the third step's due time (8 s after the first page): bob was paged once only.
+  std::this_thread::sleep_until(paged_at + 10s);
+  EXPECT_EQ(events("/bob", "incident.opened").size(), 1u);
+  EXPECT_EQ(events("/alice", "incident.opened").size(), 1u);
+  // The ticket records who was paged.
+  json ticket = request(port_, "GET", "/api/v1/tickets/" + incident("acme/www/http")["ticket"].get<std::string>()).body;
+  std::set<std::string> paged;
+  for (const auto& e : ticket["timeline"])
+    if (e.value("kind", "") == "paged" && e.contains("detail") && e["detail"].contains("member"))
+      paged.insert(e["detail"]["member"].get<std::string>());
+  EXPECT_EQ(paged, (std::set<std::string>{"alice", "bob"})) << ticket["timeline"].dump();
 }
 
 }  // namespace
