@@ -29,7 +29,6 @@ AlertingRuntime::AlertingRuntime(const config::Config& config, store::Store& sto
       canaries_(config.alerting.canary),
       canary_interval_(config.alerting.canary_interval),
       store_(store),
-      initial_(config),
       service_(store, clock),
       outbox_(store, clock) {
   resolver_ = std::make_unique<net::Resolver>(outbox_io_.get_executor(), config.agent.resolver);
@@ -42,7 +41,7 @@ AlertingRuntime::AlertingRuntime(const config::Config& config, store::Store& sto
 
 AlertingRuntime::~AlertingRuntime() { stop(); }
 
-void AlertingRuntime::start() {
+void AlertingRuntime::start(const config::Config& config) {
   service_.set_on_committed([this](std::vector<alerting::Notification> n) { outbox_.enqueue(n); });
   // A sink whose credentials are refused raises an agency incident; its next delivery ends it.
   outbox_.set_on_outcome([this](const std::string& sink, const alerting::Delivery& d) {
@@ -50,8 +49,7 @@ void AlertingRuntime::start() {
     else if (d.credentials_refused) service_.on_sink_refused(sink, d.reason);
   });
   outbox_.load();             // pending after a restart
-  service_.start(initial_);  // restore incidents and tickets; resolve those of removed checks
-  initial_ = config::Config{};
+  service_.start(config);  // restore incidents and tickets; resolve those of removed checks
   asio::co_spawn(outbox_io_, outbox_.run(), asio::detached);
   // Sinks whose receiver forgets what is not re-sent (Alertmanager) are refreshed on their period.
   for (const auto& sink : sinks_)

@@ -35,7 +35,7 @@ class AlertingRuntime final : public CheckListener {
                   const Clock& clock = SystemClock::instance());
   ~AlertingRuntime() override;
 
-  void start();
+  void start(const config::Config& config);  // restores incidents, tickets and the outbox
   void apply(const config::Config& config);  // reload (sink changes need a restart)
   void stop();
 
@@ -55,7 +55,6 @@ class AlertingRuntime final : public CheckListener {
   std::vector<config::CanaryConfig> canaries_;
   std::chrono::milliseconds canary_interval_{30'000};
   store::Store& store_;
-  config::Config initial_;
   alerting::AlertingService service_;
   boost::asio::io_context alerting_io_{1};
   boost::asio::io_context outbox_io_{1};

@@ -16,6 +16,8 @@
 
 #include "agent/engine.h"
 #include "alerting/calendar.h"
+#include "alerting/oncall.h"
+#include "config/time_text.h"
 #include "reports/output.h"
 #include "reports/report.h"
 #include "store/store.h"
@@ -35,7 +37,7 @@ using std::chrono::milliseconds;
 
 constexpr const char* kEndpoints =
     "/api/v1/checks, /api/v1/checks/{client}/{site}/{check}, /api/v1/clients, /api/v1/incidents, "
-    "/api/v1/tickets, /api/v1/tickets/{ref}, /api/v1/maintenance, /api/v1/reports/{client}/{month}, POST "
+    "/api/v1/tickets, /api/v1/tickets/{ref}, /api/v1/maintenance, /api/v1/oncall, /api/v1/reports/{client}/{month}, POST "
     "/api/v1/incidents/{id}/ack, POST /api/v1/tickets/{ref}/{hold|resume|solve|comment}, "
     "POST /api/v1/maintenance, DELETE /api/v1/maintenance/{id}, /metrics, /healthz";
 constexpr const char* kDayNames[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
@@ -504,6 +506,21 @@ HttpAnswer list_windows(const Sources& src, const Params& params) {
   return json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// The built-in on-call rota: for each rota who is on call at `at` (default now), who is next,
+// and the next hand-over.
+HttpAnswer oncall(const Sources& src, const Params& params) {
+  if (auto bad = check_params(params, {"at"}, {"at"})) return *bad;
+  if (!src.config) return error(503, "the config is not available");
+  auto at = src.clock.now();
+  for (const auto& [name, value] : params) {
+    auto t = config::parse_rfc3339(value);
+    if (!t) return error(400, "bad 'at': '" + value + "' (RFC 3339, e.g. 2026-03-29T01:30:00Z)");
+    at = *t;
+  }
+  return json(alerting::oncall_json(src.config->alerting.oncall, at)
+                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 HttpAnswer not_allowed(std::string_view method, std::string_view path, const char* allow) {
   auto a = error(405, "method " + std::string(method) + " not allowed on " + std::string(path) +
                           "; use " + allow);
@@ -625,7 +642,7 @@ HttpAnswer handle(const Sources& src, const Request& req) {
   bool get = method == "GET" || method == "HEAD";
 
   enum class Route { none, checks, check, clients, incidents, tickets, ticket, ack, ticket_action,
-                     maintenance, window, report } route = Route::none;
+                     maintenance, window, report, oncall } route = Route::none;
   std::string key, action, month;
   constexpr std::string_view kReportPrefix = "/api/v1/reports/";
   constexpr std::string_view kCheckPrefix = "/api/v1/checks/";
@@ -643,6 +660,8 @@ HttpAnswer handle(const Sources& src, const Request& req) {
     route = Route::tickets;
   } else if (path == "/api/v1/maintenance") {
     route = Route::maintenance;
+  } else if (path == "/api/v1/oncall") {
+    route = Route::oncall;
   } else if (path.substr(0, kWindowPrefix.size()) == kWindowPrefix) {
     auto id = percent_decode(path.substr(kWindowPrefix.size()));
     if (!id || id->empty() || id->find('/') != std::string::npos)
@@ -745,6 +764,7 @@ HttpAnswer handle(const Sources& src, const Request& req) {
       if (!src.alerting) return error(503, "alerting is not running");
       return list_windows(src, *params);
     case Route::report: return one_report(src, key, month, *params);
+    case Route::oncall: return oncall(src, *params);
     default: break;
   }
   return error(404, "not found");

@@ -1,7 +1,9 @@
 #include "agent/catalog_refresher.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -76,7 +78,7 @@ CatalogRefresher::CatalogRefresher(Options options, const Clock& clock, Installe
   // The age metric is there from the start, from the files as they are.
   std::vector<std::string> errors;
   auto catalog = probes::Catalog::load(options_.dir, errors);
-  for (const auto& [name, pc] : catalog.products()) as_of_[name] = pc.as_of;
+  for (const auto& [name, pc] : catalog.products()) products_[name] = Product{pc.name, pc.as_of};
 }
 
 CatalogRefresher::~CatalogRefresher() { stop(); }
@@ -122,31 +124,134 @@ std::vector<std::string> CatalogRefresher::refresh_once() {
   }
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [name, pc] : result.after) as_of_[name] = pc.as_of;
+    for (const auto& [name, pc] : result.after) products_[name] = Product{pc.name, pc.as_of};
+    last_errors_ = result.errors;
   }
+  check_staleness();
   return lines;
 }
 
-void CatalogRefresher::start(std::chrono::milliseconds interval,
-                             std::chrono::milliseconds first_delay) {
+std::vector<CatalogStaleness> CatalogRefresher::staleness() const {
+  const auto now = clock_.now();
+  const auto max_age = probes::catalog_max_age();
+  std::vector<CatalogStaleness> out;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [product, p] : products_) {
+      CatalogStaleness s;
+      s.product = product;
+      s.name = p.name.empty() ? product : p.name;
+      s.as_of = p.as_of;
+      s.max_age = max_age;
+      probes::ProductCatalog pc;
+      pc.as_of = p.as_of;
+      s.age_days = probes::catalog_age_days(pc, now);
+      // The patch probe's rule (probes/patch_probe.cc): whole days older than max_age.
+      s.stale = s.age_days && std::chrono::days(*s.age_days) > max_age;
+      for (const auto& e : last_errors_)
+        if (e.find(product) != std::string::npos) s.refresh_errors.push_back(e);
+      out.push_back(std::move(s));
+    }
+  }
+  if (installed_) {
+    auto installed = installed_();
+    for (auto& s : out)
+      for (const auto& iv : installed)
+        if (iv.product == s.product) ++s.sites;
+  }
+  return out;
+}
+
+void CatalogRefresher::set_staleness_listener(
+    std::function<void(const std::vector<CatalogStaleness>&)> fn) {
+  std::lock_guard lock(mutex_);
+  listener_ = std::move(fn);
+}
+
+std::vector<CatalogStaleness> CatalogRefresher::check_staleness() {
+  auto s = staleness();
+  std::function<void(const std::vector<CatalogStaleness>&)> fn;
+  {
+    std::lock_guard lock(mutex_);
+    fn = listener_;
+  }
+  if (fn) fn(s);
+  return s;
+}
+
+void sync_catalog_incidents(alerting::AlertingService& service,
+                            const std::vector<CatalogStaleness>& stale) {
+  std::set<std::string> known;
+  for (const auto& s : stale) {
+    known.insert(s.product);
+    const std::string max_days =
+        std::to_string(std::chrono::duration_cast<std::chrono::days>(s.max_age).count()) + "d";
+    const std::string age = s.age_days ? std::to_string(*s.age_days) : std::string("?");
+    if (!s.stale) {
+      if (service.resolve_agency("catalog", s.product,
+                                 s.name + " release data is fresh again: as of " + s.as_of + ", " +
+                                     age + " days old, within catalog.max_age " + max_days))
+        spdlog::info("catalogue: {} release data is fresh again (as of {})", s.name, s.as_of);
+      continue;
+    }
+    if (s.sites == 0) continue;  // no verdict is made on it
+    alerting::AlertingService::AgencyCondition c;
+    c.site = "catalog";
+    c.check = s.product;
+    c.type = "catalog";
+    c.priority = alerting::Priority::P3;
+    c.summary = s.name + " release data is stale: as of " + s.as_of + ", " + age +
+                " days old, older than catalog.max_age " + max_days + "; patch verdicts on " +
+                std::to_string(s.sites) + (s.sites == 1 ? " site" : " sites") +
+                " may miss a security release";
+    if (!s.refresh_errors.empty()) c.summary += "; last refresh: " + s.refresh_errors.front();
+    c.facts = {{"product", s.product},
+               {"as_of", s.as_of},
+               {"age_days", s.age_days ? nlohmann::json(*s.age_days) : nlohmann::json()},
+               {"max_age_days", std::chrono::duration_cast<std::chrono::days>(s.max_age).count()},
+               {"sites", s.sites},
+               {"refresh_errors", s.refresh_errors}};
+    service.raise_agency(c);
+  }
+  for (const auto& product : service.open_agency("catalog"))
+    if (!known.count(product))
+      service.resolve_agency("catalog", product, product + " is no longer in the release catalogue");
+}
+
+void CatalogRefresher::start(std::optional<std::chrono::milliseconds> interval,
+                             std::chrono::milliseconds first_delay,
+                             std::chrono::milliseconds check_every) {
   std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this, interval, first_delay] {
+  thread_ = std::thread([this, interval, first_delay, check_every] {
+    using steady = std::chrono::steady_clock;
     std::unique_lock lock(mutex_);
-    auto wait = first_delay;
+    // Waiting is on the steady clock: the wall clock is only the data's timestamp (and the
+    // staleness check reads the injected clock).
+    std::optional<steady::time_point> next_refresh;
+    if (interval) next_refresh = steady::now() + first_delay;
+    // The first staleness check comes with the first refresh (or when it would have come, with
+    // `refresh: off`): by then the sites' first patch results say which products are in use.
+    auto next_check = steady::now() + std::min(first_delay, check_every);
     for (;;) {
-      // Waiting is on the steady clock: the wall clock is only the data's timestamp.
-      if (wake_.wait_for(lock, wait, [this] { return stopping_; })) return;
+      auto until = next_check;
+      if (next_refresh && *next_refresh < until) until = *next_refresh;
+      if (wake_.wait_until(lock, until, [this] { return stopping_; })) return;
       lock.unlock();
       try {
-        refresh_once();
+        next_check = steady::now() + check_every;
+        if (next_refresh && steady::now() >= *next_refresh) {
+          next_refresh = steady::now() + *interval;
+          refresh_once();  // checks staleness too
+        } else {
+          check_staleness();
+        }
       } catch (const std::exception& e) {
         failures_.fetch_add(1);
         spdlog::error("catalogue refresh failed: {}", e.what());
       }
       lock.lock();
-      wait = interval;
     }
   });
 }
@@ -170,7 +275,8 @@ std::string CatalogRefresher::metrics_text() const {
   const auto now = clock_.now();
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [product, as_of] : as_of_) {
+    for (const auto& [product, p] : products_) {
+      const std::string& as_of = p.as_of;
       probes::ProductCatalog pc;
       pc.as_of = as_of;
       auto days = probes::catalog_age_days(pc, now);

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -38,12 +38,18 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
     error = "cannot open " + path;
     return false;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  if (out.size() > kMaxFeedBytes) {
-    error = path + ": larger than 32 MiB";
-    return false;
+  // Read in pieces and stop past the cap: a 1 GB file, or one that never ends (a FIFO,
+  // /dev/zero), costs 32 MiB at most.
+  out.clear();
+  std::vector<char> chunk(64 * 1024);
+  while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+    out.append(chunk.data(), static_cast<size_t>(in.gcount()));
+    if (out.size() > kMaxFeedBytes) {
+      out.clear();
+      out.shrink_to_fit();
+      error = path + ": larger than 32 MiB";
+      return false;
+    }
   }
   return true;
 }

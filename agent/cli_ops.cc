@@ -13,6 +13,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include "agent/api.h"
+#include "alerting/oncall.h"
+#include "config/loader.h"
+#include "config/maintenance.h"
+#include "probes/probe_registry.h"
 #include "net/http_client.h"
 #include "net/resolver.h"
 #include "net/tls_context.h"
@@ -79,6 +83,8 @@ struct Options {
   std::string incident, by, note;
   // maintenance
   std::string site, check, from, to, weekly, monthly, time, reason, id;
+  // oncall
+  std::string at;
 };
 
 class Ops final : public OpsCommands {
@@ -122,6 +128,10 @@ class Ops final : public OpsCommands {
     m_delete_ = maintenance_->add_subcommand("delete", "delete an API window (needs the token)");
     common(m_delete_);
     m_delete_->add_option("id", o_.id, "window id, e.g. mw-3")->required();
+    oncall_ = app.add_subcommand("oncall", "who is on call in each rota of the config, who is next, when the hand-over is");
+    oncall_->add_option("-c,--config", o_.config_file, "config file (alerting.oncall)")->required();
+    oncall_->add_option("--at", o_.at, "instead of now: RFC 3339 ('2026-12-07T09:00:00+01:00') or 'YYYY-MM-DD HH:MM' UTC");
+    oncall_->add_flag("--json", o_.json, "print JSON");
   }
 
   std::optional<int> run() override {
@@ -131,6 +141,7 @@ class Ops final : public OpsCommands {
     if (*m_list_) return list_windows();
     if (*m_add_) return add_window();
     if (*m_delete_) return delete_window();
+    if (*oncall_) return oncall();
     return std::nullopt;
   }
 
@@ -329,9 +340,43 @@ class Ops final : public OpsCommands {
     });
   }
 
+  // Reads the config itself (no agent needed): the rotas are pure functions of it and a time.
+  int oncall() {
+    auto at = std::chrono::system_clock::now();
+    if (!o_.at.empty()) {
+      auto t = config::parse_window_time(o_.at, "UTC");
+      if (!t) {
+        std::cerr << "lookout: --at: bad time '" << o_.at << "' (RFC 3339, or 'YYYY-MM-DD HH:MM' UTC)\n";
+        return 2;
+      }
+      at = *t;
+    }
+    auto loaded = config::load_config_file(o_.config_file, probes::check_types());
+    if (!loaded.errors.empty() || !loaded.config) {
+      std::cerr << loaded.errors.to_string();
+      return 2;
+    }
+    const auto& oncall = loaded.config->alerting.oncall;
+    nlohmann::json j = alerting::oncall_json(oncall, at);
+    if (o_.json) return print_json(j);
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : j) {
+      const auto& now = r["now"];
+      const auto& next = r["next"];
+      std::string who = now["member"].is_null() ? "(nobody)" : text(now, "name") + (now.value("override", false) ? " (override)" : "");
+      std::string then = next.is_null() ? "-" : next["member"].is_null() ? "(nobody)" : text(next, "name");
+      if (!next.is_null() && next.value("override", false)) then += " (override)";
+      rows.push_back({text(r, "rota"), who, now["until"].is_null() ? "-" : text(now, "until_local"), then,
+                      text(r, "handover_local"), text(r, "time_zone")});
+    }
+    print_table({"ROTA", "ON CALL NOW", "UNTIL", "NEXT", "HAND-OVER", "ZONE"}, rows);
+    if (rows.empty()) std::cout << "(no rotas in alerting.oncall)\n";
+    return 0;
+  }
+
   Options o_;
   std::string base_, token_;
-  CLI::App *incidents_, *tickets_, *ack_, *maintenance_, *m_list_, *m_add_, *m_delete_;
+  CLI::App *incidents_, *tickets_, *ack_, *maintenance_, *m_list_, *m_add_, *m_delete_, *oncall_;
 };
 
 }  // namespace

@@ -3,7 +3,7 @@
 //   lookout validate -c FILE     print every config problem, exit 0 / 2
 //   lookout check [--type T] TARGET [flags]   one check, Nagios exit codes, --json
 //   lookout catalog update [...]             refresh the CMS release catalogue
-//   lookout incidents | tickets | ack | maintenance   operator commands (agent/cli_ops.h)
+//   lookout incidents | tickets | ack | maintenance | oncall   operator commands (agent/cli_ops.h)
 //   lookout report -c FILE --client ID --month YYYY-MM [--format html|pdf|md|json] [-o FILE]
 //   lookout report -c FILE --all --month YYYY-MM --out-dir DIR   the monthly report
 #include <cstring>
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
     }
   }
   agent::add_catalog_command(app);  // `lookout catalog update`
-  auto ops = agent::add_ops_commands(app);  // incidents, tickets, ack, maintenance
+  auto ops = agent::add_ops_commands(app);  // incidents, tickets, ack, maintenance, oncall
   agent::add_report_command(app);   // `lookout report`
 
   // `check --json` reports usage errors as a JSON object on stdout too (exit 3, UNKNOWN), so a

@@ -23,6 +23,7 @@ void AlertingService::take_config(const config::Config& config) {
   for (const auto& c : config.clients) clients_[c.id] = ClientPolicy::from_config(c, config.alerting);
   engine_.set_settings(EngineSettings{config.alerting.flap_changes, config.alerting.flap_window});
   reopen_window_ = config.alerting.reopen_window;
+  oncall_ = config.alerting.oncall;  // open escalations keep their own snapshot of the policy
   config::Client agency;
   agency.id = kAgencyClient;
   agency.name = "the agency (Lookout itself)";
@@ -30,23 +31,16 @@ void AlertingService::take_config(const config::Config& config) {
   agency_ = ClientPolicy::from_config(agency, config::AlertingSettings{});
   agency_.tickets = config.alerting.agency;
   agency_.pages.clear();
-  inhibition_.configure(config);
-  std::set<std::string> keys;
-  for (const auto& c : config.checks) keys.insert(c->spec.key());
+  auto checks = std::make_shared<const CheckIndex>(CheckIndex::from_config(config));
+  inhibition_.configure(config, checks);
+  checks_ = checks;
   std::vector<std::string> canaries;
   for (const auto& c : config.alerting.canary) canaries.push_back(c.url);
   guard_.configure(GuardSettings{config.alerting.storm_ratio, config.alerting.storm_min_checks}, canaries,
-                   keys);
+                   checks);
   config_windows_ = config.maintenance;
-  scopes_.clear();
   zones_.clear();
-  for (const auto& c : config.clients) {
-    zones_[c.id] = c.hours.timezone;
-    auto& sites = scopes_[c.id];
-    for (const auto& site : c.sites) sites[site.id];
-  }
-  for (const auto& check : config.checks)
-    scopes_[check->spec.client_id][check->spec.site_id].insert(check->spec.check_id);
+  for (const auto& c : config.clients) zones_[c.id] = c.hours.timezone;
   rebuild_schedule();
 }
 
@@ -149,6 +143,13 @@ void AlertingService::guard_raise(TimePoint now) {
   proto.failure = "connectivity";
   proto.facts = {{"failing_checks", guard_.failing()}, {"checks", guard_.checks()},
                  {"canaries_down", guard_.canaries_down()}};
+  Incident& i = open_agency_incident(std::move(proto), now);
+  spdlog::error("incident {} opened: {}; new tickets and pages are held until it is back", i.id,
+                i.summary);
+}
+
+Incident& AlertingService::open_agency_incident(Incident proto, TimePoint now) {
+  proto.client = kAgencyClient;
   Incident& i = engine_.raise(std::move(proto), now);
   Pending p;
   if (agency_.builtin_tickets()) i.ticket = tickets_.open(i, agency_, now, reopen_window_, p.tx).ref;
@@ -156,8 +157,45 @@ void AlertingService::guard_raise(TimePoint now) {
   notify(i, agency_.tickets, "incident.opened", "agency", i.summary, now, p);
   persist(i, p);
   commit(std::move(p));
-  spdlog::error("incident {} opened: {}; new tickets and pages are held until it is back", i.id,
-                i.summary);
+  return i;
+}
+
+std::pair<std::string, bool> AlertingService::raise_agency(const AgencyCondition& c) {
+  std::lock_guard lock(mutex_);
+  const std::string key = std::string(kAgencyClient) + "/" + c.site + "/" + c.check;
+  if (Incident* open = engine_.open_incident(key)) return {open->id, false};
+  const TimePoint now = clock_.now();
+  Incident proto;
+  proto.key = key;
+  proto.site = c.site;
+  proto.check = c.check;
+  proto.type = c.type;
+  proto.severity = c.priority == Priority::P3 ? probes::Status::warning : probes::Status::critical;
+  proto.priority = c.priority;
+  proto.summary = c.summary;
+  proto.facts = c.facts.is_object() ? c.facts : nlohmann::json::object();
+  Incident& i = open_agency_incident(std::move(proto), now);
+  spdlog::warn("incident {} opened ({}): {}", i.id, to_string(i.priority), i.summary);
+  return {i.id, true};
+}
+
+bool AlertingService::resolve_agency(const std::string& site, const std::string& check,
+                                     const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  const TimePoint now = clock_.now();
+  auto change = engine_.resolve(std::string(kAgencyClient) + "/" + site + "/" + check, now, reason);
+  if (!change) return false;
+  handle(std::move(*change), now);
+  return true;
+}
+
+std::vector<std::string> AlertingService::open_agency(const std::string& site) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  const std::string prefix = std::string(kAgencyClient) + "/" + site + "/";
+  for (Incident* i : const_cast<IncidentEngine&>(engine_).open_incidents())
+    if (i->key.rfind(prefix, 0) == 0) out.push_back(i->check);
+  return out;
 }
 
 void AlertingService::guard_clear(TimePoint now) {
@@ -170,37 +208,18 @@ void AlertingService::guard_clear(TimePoint now) {
 }
 
 void AlertingService::on_sink_refused(const std::string& sink, const std::string& reason) {
-  std::lock_guard lock(mutex_);
-  const std::string key = std::string(kSinkKeyPrefix) + sink;
-  if (engine_.open_incident(key)) return;
-  const TimePoint now = clock_.now();
-  Incident proto;
-  proto.key = key;
-  proto.client = kAgencyClient;
-  proto.site = "sinks";
-  proto.check = sink;
-  proto.type = "sink";
-  proto.severity = probes::Status::critical;
-  proto.priority = Priority::P2;
-  proto.summary = "sink " + sink + ": credentials refused; its notifications are parked, not retried: " + reason;
-  proto.failure = "credentials";
-  proto.facts = {{"sink", sink}, {"reason", reason}};
-  Incident& i = engine_.raise(std::move(proto), now);
-  Pending p;
-  if (agency_.builtin_tickets()) i.ticket = tickets_.open(i, agency_, now, reopen_window_, p.tx).ref;
-  record(i, "opened", i.summary, now, p);
-  notify(i, agency_.tickets, "incident.opened", "agency", i.summary, now, p);
-  persist(i, p);
-  commit(std::move(p));
-  spdlog::error("incident {} opened: {}", i.id, i.summary);
+  AgencyCondition c;
+  c.site = "sinks";
+  c.check = sink;
+  c.type = "sink";
+  c.priority = Priority::P2;
+  c.summary = "sink " + sink + ": credentials refused; its notifications are parked, not retried: " + reason;
+  c.facts = {{"sink", sink}, {"reason", reason}};
+  raise_agency(c);
 }
 
 void AlertingService::on_sink_delivered(const std::string& sink) {
-  std::lock_guard lock(mutex_);
-  const std::string key = std::string(kSinkKeyPrefix) + sink;
-  if (!engine_.open_incident(key)) return;
-  if (auto change = engine_.resolve(key, clock_.now(), "sink " + sink + " delivers again"))
-    handle(std::move(*change), clock_.now());
+  resolve_agency("sinks", sink, "sink " + sink + " delivers again");
 }
 
 void AlertingService::tick() {
@@ -227,6 +246,14 @@ void AlertingService::tick() {
       continue;
     }
     if (in_window) continue;  // no page during maintenance; owed pages go out after it
+    if (i->paged && !i->acknowledged && i->escalation.is_object() && i->escalation["due"].is_string())
+      if (auto due = parse_time(i->escalation["due"].get<std::string>()); due && *due <= now) {
+        Pending p;
+        escalate(*i, c, now, p);
+        persist(*i, p);
+        commit(std::move(p));
+        continue;
+      }
     if (i->paged || !i->page_due || *i->page_due > now) continue;
     Pending p;
     page(*i, c, now, p);
@@ -388,6 +415,9 @@ std::optional<TimePoint> AlertingService::next_wakeup() const {
     auto w = maintenance_now(i->client, i->site, i->check);
     if (i->maintenance) consider(w ? w->to : now);
     else if (i->page_due && !i->paged) consider(w ? std::max(w->to, *i->page_due) : *i->page_due);
+    else if (i->paged && !i->acknowledged && i->escalation.is_object() && i->escalation["due"].is_string())
+      if (auto due = parse_time(i->escalation["due"].get<std::string>()))
+        consider(w ? std::max(w->to, *due) : *due);
   }
   return next;
 }
@@ -396,8 +426,124 @@ void AlertingService::page(Incident& i, const ClientPolicy& c, TimePoint now, Pe
   i.paged = now;
   i.page_due.reset();
   notify(i, c.pages, "incident.opened", "page", "paging: " + to_string(i.priority), now, p);
+  std::vector<std::string> direct;
+  bool rota = false;
+  for (const auto& s : c.pages) {
+    if (s == kOncall) rota = true;
+    else if (s != "builtin") direct.push_back(s);
+  }
+  if (!i.ticket.empty() && !direct.empty()) {
+    std::string names;
+    for (const auto& s : direct) names += (names.empty() ? "" : ", ") + s;
+    tickets_.note(i, c, now, "paged", "paged " + names, p.tx, {{"sinks", direct}});
+  }
+  // The built-in rota: the escalation starts now, with the policy as it is now (a snapshot).
+  if (rota && oncall_.escalation && i.escalation.is_null()) {
+    i.escalation = EscalationState::begin(*oncall_.escalation, now).to_json();
+    escalate(i, c, now, p);
+  }
+}
+
+void AlertingService::page_contact(Incident& i, const std::string& event, const nlohmann::json& page,
+                                   const std::string& sink, const std::string& key,
+                                   const std::string& reason, TimePoint now, Pending& p) {
+  Notification n;
+  n.id = ++notification_counter_;
+  n.sink = sink;
+  n.incident = i.id;
+  n.seq = ++i.notifications;
+  n.event = event;
+  n.idempotency_key = key;
+  n.created = now;
+  nlohmann::json ticket = nullptr;
   if (!i.ticket.empty())
-    tickets_.note(i, c, now, "paged", "paged " + std::to_string(c.pages.size()) + " sink(s)", p.tx);
+    if (auto t = tickets_.get(i.ticket)) {
+      ticket = t->to_json();
+      ticket.erase("events");
+    }
+  nlohmann::json body = notification_body(i, ticket, event, "page", key, reason, now);
+  body["oncall"] = page;
+  n.body = body.dump();
+  p.tx.values.push_back(store::Value{"outbox", n.store_key(), n.to_json().dump()});
+  p.tx.values.push_back(store::Value{"counter", "notification", std::to_string(notification_counter_)});
+  p.notifications.push_back(std::move(n));
+}
+
+void AlertingService::escalate(Incident& i, const ClientPolicy& c, TimePoint now, Pending& p) {
+  auto state = EscalationState::from_json(i.escalation);
+  if (!state) return;
+  bool fall_through = false;  // the step before had nobody: this one is paged at once
+  while (state->due && (*state->due <= now || fall_through) && !i.acknowledged) {
+    const auto& step = state->policy.steps[static_cast<size_t>(state->step)];
+    const int loop = state->loop + 1, number = state->step + 1;  // as people count them
+    const std::string where = "escalation step " + std::to_string(number) + " (" + step.target + "), loop " +
+                              std::to_string(loop) + " of " + std::to_string(state->policy.repeat + 1);
+    const auto members = step_members(oncall_, step.target, now);
+    const bool last_of_loop = state->step + 1 == static_cast<int>(state->policy.steps.size());
+    if (members.empty()) {
+      // PagerDuty: nobody on call at a level -> the next level is paged at once.
+      record(i, "escalation", where + ": nobody on call; falls through to the next step", now, p);
+      fall_through = !last_of_loop;
+      state->advance();
+      continue;
+    }
+    fall_through = false;
+    for (const auto& id : members) {
+      const config::OncallMember* m = find_member(oncall_, id);
+      if (!m) continue;
+      for (size_t k = 0; k < m->contacts.size(); ++k) {
+        const auto& contact = m->contacts[k];
+        const std::string key = "lookout:" + i.id + ":page:" + std::to_string(loop) + "." +
+                                std::to_string(number) + ":" + m->id + ":" + std::to_string(k + 1);
+        std::string ticket_url;
+        if (!i.ticket.empty() && !oncall_.ticket_url.empty()) {
+          ticket_url = oncall_.ticket_url;
+          if (auto pos = ticket_url.find("{ref}"); pos != std::string::npos) ticket_url.replace(pos, 5, i.ticket);
+        }
+        nlohmann::json page = {{"member", m->id}, {"name", m->name}, {"sink", contact.sink},
+                               {"address", contact.address}, {"target", step.target}, {"loop", loop},
+                               {"step", number}, {"at", format_time(now)},
+                               {"ticket", i.ticket.empty() ? nlohmann::json(nullptr) : nlohmann::json(i.ticket)},
+                               {"ticket_url", ticket_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(ticket_url)}};
+        const std::string reason = "paging " + m->name + ": " + where;
+        page_contact(i, "incident.opened", page, contact.sink, key, reason, now, p);
+        state->paged.push_back(page);
+        const std::string text = "paged " + m->name + " (" + m->id + ") via " + contact.sink + " at " +
+                                 contact.address + ": " + where;
+        if (!i.ticket.empty())
+          tickets_.note(i, c, now, "paged", text, p.tx,
+                        {{"member", m->id}, {"name", m->name}, {"sink", contact.sink},
+                         {"address", contact.address}, {"target", step.target}, {"loop", loop},
+                         {"step", number}});
+        record(i, "paged", text, now, p);
+      }
+    }
+    state->advance();
+  }
+  if (state->due) hint(*state->due);
+  i.escalation = state->to_json();
+}
+
+void AlertingService::stop_escalation(Incident& i, const std::string& why, const std::string& event,
+                                      TimePoint now, Pending& p) {
+  auto state = EscalationState::from_json(i.escalation);
+  if (!state) return;
+  if (state->due) {
+    state->due.reset();
+    state->stopped = why;
+  }
+  // The people it paged hear of it (each contact once).
+  std::set<std::pair<std::string, std::string>> told;
+  for (const auto& page : state->paged) {
+    const std::string sink = page.value("sink", ""), address = page.value("address", "");
+    if (!told.insert({sink, address}).second) continue;
+    const std::string key = "lookout:" + i.id + ":" + (event == "incident.resolved" ? "resolved" : "ack") +
+                            ":" + page.value("member", "") + ":" + sink + ":" + address;
+    nlohmann::json copy = page;
+    copy["at"] = format_time(now);
+    page_contact(i, event, copy, sink, key, why, now, p);
+  }
+  i.escalation = state->to_json();
 }
 
 void AlertingService::notify(const Incident& i, const std::vector<std::string>& sinks,
@@ -406,7 +552,7 @@ void AlertingService::notify(const Incident& i, const std::vector<std::string>& 
                              const nlohmann::json& extra) {
   std::vector<std::string> remote;
   for (const auto& s : sinks)
-    if (s != "builtin") remote.push_back(s);
+    if (s != "builtin" && s != kOncall) remote.push_back(s);
   if (remote.empty()) return;
   Incident& mutable_incident = const_cast<Incident&>(i);
   const int seq = ++mutable_incident.notifications;
@@ -581,6 +727,7 @@ void AlertingService::handle(IncidentChange change, TimePoint now) {
       if (!i.ticket.empty()) tickets_.solve(i, now, change.reason, p.tx, &c);
       notify(i, c.tickets, "incident.resolved", audience, change.reason, now, p);
       if (i.paged) notify(i, c.pages, "incident.resolved", "page", change.reason, now, p);
+      if (i.escalation.is_object()) stop_escalation(i, "resolved: " + change.reason, "incident.resolved", now, p);
       record(i, "resolved", change.reason, now, p);
     }
     persist(i, p);
@@ -669,6 +816,10 @@ Mutation AlertingService::acknowledge(const std::string& incident_id, const std:
                              (note.empty() ? "" : ": " + note);
   record(*i, "acknowledged", reason, now, p);
   if (i->paged) notify(*i, c.pages, "incident.acknowledged", "page", reason, now, p);
+  if (i->escalation.is_object()) {
+    stop_escalation(*i, reason, "incident.acknowledged", now, p);
+    record(*i, "escalation", "escalation stopped: " + reason, now, p);
+  }
   persist(*i, p);
   m.message = reason;
   m.body = i->to_json();
@@ -718,13 +869,11 @@ Mutation AlertingService::add_maintenance(config::MaintenanceWindow w) {
     m.message = std::move(message);
     return m;
   };
-  auto client_it = scopes_.find(w.client);
-  if (client_it == scopes_.end()) return invalid("unknown scope: no client '" + w.client + "'");
+  if (!zones_.count(w.client)) return invalid("unknown scope: no client '" + w.client + "'");
   if (!w.site.empty()) {
-    auto site = client_it->second.find(w.site);
-    if (site == client_it->second.end())
+    if (!checks_->has_site(w.client + "/" + w.site))
       return invalid("unknown scope: client '" + w.client + "' has no site '" + w.site + "'");
-    if (!w.check.empty() && !site->second.count(w.check))
+    if (!w.check.empty() && !checks_->find(w.client + "/" + w.site + "/" + w.check))
       return invalid("unknown scope: site '" + w.client + "/" + w.site + "' has no check '" + w.check + "'");
   }
   if (auto problem = config::resolve_once(w, zones_.count(w.client) ? zones_[w.client] : "UTC"))

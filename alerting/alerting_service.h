@@ -16,7 +16,8 @@
 // ticket, no page). When the holder resolves, a held incident still open is released (opened
 // now: ticket, notifications, paging); one that resolved meanwhile is never notified.
 // While the network is suspect, one agency incident "monitoring connectivity lost" goes to
-// `alerting.agency`, and pages due meanwhile wait.
+// `alerting.agency`, and pages due meanwhile wait. Other agency conditions (the release
+// catalogue's stale data, raised by the agent) use raise_agency() / resolve_agency().
 //
 // Status updates: tick() sends incident.reminder to the tickets sinks of open P1/P2 incidents
 // every `contract.sla.<P>.updates` of business time (due_reminders()).
@@ -41,6 +42,7 @@
 #include "alerting/incident_engine.h"
 #include "alerting/inhibition.h"
 #include "alerting/maintenance.h"
+#include "alerting/oncall.h"
 #include "alerting/policy.h"
 #include "alerting/sink.h"
 #include "alerting/ticket_store.h"
@@ -68,6 +70,8 @@ class AlertingService {
   static constexpr const char* kConnectivityKey = "_lookout/agent/connectivity";
   /// A sink whose credentials are refused: agency incident "_lookout/sinks/<sink id>".
   static constexpr const char* kSinkKeyPrefix = "_lookout/sinks/";
+  /// The id in `pages` that pages through the built-in on-call rota (alerting.oncall).
+  static constexpr const char* kOncall = "oncall";
 
   AlertingService(store::Store& store, const Clock& clock);
 
@@ -99,6 +103,29 @@ class AlertingService {
   void on_sink_delivered(const std::string& sink);
   /// Whether the agent suspects its own network (the connectivity incident is open).
   bool connectivity_suspect() const;
+
+  /// A condition of the agency's own that no check result drives (the release catalogue's
+  /// stale data): the incident `_lookout/<site>/<check>`, routed like the connectivity one
+  /// (alerting.agency sinks, audience `agency`, a built-in ticket if `builtin` is listed, 24x7,
+  /// never paged, never held).
+  struct AgencyCondition {
+    std::string site;   // "catalog"
+    std::string check;  // "wordpress"
+    std::string type;   // "catalog"
+    Priority priority = Priority::P3;
+    std::string summary;
+    nlohmann::json facts = nlohmann::json::object();
+  };
+  /// Raises the condition's incident unless one is open for its key (so calling it again, or
+  /// after a restart that restored the open incident from the store, changes nothing).
+  /// Returns the incident id and whether it was opened now.
+  std::pair<std::string, bool> raise_agency(const AgencyCondition& condition);
+  /// Resolves the open incident `_lookout/<site>/<check>` (incident.resolved to the agency
+  /// sinks) with `reason`; false when none is open.
+  bool resolve_agency(const std::string& site, const std::string& check, const std::string& reason);
+  /// The checks of the open agency incidents under `site` (e.g. the stale products under
+  /// "catalog").
+  std::vector<std::string> open_agency(const std::string& site) const;
 
   /// Blocks until every commit started so far has completed (tests, shutdown).
   void wait_idle();
@@ -182,8 +209,21 @@ class AlertingService {
   void recheck_held(TimePoint now);
   // The connectivity guard: raise or resolve the agency incident as the guard says.
   void guard_raise(TimePoint now);
+  /// Opens an agency incident (ticket, notifications, one commit) from `proto`.
+  Incident& open_agency_incident(Incident proto, TimePoint now);
   void guard_clear(TimePoint now);
   void send_reminder(Incident& incident, const ClientPolicy& client, TimePoint due, TimePoint now);
+  // The built-in on-call rota (pages: [oncall]): pages every step of the incident's escalation
+  // that is due at `now` (a step with nobody on call falls through to the next at once).
+  void escalate(Incident& incident, const ClientPolicy& client, TimePoint now, Pending& p);
+  /// Stops the escalation (ack, resolve) and tells the people it paged with `event`.
+  void stop_escalation(Incident& incident, const std::string& why, const std::string& event,
+                       TimePoint now, Pending& p);
+  /// One notification to one contact of one member (idempotency key per incident, loop, step,
+  /// member and contact).
+  void page_contact(Incident& incident, const std::string& event, const nlohmann::json& page,
+                    const std::string& sink, const std::string& key, const std::string& reason,
+                    TimePoint now, Pending& p);
 
   store::Store& store_;
   const Clock& clock_;
@@ -197,6 +237,7 @@ class AlertingService {
   ConnectivityGuard guard_;
   std::map<std::string, std::set<std::string>> held_;  // holder incident id -> held keys
   std::chrono::milliseconds reopen_window_{std::chrono::hours(24)};
+  config::OncallSettings oncall_;  // the built-in rota and escalation policy
   int64_t notification_counter_ = 0;
   std::optional<TimePoint> wake_hint_;
   void hint(TimePoint t) {
@@ -206,7 +247,7 @@ class AlertingService {
   std::vector<config::MaintenanceWindow> config_windows_;
   std::map<std::string, config::MaintenanceWindow> api_windows_;  // by id
   int maintenance_counter_ = 0;
-  std::map<std::string, std::map<std::string, std::set<std::string>>> scopes_;  // client/site/checks
+  std::shared_ptr<const CheckIndex> checks_ = std::make_shared<CheckIndex>();  // configured checks
   std::map<std::string, std::string> zones_;                                    // client -> IANA
   mutable std::shared_mutex schedule_mutex_;  // schedule_ is read from worker threads
   MaintenanceSchedule schedule_;

@@ -5,18 +5,18 @@
 namespace lookout::alerting {
 
 void ConnectivityGuard::configure(GuardSettings settings, const std::vector<std::string>& canaries,
-                                  const std::set<std::string>& check_keys) {
+                                  std::shared_ptr<const CheckIndex> checks) {
   settings_ = settings;
-  std::map<std::string, Check> checks;
+  if (!checks) checks = std::make_shared<CheckIndex>();
+  std::vector<uint8_t> state(checks->size(), 0);
   failing_ = seen_ = 0;
-  for (const auto& key : check_keys) {
-    auto it = checks_.find(key);
-    const Check c = it == checks_.end() ? Check{} : it->second;
-    checks[key] = c;
-    failing_ += c.failing ? 1 : 0;
-    seen_ += c.seen ? 1 : 0;
+  for (size_t i = 0; i < checks->size(); ++i) {
+    if (auto old = index_->find(checks->key(i))) state[i] = state_[*old];
+    failing_ += (state[i] & kFailing) ? 1 : 0;
+    seen_ += (state[i] & kSeen) ? 1 : 0;
   }
-  checks_ = std::move(checks);
+  index_ = std::move(checks);
+  state_ = std::move(state);
   std::map<std::string, Canary> kept;
   for (const auto& c : canaries) {
     auto it = canaries_.find(c);
@@ -32,12 +32,13 @@ void ConnectivityGuard::on_canary(const std::string& canary, bool up, const std:
 }
 
 void ConnectivityGuard::on_result(const std::string& key, probes::Status status) {
-  auto it = checks_.find(key);
-  if (it == checks_.end()) return;
+  auto i = index_->find(key);
+  if (!i) return;
+  uint8_t& s = state_[*i];
   const bool failing = status == probes::Status::critical || status == probes::Status::unknown;
-  if (failing != it->second.failing) failing_ += failing ? 1 : -1;
-  if (!it->second.seen) ++seen_;
-  it->second = Check{true, failing};
+  if (failing != bool(s & kFailing)) failing_ += failing ? 1 : -1;
+  if (!(s & kSeen)) ++seen_;
+  s = static_cast<uint8_t>(kSeen | (failing ? kFailing : 0));
 }
 
 bool ConnectivityGuard::canaries_down() const {

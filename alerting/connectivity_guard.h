@@ -13,11 +13,13 @@
 // suspicion, and release everything held, on the first few results).
 #pragma once
 
+#include <cstdint>
 #include <map>
-#include <set>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "alerting/check_index.h"
 #include "probes/result.h"
 
 namespace lookout::alerting {
@@ -29,9 +31,9 @@ struct GuardSettings {
 
 class ConnectivityGuard {
  public:
-  /// The canaries and the configured check keys (a reload keeps what is still configured).
+  /// The canaries and the configured checks (a reload keeps what is still configured).
   void configure(GuardSettings settings, const std::vector<std::string>& canaries,
-                 const std::set<std::string>& check_keys);
+                 std::shared_ptr<const CheckIndex> checks);
 
   /// One canary probe: up (any answer) or down, with why.
   void on_canary(const std::string& canary, bool up, const std::string& why = "");
@@ -45,15 +47,13 @@ class ConnectivityGuard {
   /// Why suspect (or the current figures): "all 2 canaries failing (...)", "7 of 10 checks failing".
   std::string why() const;
   int failing() const { return failing_; }
-  int checks() const { return static_cast<int>(checks_.size()); }
+  int checks() const { return static_cast<int>(state_.size()); }
 
  private:
   GuardSettings settings_;
-  struct Check {
-    bool seen = false;     // reported since start
-    bool failing = false;  // its latest run
-  };
-  std::map<std::string, Check> checks_;  // configured keys
+  enum : uint8_t { kSeen = 1, kFailing = 2 };  // reported since start; its latest run failed
+  std::shared_ptr<const CheckIndex> index_ = std::make_shared<CheckIndex>();
+  std::vector<uint8_t> state_;  // per position in index_
   int failing_ = 0;
   int seen_ = 0;
   struct Canary {

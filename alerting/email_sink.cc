@@ -54,18 +54,7 @@ EmailSink::EmailSink(config::SinkConfig config, const Clock& clock) : config_(st
 
 EmailSink::~EmailSink() { pool_.join(); }
 
-std::vector<std::string> EmailSink::recipients(const Notification& n, const NotificationBody& b) const {
-  if (b.audience != "client") return config_.to;
-  std::vector<std::string> out;
-  auto j = nlohmann::json::parse(n.body, nullptr, false);
-  if (j.is_object() && j.contains("to") && j["to"].is_array())
-    for (const auto& t : j["to"])
-      if (t.is_string() && out.size() < 20) out.push_back(t.get<std::string>());
-  return out;
-}
-
-std::string EmailSink::message(const Notification& n, const NotificationBody& b,
-                               const std::vector<std::string>& recipients) const {
+std::string EmailSink::message(const Notification& n, const NotificationBody& b) const {
   const bool client = b.audience == "client";
   const std::string reference = b.ticket_field("ref").empty() ? b.field("id") : b.ticket_field("ref");
   std::string what = b.event.rfind("incident.", 0) == 0 ? b.event.substr(9) : b.event;
@@ -75,7 +64,7 @@ std::string EmailSink::message(const Notification& n, const NotificationBody& b,
                                      b.field("check") + ": " + b.field("summary");
   if (subject.size() > 200) subject = subject.substr(0, 200);
   std::string to;
-  for (const auto& t : recipients) to += (to.empty() ? "" : ", ") + t;
+  for (const auto& t : recipients(n)) to += (to.empty() ? "" : ", ") + t;
   std::string id = n.idempotency_key;
   for (auto& c : id)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') c = '.';
@@ -88,7 +77,7 @@ std::string EmailSink::message(const Notification& n, const NotificationBody& b,
   m += "X-Lookout-Event: " + b.event + "\r\n";
   m += "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n";
   std::vector<std::string> lines;
-  if (client) {
+  if (client) {  // contract.notify_client: the client's acknowledgement
     const std::string host = b.field("host").empty() ? "" : " (" + b.field("host") + ")";
     lines = {"Hello,", "",
              "we have detected a problem with " + b.field("site") + host + ", check " + b.field("check") +
@@ -100,6 +89,14 @@ std::string EmailSink::message(const Notification& n, const NotificationBody& b,
     lines.push_back("");
     for (auto& l : incident_lines(b)) lines.push_back(std::move(l));
   }
+  if (!client && !page_address(n).empty()) {  // a page through the on-call rota: who, why, the ticket link
+    auto page = nlohmann::json::parse(n.body, nullptr, false)["oncall"];
+    lines.push_back("");
+    lines.push_back("On call: " + page.value("name", "") + ", escalation step " + std::to_string(page.value("step", 0)) +
+                    " (" + page.value("target", "") + "), loop " + std::to_string(page.value("loop", 0)));
+    if (page.contains("ticket_url") && page["ticket_url"].is_string())
+      lines.push_back("Ticket: " + page.value("ticket", "") + " " + page["ticket_url"].get<std::string>());
+  }
   for (const auto& l : lines) {
     std::string line = l;
     for (auto& c : line)
@@ -109,13 +106,29 @@ std::string EmailSink::message(const Notification& n, const NotificationBody& b,
   return m;
 }
 
-Delivery EmailSink::send(const std::string& text, const std::vector<std::string>& recipients) const {
+std::vector<std::string> EmailSink::recipients(const Notification& n) const {
+  // The client's acknowledgement (contract.notify_client) goes to the addresses it carries.
+  auto j = nlohmann::json::parse(n.body, nullptr, false);
+  if (j.is_object() && j.value("audience", "") == "client") {
+    std::vector<std::string> out;
+    if (j.contains("to") && j["to"].is_array())
+      for (const auto& t : j["to"])
+        if (t.is_string() && out.size() < 20) out.push_back(t.get<std::string>());
+    return out;
+  }
+  // A page through the on-call rota goes to the member's own address (checked at config load).
+  std::string address = page_address(n);
+  if (address.empty()) return config_.to;
+  return {address};
+}
+
+Delivery EmailSink::send(const std::string& text, const std::vector<std::string>& to) const {
   CURL* curl = curl_easy_init();
   if (!curl) return Delivery::again("libcurl could not start");
   char error[CURL_ERROR_SIZE] = "";
   Reader reader{text};
   curl_slist* rcpt = nullptr;
-  for (const auto& t : recipients) rcpt = curl_slist_append(rcpt, t.c_str());
+  for (const auto& t : to) rcpt = curl_slist_append(rcpt, t.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, config_.url.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   curl_easy_setopt(curl, CURLOPT_MAIL_FROM, config_.from.c_str());
@@ -155,9 +168,9 @@ boost::asio::awaitable<Delivery> EmailSink::deliver(const Notification& n) {
   auto b = NotificationBody::parse(n.body);
   if (!b) co_return Delivery::reject("unreadable notification document");
   // Named values only around the co_await (GCC 12 mishandles temporaries in co_await expressions).
-  auto to = std::make_shared<const std::vector<std::string>>(recipients(n, *b));
+  auto to = std::make_shared<const std::vector<std::string>>(recipients(n));
   if (to->empty()) co_return Delivery::reject("a client notice without recipients (contract.notify_client.to)");
-  auto text = std::make_shared<const std::string>(message(n, *b, *to));
+  auto text = std::make_shared<const std::string>(message(n, *b));
   auto job = [this, text, to]() -> boost::asio::awaitable<Delivery> { co_return send(*text, *to); };
   Delivery d = co_await boost::asio::co_spawn(pool_, job, boost::asio::use_awaitable);
   co_return d;

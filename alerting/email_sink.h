@@ -27,17 +27,16 @@ class EmailSink final : public Sink {
   const std::string& id() const override { return config_.id; }
   boost::asio::awaitable<Delivery> deliver(const Notification& notification) override;
 
-  /// The RFC 5322 message for a notification (CRLF line ends). `recipients`: the To: line.
-  /// Audience "client" (contract.notify_client) is the client's acknowledgement: "We have
-  /// detected a problem with ... Reference LK-1042: we are on it".
-  std::string message(const Notification& n, const NotificationBody& body,
-                      const std::vector<std::string>& recipients) const;
-  /// Where a notification goes: the sink's `to`, or for a client notice the body's "to".
-  std::vector<std::string> recipients(const Notification& n, const NotificationBody& body) const;
+  /// The RFC 5322 message for a notification (CRLF line ends). Audience "client"
+  /// (contract.notify_client) is the client's acknowledgement: "we have detected a problem with
+  /// ... Reference LK-1042: we are on it", to the addresses the notification carries.
+  std::string message(const Notification& n, const NotificationBody& body) const;
 
  private:
-  /// Blocking (runs on pool_): one SMTP transaction to `recipients`.
-  Delivery send(const std::string& message, const std::vector<std::string>& recipients) const;
+  Delivery send(const std::string& message, const std::vector<std::string>& to) const;  // blocking: runs on pool_
+  /// config `to`, the member's own address for a page through the on-call rota, or the
+  /// client's addresses for a client notice.
+  std::vector<std::string> recipients(const Notification& n) const;
 
   config::SinkConfig config_;
   const Clock& clock_;

@@ -62,7 +62,8 @@ nlohmann::json Incident::to_json() const {
           {"held_by", held_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(held_by)},
           {"reminded", opt_time(reminded)},
           {"reminder_due", opt_time(reminder_due)},
-          {"maintenance", maintenance}};
+          {"maintenance", maintenance},
+          {"escalation", escalation}};
 }
 
 std::optional<Incident> Incident::from_json(const nlohmann::json& j) {
@@ -100,6 +101,7 @@ std::optional<Incident> Incident::from_json(const nlohmann::json& j) {
     i.reminded = read_opt_time(j, "reminded");
     i.reminder_due = read_opt_time(j, "reminder_due");
     i.maintenance = j.value("maintenance", false);
+    if (j.contains("escalation") && j["escalation"].is_object()) i.escalation = j["escalation"];
     return i;
   } catch (const std::exception&) {
     return std::nullopt;

@@ -65,6 +65,10 @@ struct Incident {
   // (ticket, notifications) when the window ends if still open. Stays true on an incident that
   // resolved before any notification.
   bool maintenance = false;
+  // Paging through the built-in on-call rota (pages: [oncall]): the escalation's state
+  // (alerting/oncall.h EscalationState::to_json: the policy snapshot, the next step and when
+  // it is due, who was paged). null when the incident never paged through it.
+  nlohmann::json escalation = nullptr;
 
   nlohmann::json to_json() const;
   static std::optional<Incident> from_json(const nlohmann::json& j);

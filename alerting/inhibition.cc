@@ -2,12 +2,9 @@
 
 namespace lookout::alerting {
 
-void Inhibition::configure(const config::Config& config) {
-  http_checks_.clear();
+void Inhibition::configure(const config::Config& config, std::shared_ptr<const CheckIndex> checks) {
+  checks_ = checks ? std::move(checks) : std::make_shared<CheckIndex>();
   depends_on_.clear();
-  for (const auto& check : config.checks)
-    if (check->spec.type == "http")
-      http_checks_[check->spec.client_id + "/" + check->spec.site_id].push_back(check->spec.key());
   for (const auto& client : config.clients)
     for (const auto& site : client.sites)
       if (!site.depends_on.empty()) depends_on_[client.id + "/" + site.id] = site.depends_on;
@@ -22,9 +19,10 @@ std::optional<std::string> Inhibition::held_by(
     const std::function<const Incident*(const std::string& key)>& open_incident) const {
   const std::string site = incident.client + "/" + incident.site;
   auto critical_http_of = [&](const std::string& s) -> std::optional<std::string> {
-    auto it = http_checks_.find(s);
-    if (it == http_checks_.end()) return std::nullopt;
-    for (const auto& key : it->second) {
+    auto [first, last] = checks_->site_checks(s);
+    for (size_t i = first; i < last; ++i) {
+      if (!checks_->http(i)) continue;
+      const std::string& key = checks_->key(i);
       if (key == incident.key) continue;
       if (const Incident* h = open_incident(key); h && inhibits(*h)) return h->id;
     }

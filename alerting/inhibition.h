@@ -13,10 +13,12 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "alerting/check_index.h"
 #include "alerting/incident.h"
 #include "config/config.h"
 
@@ -24,8 +26,8 @@ namespace lookout::alerting {
 
 class Inhibition {
  public:
-  /// Sites, their http checks and their dependencies from the config.
-  void configure(const config::Config& config);
+  /// The sites' dependencies from the config; their http checks from `checks`.
+  void configure(const config::Config& config, std::shared_ptr<const CheckIndex> checks);
 
   /// The id of the open critical http incident that holds `incident` back, or nullopt.
   /// `open_incident(key)` gives the open incident of a check key (nullptr when none).
@@ -37,7 +39,7 @@ class Inhibition {
   static bool inhibits(const Incident& incident);
 
  private:
-  std::map<std::string, std::vector<std::string>> http_checks_;  // "client/site" -> check keys
+  std::shared_ptr<const CheckIndex> checks_ = std::make_shared<CheckIndex>();
   std::map<std::string, std::vector<std::string>> depends_on_;   // "client/site" -> sites
 };
 

@@ -43,6 +43,14 @@ nlohmann::json notification_body(const Incident& i, const nlohmann::json& ticket
           {"ticket", ticket}};
 }
 
+std::string page_address(const Notification& n) {
+  if (n.body.find("\"oncall\"") == std::string::npos) return "";  // the common case, unparsed
+  auto j = nlohmann::json::parse(n.body, nullptr, false);
+  if (!j.is_object() || !j.contains("oncall") || !j["oncall"].is_object()) return "";
+  const auto& a = j["oncall"]["address"];
+  return a.is_string() ? a.get<std::string>() : "";
+}
+
 std::string Notification::store_key() const {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%020lld", static_cast<long long>(id));

@@ -40,6 +40,11 @@ nlohmann::json notification_body(const Incident& incident, const nlohmann::json&
                                  const std::string& idempotency_key, const std::string& reason,
                                  TimePoint now);
 
+/// A page through the built-in on-call rota names one person's contact (body `oncall.address`:
+/// an e-mail address for an email sink, a URL for a webhook sink); "" for every other
+/// notification, which goes to the sink's own `to` / `url`.
+std::string page_address(const Notification& notification);
+
 struct Delivery {
   enum Kind { delivered, retry, rejected } kind = retry;
   /// For retry: the receiver's Retry-After, when it sent one.

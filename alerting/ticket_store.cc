@@ -329,7 +329,7 @@ const Ticket* TicketStore::update(const Incident& incident, const ClientPolicy& 
     payload["response_due"] = opt_time(t.response_due);
     payload["resolution_due"] = opt_time(t.resolution_due);
   }
-  if (t.status == TicketStatus::new_) t.status = TicketStatus::open;
+  // A system update (severity, priority) is not a desk's reply: `new` stays until acknowledged.
   t.subject = subject_of(t, incident);
   t.body = compose_body(t, incident, client);
   write(t, now, "updated", payload, tx);
@@ -338,11 +338,13 @@ const Ticket* TicketStore::update(const Incident& incident, const ClientPolicy& 
 
 const Ticket* TicketStore::note(const Incident& incident, const ClientPolicy& client, TimePoint now,
                                 const std::string& kind, const std::string& text,
-                                store::Transaction& tx) {
+                                store::Transaction& tx, const nlohmann::json& fields) {
   auto it = tickets_.find(incident.ticket);
   if (it == tickets_.end()) return nullptr;
   it->second.body = compose_body(it->second, incident, client);
-  write(it->second, now, kind, {{"incident", incident.id}, {"note", text}}, tx);
+  nlohmann::json payload = {{"incident", incident.id}, {"note", text}};
+  if (fields.is_object()) payload.update(fields);
+  write(it->second, now, kind, payload, tx);
   return &it->second;
 }
 

@@ -97,8 +97,10 @@ class TicketStore {
   const Ticket* update(const Incident& incident, const ClientPolicy& client, TimePoint now,
                        const std::string& note, store::Transaction& tx);
   /// A note on the timeline (a page sent), refreshing the body.
+  /// `fields` are added to the event's payload (a page: who, which sink, the address).
   const Ticket* note(const Incident& incident, const ClientPolicy& client, TimePoint now,
-                     const std::string& kind, const std::string& text, store::Transaction& tx);
+                     const std::string& kind, const std::string& text, store::Transaction& tx,
+                     const nlohmann::json& fields = nullptr);
   /// The incident resolved: solved with a note. With the client, the SLA outcomes still owed
   /// are recorded (resolution met or breached; response too when never acknowledged).
   const Ticket* solve(const Incident& incident, TimePoint now, const std::string& note,

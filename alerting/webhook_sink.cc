@@ -31,8 +31,11 @@ WebhookSink::WebhookSink(config::SinkConfig config, net::Resolver& resolver,
     : config_(std::move(config)), resolver_(resolver), tls_(tls), clock_(clock) {}
 
 boost::asio::awaitable<Delivery> WebhookSink::deliver(const Notification& n) {
-  auto url = net::parse_url(config_.url);
-  if (!url) co_return Delivery::reject("bad sink URL '" + config_.url + "'");
+  // A page through the on-call rota goes to the member's own URL (checked at config load).
+  const std::string address = page_address(n);
+  const std::string& target = address.empty() ? config_.url : address;
+  auto url = net::parse_url(target);
+  if (!url) co_return Delivery::reject("bad sink URL '" + target + "'");
   net::HttpRequest req;
   req.method = "POST";
   req.url = *url;

@@ -139,6 +139,63 @@ struct CanaryConfig {
   std::chrono::milliseconds timeout{5'000};
 };
 
+/// The built-in on-call rota (alerting.oncall, docs/alerting.md "On-call rota and escalation").
+/// A contact: where a member is paged, through one of alerting.sinks (email: the address the
+/// mail goes to; webhook: the URL posted to).
+struct OncallContact {
+  std::string sink;
+  std::string address;
+};
+
+struct OncallMember {
+  std::string id;
+  std::string name;
+  std::vector<OncallContact> contacts;
+};
+
+/// Someone covers a rota for a period [from, to) (PagerDuty's override layer: it takes
+/// precedence over the rotation; of overlapping overrides the later listed wins).
+struct OncallOverride {
+  std::string member;
+  std::chrono::system_clock::time_point from, to;
+};
+
+/// A weekly rotation in its own zone: the turn passes to the next member of `members` every
+/// week at the hand-over weekday and time (local wall time, so 09:00 stays 09:00 across DST).
+/// The first turn (members[0]) starts at the first hand-over on or after `start_day`.
+struct Rota {
+  std::string id;
+  std::string time_zone = "UTC";
+  int handover_weekday = 0;      // 0 = Monday
+  int handover_minute = 9 * 60;  // minutes after local midnight
+  int64_t start_day = 0;         // the local date `start`, in days since 1970-01-01
+  std::vector<std::string> members;
+  std::vector<OncallOverride> overrides;
+};
+
+/// One escalation step: `after` the page began, the target is paged: "rota:<id>" (whoever is
+/// on call in it then) or "member:<id>".
+struct EscalationStep {
+  std::chrono::milliseconds after{0};
+  std::string target;
+};
+
+/// The escalation policy of the built-in rota: steps in `after` order; after the last one the
+/// policy starts over `repeat` more times (PagerDuty's num_loops), each loop `repeat_after`
+/// after the previous loop began. Acknowledgement stops it.
+struct Escalation {
+  std::vector<EscalationStep> steps;
+  int repeat = 0;
+  std::chrono::milliseconds repeat_after{0};
+};
+
+struct OncallSettings {
+  std::vector<OncallMember> members;
+  std::vector<Rota> rotas;
+  std::optional<Escalation> escalation;  // set: clients may page `oncall`
+  std::string ticket_url;                // link to a ticket in a page, "{ref}" replaced
+};
+
 struct AlertingSettings {
   std::vector<SinkConfig> sinks;
   ClientAlerting defaults;
@@ -153,6 +210,7 @@ struct AlertingSettings {
   int flap_changes = 6;                                // more state changes than this ...
   std::chrono::milliseconds flap_window{3'600'000};    // ... within this window is flapping
   std::chrono::milliseconds reopen_window{86'400'000}; // a re-failure within this reopens the ticket
+  OncallSettings oncall;  // the built-in on-call rota; pages: [oncall] pages through it
 };
 
 /// The release catalogue (config/catalog) and its periodic refresh (`catalog:` at the root).

@@ -14,6 +14,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "config/check_types.h"
 #include "config/duration.h"
@@ -520,15 +521,292 @@ void read_canaries(const YAML::Node& n, const std::string& path, std::vector<Can
   }
 }
 
+// alerting.oncall: members with contacts, weekly rotas with overrides, the escalation policy.
+// Read after alerting.sinks, whose ids and types the contacts name.
+void read_oncall(const YAML::Node& n, AlertingSettings& a, Errors& errors) {
+  const std::string path = "alerting.oncall";
+  if (!expect_map(n, path, errors)) return;
+  OncallSettings& o = a.oncall;
+  std::map<std::string, std::string> sink_types;
+  for (const auto& s : a.sinks) sink_types[s.id] = s.type;
+  auto list_of = [](const auto& items) {
+    std::string out;
+    for (const auto& x : items) out += (out.empty() ? "" : ", ") + x;
+    return out.empty() ? std::string("none") : out;
+  };
+  std::set<std::string> member_ids, rota_ids;
+  // Members first: rotas, overrides and steps name them wherever they are written.
+  if (const YAML::Node m = n["members"]; m.IsDefined()) {
+    const std::string mpath = path + ".members";
+    if (!m.IsSequence() || m.size() == 0) errors.add(m, mpath, "expected a list of members");
+    else
+      for (size_t i = 0; i < m.size(); ++i) {
+        const std::string ipath = mpath + "[" + std::to_string(i) + "]";
+        if (!expect_map(m[i], ipath, errors)) continue;
+        OncallMember member;
+        for_each_key(m[i], ipath, {"id", "name", "contacts"}, errors,
+                     [&](const std::string& k, const YAML::Node& v, const std::string& kpath) {
+          if (k == "id") {
+            if (auto s = read_string(v, kpath, errors)) {
+              if (!valid_id(*s)) errors.add(v, kpath, "bad id '" + *s + "' (letters, digits, . _ -)");
+              else if (!member_ids.insert(*s).second) errors.add(v, kpath, "duplicate member id '" + *s + "'");
+              member.id = *s;
+            }
+          } else if (k == "name") {
+            if (auto s = read_string(v, kpath, errors)) member.name = *s;
+          } else if (k == "contacts") {
+            if (!v.IsSequence() || v.size() == 0) {
+              errors.add(v, kpath, "expected a list of contacts ({sink, address})");
+              return;
+            }
+            for (size_t c = 0; c < v.size(); ++c) {
+              const std::string cpath = kpath + "[" + std::to_string(c) + "]";
+              if (!expect_map(v[c], cpath, errors)) continue;
+              OncallContact contact;
+              for_each_key(v[c], cpath, {"sink", "address"}, errors,
+                           [&](const std::string& ck, const YAML::Node& cv, const std::string& fpath) {
+                if (auto s = read_string(cv, fpath, errors)) (ck == "sink" ? contact.sink : contact.address) = *s;
+              });
+              if (!v[c]["sink"].IsDefined()) errors.add(v[c], cpath, "missing field 'sink' (an email or webhook sink id)");
+              if (!v[c]["address"].IsDefined()) errors.add(v[c], cpath, "missing field 'address' (an e-mail address or a URL)");
+              if (contact.sink.empty() || contact.address.empty()) continue;
+              auto type = sink_types.find(contact.sink);
+              if (type == sink_types.end()) {
+                std::string known;
+                for (const auto& [id, t] : sink_types)
+                  if (t == "email" || t == "webhook") known += (known.empty() ? "" : ", ") + id;
+                errors.add(v[c]["sink"], cpath + ".sink", "unknown sink id '" + contact.sink + "' (email and webhook sinks: " +
+                                                              (known.empty() ? std::string("none") : known) + ")");
+              } else if (type->second == "email") {
+                if (contact.address.find('@') == std::string::npos)
+                  errors.add(v[c]["address"], cpath + ".address", "bad e-mail address '" + contact.address + "'");
+              } else if (type->second == "webhook") {
+                std::string err;
+                auto url = net::parse_url(contact.address, &err);
+                if (!url || (url->scheme != "http" && url->scheme != "https"))
+                  errors.add(v[c]["address"], cpath + ".address", "bad URL '" + contact.address + "': " +
+                                                                      (url ? std::string("expected http:// or https://") : err));
+              } else {
+                errors.add(v[c]["sink"], cpath + ".sink", "sink '" + contact.sink + "' (type " + type->second +
+                                                              ") cannot page one person: use an email or webhook sink" +
+                                                              (type->second == "pagerduty" ? " (PagerDuty pages through its own rota)" : ""));
+              }
+              member.contacts.push_back(std::move(contact));
+            }
+          }
+        });
+        if (!m[i]["id"].IsDefined()) errors.add(m[i], ipath, "missing field 'id'");
+        if (!m[i]["contacts"].IsDefined()) errors.add(m[i], ipath, "missing field 'contacts' (how to page this member)");
+        if (member.name.empty()) member.name = member.id;
+        o.members.push_back(std::move(member));
+      }
+  }
+  auto member_ref = [&](const YAML::Node& v, const std::string& kpath) -> std::optional<std::string> {
+    auto s = read_string(v, kpath, errors);
+    if (!s) return std::nullopt;
+    if (!member_ids.count(*s)) {
+      std::string near = suggest_key(*s, member_ids);
+      errors.add(v, kpath, "unknown member '" + *s + "' (alerting.oncall.members: " + list_of(member_ids) + ")" +
+                               (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
+      return std::nullopt;
+    }
+    return s;
+  };
+  for_each_key(n, path, {"members", "rotas", "escalation", "ticket_url"}, errors,
+               [&](const std::string& key, const YAML::Node& v, const std::string& kpath) {
+    if (key == "ticket_url") {
+      if (auto s = read_string(v, kpath, errors)) o.ticket_url = *s;
+    } else if (key == "rotas") {
+      if (!v.IsSequence()) {
+        errors.add(v, kpath, "expected a list of rotas");
+        return;
+      }
+      for (size_t i = 0; i < v.size(); ++i) {
+        const std::string rpath = kpath + "[" + std::to_string(i) + "]";
+        const YAML::Node& rn = v[i];
+        if (!expect_map(rn, rpath, errors)) continue;
+        Rota r;
+        for_each_key(rn, rpath, {"id", "time_zone", "handover", "start", "members", "overrides"}, errors,
+                     [&](const std::string& k, const YAML::Node& rv, const std::string& fpath) {
+          if (k == "id") {
+            if (auto s = read_string(rv, fpath, errors)) {
+              if (!valid_id(*s)) errors.add(rv, fpath, "bad id '" + *s + "' (letters, digits, . _ -)");
+              else if (!rota_ids.insert(*s).second) errors.add(rv, fpath, "duplicate rota id '" + *s + "'");
+              r.id = *s;
+            }
+          } else if (k == "time_zone") {
+            if (auto s = read_string(rv, fpath, errors)) {
+              try {
+                (void)date::locate_zone(*s);
+                r.time_zone = *s;
+              } catch (const std::exception&) {
+                errors.add(rv, fpath, "unknown time zone '" + *s + "' (an IANA name such as Europe/London)");
+              }
+            }
+          } else if (k == "handover") {
+            if (!expect_map(rv, fpath, errors)) return;
+            for_each_key(rv, fpath, {"weekday", "time"}, errors,
+                         [&](const std::string& hk, const YAML::Node& hv, const std::string& hpath) {
+              auto s = read_string(hv, hpath, errors);
+              if (!s) return;
+              if (hk == "weekday") {
+                static const char* const names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+                static const char* const full[7] = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
+                std::string w = *s;
+                for (auto& ch : w) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                int day = -1;
+                for (int d = 0; d < 7; ++d)
+                  if (w == names[d] || w == full[d]) day = d;
+                if (day < 0) errors.add(hv, hpath, "unknown weekday '" + *s + "' (mon ... sun)");
+                else r.handover_weekday = day;
+              } else {
+                static const std::regex re("^([01]?[0-9]|2[0-3]):([0-5][0-9])$");
+                std::smatch m;
+                if (!std::regex_match(*s, m, re)) errors.add(hv, hpath, "bad time '" + *s + "' (HH:MM, local in the rota's time_zone)");
+                else r.handover_minute = std::stoi(m[1]) * 60 + std::stoi(m[2]);
+              }
+            });
+          } else if (k == "start") {
+            if (auto s = read_string(rv, fpath, errors)) {
+              std::istringstream in(*s);
+              date::year_month_day ymd{};
+              in >> date::parse("%F", ymd);
+              if (in.fail() || !ymd.ok() || s->size() != 10)
+                errors.add(rv, fpath, "bad date '" + *s + "' (YYYY-MM-DD, a local date in the rota's time_zone)");
+              else
+                r.start_day = date::sys_days(ymd).time_since_epoch().count();
+            }
+          } else if (k == "members") {
+            if (!rv.IsSequence() || rv.size() == 0) {
+              errors.add(rv, fpath, "a rota needs at least one member (a list of member ids, in turn order)");
+              return;
+            }
+            for (size_t m = 0; m < rv.size(); ++m)
+              if (auto id = member_ref(rv[m], fpath + "[" + std::to_string(m) + "]")) r.members.push_back(*id);
+          }
+        });
+        if (!rn["id"].IsDefined()) errors.add(rn, rpath, "missing field 'id'");
+        if (!rn["members"].IsDefined()) errors.add(rn, rpath, "a rota needs at least one member: missing field 'members'");
+        if (!rn["start"].IsDefined()) errors.add(rn, rpath, "missing field 'start' (the local date the first turn begins on or after)");
+        if (!rn["handover"].IsDefined()) errors.add(rn, rpath, "missing field 'handover' ({weekday, time})");
+        // Overrides last: their local times are in the rota's zone.
+        if (const YAML::Node ov = rn["overrides"]; ov.IsDefined()) {
+          const std::string opath = rpath + ".overrides";
+          if (!ov.IsSequence()) errors.add(ov, opath, "expected a list of overrides ({member, from, to})");
+          else
+            for (size_t j = 0; j < ov.size(); ++j) {
+              const std::string jpath = opath + "[" + std::to_string(j) + "]";
+              if (!expect_map(ov[j], jpath, errors)) continue;
+              OncallOverride x;
+              bool ok = true;
+              std::optional<std::chrono::system_clock::time_point> from, to;
+              for_each_key(ov[j], jpath, {"member", "from", "to"}, errors,
+                           [&](const std::string& ok_key, const YAML::Node& xv, const std::string& xpath) {
+                if (ok_key == "member") {
+                  if (auto id = member_ref(xv, xpath)) x.member = *id;
+                  else ok = false;
+                  return;
+                }
+                auto s = read_string(xv, xpath, errors);
+                if (!s) return;
+                auto t = parse_window_time(*s, r.time_zone);
+                if (!t) errors.add(xv, xpath, "bad time '" + *s + "' (YYYY-MM-DD HH:MM local in " + r.time_zone +
+                                                  ", or RFC 3339 with an offset)");
+                (ok_key == "from" ? from : to) = t;
+              });
+              for (const char* req : {"member", "from", "to"})
+                if (!ov[j][req].IsDefined()) {
+                  errors.add(ov[j], jpath, std::string("missing field '") + req + "'");
+                  ok = false;
+                }
+              if (!ok || !from || !to) continue;
+              if (*to <= *from) {
+                errors.add(ov[j]["to"], jpath + ".to", "the override ends at or before it starts");
+                continue;
+              }
+              x.from = *from;
+              x.to = *to;
+              r.overrides.push_back(std::move(x));
+            }
+        }
+        o.rotas.push_back(std::move(r));
+      }
+    }
+  });
+  // The escalation policy last: its targets name rotas and members.
+  if (const YAML::Node e = n["escalation"]; e.IsDefined()) {
+    const std::string epath = path + ".escalation";
+    if (!expect_map(e, epath, errors)) return;
+    Escalation esc;
+    for_each_key(e, epath, {"steps", "repeat", "repeat_after"}, errors,
+                 [&](const std::string& k, const YAML::Node& v, const std::string& kpath) {
+      if (k == "repeat") {
+        if (auto i = read_int(v, kpath, errors, 0, 9)) esc.repeat = static_cast<int>(*i);
+      } else if (k == "repeat_after") {
+        if (auto d = read_duration(v, kpath, errors)) esc.repeat_after = *d;
+      } else if (k == "steps") {
+        if (!v.IsSequence() || v.size() == 0) {
+          errors.add(v, kpath, "expected a list of steps ({after, target})");
+          return;
+        }
+        for (size_t i = 0; i < v.size(); ++i) {
+          const std::string spath = kpath + "[" + std::to_string(i) + "]";
+          if (!expect_map(v[i], spath, errors)) continue;
+          EscalationStep step;
+          for_each_key(v[i], spath, {"after", "target"}, errors,
+                       [&](const std::string& sk, const YAML::Node& sv, const std::string& fpath) {
+            if (sk == "after") {
+              if (auto d = read_duration(sv, fpath, errors)) step.after = *d;
+              return;
+            }
+            auto s = read_string(sv, fpath, errors);
+            if (!s) return;
+            const size_t colon = s->find(':');
+            const std::string kind = colon == std::string::npos ? "" : s->substr(0, colon);
+            const std::string id = colon == std::string::npos ? "" : s->substr(colon + 1);
+            if (kind == "rota" && rota_ids.count(id)) step.target = *s;
+            else if (kind == "member" && member_ids.count(id)) step.target = *s;
+            else if (kind == "rota" || kind == "member") {
+              const auto& known = kind == "rota" ? rota_ids : member_ids;
+              const std::string near = suggest_key(id, known);
+              errors.add(sv, fpath, "unknown " + kind + " '" + id + "' (alerting.oncall." + kind + "s: " + list_of(known) + ")" +
+                                        (near.empty() ? std::string() : "; did you mean '" + kind + ":" + near + "'?"));
+            }
+            else
+              errors.add(sv, fpath, "bad target '" + *s + "' (rota:<id> or member:<id>)");
+          });
+          if (!v[i]["target"].IsDefined())
+            errors.add(v[i], spath, "an escalation step needs a target: missing field 'target' (rota:<id> or member:<id>)");
+          if (!v[i]["after"].IsDefined()) errors.add(v[i], spath, "missing field 'after' (e.g. 0m, 15m)");
+          if (!esc.steps.empty() && v[i]["after"].IsDefined() && step.after < esc.steps.back().after)
+            errors.add(v[i]["after"], spath + ".after", "steps must be in ascending 'after' order (the step before is at " +
+                                                            std::to_string(esc.steps.back().after.count() / 60000) + "m)");
+          esc.steps.push_back(std::move(step));
+        }
+      }
+    });
+    if (!e["steps"].IsDefined()) errors.add(e, epath, "missing field 'steps'");
+    if (esc.repeat > 0 && !esc.steps.empty()) {
+      if (!e["repeat_after"].IsDefined())
+        errors.add(e, epath, "missing field 'repeat_after' (how long after a loop begins the next one begins)");
+      else if (esc.repeat_after <= esc.steps.back().after)
+        errors.add(e["repeat_after"], epath + ".repeat_after", "must be longer than the last step's 'after'");
+    }
+    o.escalation = std::move(esc);
+  }
+}
+
 void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef>& refs,
                    Errors& errors) {
   const std::string path = "alerting";
   if (!expect_map(n, path, errors)) return;
   for_each_key(n, path,
                {"sinks", "defaults", "flap_changes", "flap_window", "reopen_window", "canary",
-                "canary_interval", "storm_ratio", "storm_min_checks", "agency"},
+                "canary_interval", "storm_ratio", "storm_min_checks", "agency", "oncall"},
                errors, [&](const std::string& key, const YAML::Node& v, const std::string& kpath) {
-    if (key == "agency") {
+    if (key == "oncall") {
+      return;  // read below, once every sink is known
+    } else if (key == "agency") {
       a.agency = read_sink_ids(v, kpath, refs, errors);
     } else if (key == "canary") {
       read_canaries(v, kpath, a.canary, errors);
@@ -580,6 +858,8 @@ void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef
           if (k == "id") {
             if (auto s = read_string(sv, fpath, errors)) {
               if (!valid_id(*s)) errors.add(sv, fpath, "bad id '" + *s + "' (letters, digits, . _ -)");
+              else if (*s == "oncall")
+                errors.add(sv, fpath, "'oncall' names the built-in on-call rota (alerting.oncall); pick another id");
               else if (!ids.insert(*s).second)
                 errors.add(sv, fpath, *s == "builtin" ? std::string("'builtin' is the built-in ticket store; pick another id")
                                                       : "duplicate sink id '" + *s + "'");
@@ -703,6 +983,7 @@ void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef
       }
     }
   });
+  if (n["oncall"].IsDefined()) read_oncall(n["oncall"], a, errors);
 }
 
 // Why the state store could not create or open `file` (and its -wal/-shm files beside it) at
@@ -1279,6 +1560,13 @@ class ConfigBuilder {
       types[sink.id] = sink.type;
     }
     for (const auto& ref : refs_) {
+      if (ref.id == "oncall") {  // the built-in rota: pages only, and only with an escalation
+        if (!ref.page)
+          errors.add_at(ref.mark, ref.path, "'oncall' is the built-in on-call rota: it pages and keeps no tickets (name it in pages)");
+        else if (!cfg_.alerting.oncall.escalation)
+          errors.add_at(ref.mark, ref.path, "'oncall' pages through the built-in rota, but alerting.oncall.escalation is not configured");
+        continue;
+      }
       if (ids.count(ref.id)) {
         if (!ref.type.empty() && types[ref.id] != ref.type) {
           errors.add_at(ref.mark, ref.path, "sink '" + ref.id + "' is of type " + types[ref.id] + ", not " + ref.type +

@@ -475,6 +475,35 @@ TEST_F(ApiTest, WrongMethodOnAKnownPathIs405WithAllow) {
   EXPECT_EQ(get("/api/v1/elsewhere", "POST").status, 404);
 }
 
+TEST_F(ApiTest, OncallShowsWhoIsOnCallNowNextAndTheHandOver) {
+  auto cfg = std::make_shared<config::Config>(config_);
+  cfg->alerting.oncall.members = {{"alice", "Alice", {}}, {"bob", "Bob", {}}};
+  config::Rota r;
+  r.id = "primary";
+  r.time_zone = "Europe/London";
+  r.handover_weekday = 0;
+  r.handover_minute = 9 * 60;
+  r.start_day = 20458;  // 2026-01-05, a Monday
+  r.members = {"alice", "bob"};
+  cfg->alerting.oncall.rotas = {r};
+  auto call = [&](const std::string& target) {
+    return api::handle(api::Sources{*engine_, store_.get(), clients_, clock_, nullptr, "", cfg}, "GET", target);
+  };
+  // Now (Fri 4 Dec 2026, turn 47): bob until Monday 7 Dec 09:00 GMT.
+  auto now = body(call("/api/v1/oncall"));
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0]["now"]["member"], "bob");
+  EXPECT_EQ(now[0]["next"]["member"], "alice");
+  EXPECT_EQ(now[0]["handover"], "2026-12-07T09:00:00.000Z");
+  // ?at= in summer: the hand-over is 09:00 BST = 08:00Z.
+  auto summer = body(call("/api/v1/oncall?at=2026-07-01T12:00:00Z"));
+  EXPECT_EQ(summer[0]["handover"], "2026-07-06T08:00:00.000Z");
+  EXPECT_EQ(summer[0]["handover_local"], "2026-07-06 09:00 Mon");
+  EXPECT_EQ(call("/api/v1/oncall?at=tomorrow").status, 400);
+  EXPECT_EQ(call("/api/v1/oncall?who=x").status, 400);
+  EXPECT_EQ(get("/api/v1/oncall").status, 503);  // no config in these sources
+}
+
 TEST_F(ApiTest, ClientsWithHoursHolidaysCountsAndOpenNow) {
   clock_.set(at("2026-12-07T10:00:00Z"));  // Monday 10:00 in London (GMT)
   auto a = get("/api/v1/clients");

@@ -4,6 +4,8 @@
 // ever left where a reader would load it.
 #include "agent/catalog_refresher.h"
 
+#include <sys/resource.h>
+
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -13,6 +15,8 @@
 #include <gtest/gtest.h>
 
 #include "probes/catalog.h"
+#include "tests/alerting/service_harness.h"
+#include "tests/support/endless_http.h"
 #include "tests/support/http_receiver.h"
 #include "tests/support/temp_dir.h"
 
@@ -182,6 +186,61 @@ TEST_F(CatalogRefresherTest, FailedFeedsKeepTheLastGoodData) {
   EXPECT_EQ(r.failures(), 5u);
 }
 
+// The issue's "Bad input": a feed of 1 GB or one that never ends, over HTTP and in a mirror
+// directory, is cut at 32 MiB or at the per-feed timeout, counted, and the last good data stays.
+TEST_F(CatalogRefresherTest, HugeOrEndlessFeedsAreCutAndKeepTheLastGoodData) {
+  const std::string wp_before = slurp(file("wordpress.json"));
+  // Over HTTP: 33 MiB (more than the cap) and a body that never ends.
+  testing::EndlessHttp endless;
+  override_answer("/mirror/wordpress-stable-check.json",
+                  {200, std::string(33u << 20, ' '), "application/json"});
+  override_answer("/mirror/wordpress-version-check.json", {503, "Service Unavailable"});
+  auto o = options();
+  o.feeds.products = {"wordpress"};
+  o.timeout = 5s;
+  CatalogRefresher r(o, clock_);
+  auto lines = r.refresh_once();
+  EXPECT_EQ(r.failures(), 2u) << ::testing::PrintToString(lines);
+  EXPECT_THAT(::testing::PrintToString(lines), HasSubstr("body larger than 32 MiB"));
+  EXPECT_EQ(slurp(file("wordpress.json")), wp_before);
+
+  auto never = options();
+  never.feeds = CatalogFeeds{};
+  never.feeds.wordpress_url = endless.url("/core/version-check/1.7/");
+  never.timeout = 1s;
+  CatalogRefresher n(never, clock_);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto never_lines = n.refresh_once();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(endless.accepted(), 1);
+  EXPECT_EQ(n.failures(), 1u) << ::testing::PrintToString(never_lines);
+  EXPECT_LT(took, 10s);  // the 1 s per-feed timeout, with room for a loaded machine
+  EXPECT_THAT(::testing::PrintToString(never_lines), HasSubstr("not complete within 1 s"));
+  EXPECT_EQ(slurp(file("wordpress.json")), wp_before);
+
+  // In a mirror directory: a 1 GB file (sparse: no disk used) and one that never ends
+  // (/dev/zero), each read no further than the cap.
+  testing::TempDir mirror("lookout-mirror-hostile");
+  {
+    std::ofstream(mirror.file("wordpress-stable-check.json"));
+    fs::resize_file(mirror.file("wordpress-stable-check.json"), uintmax_t{1} << 30);
+  }
+  fs::create_symlink("/dev/zero", mirror.file("wordpress-version-check.json"));
+  auto dir = options();
+  dir.feeds = CatalogFeeds{};
+  dir.feeds.from_dir = mirror.path();
+  CatalogRefresher d(dir, clock_);
+  const auto t1 = std::chrono::steady_clock::now();
+  auto dir_lines = d.refresh_once();
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, 20s);
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  EXPECT_LT(ru.ru_maxrss, 512 * 1024) << "peak RSS in KiB: the 1 GB file was read whole";
+  EXPECT_EQ(d.failures(), 2u) << ::testing::PrintToString(dir_lines);
+  for (const auto& l : dir_lines) EXPECT_THAT(l, HasSubstr("larger than 32 MiB"));
+  EXPECT_EQ(slurp(file("wordpress.json")), wp_before);
+}
+
 TEST_F(CatalogRefresherTest, MirrorDirectoryAndThreadAndOffWorkers) {
   testing::TempDir mirror("lookout-mirror");
   std::ofstream(mirror.file("wordpress-version-check.json")) << wp_version_check_692();
@@ -204,6 +263,115 @@ TEST_F(CatalogRefresherTest, MirrorDirectoryAndThreadAndOffWorkers) {
   config::CatalogSettings url;
   url.mirror = "https://mirror.example/lookout/";
   EXPECT_EQ(CatalogRefresher::options_for(url).feeds.mirror_url, url.mirror);
+}
+
+// catalog.max_age (docs/alerting.md "Stale release catalogue"): release data older than that
+// raises one agency incident per product sites use, on a real AlertingService and store with
+// the refresher on the same ManualClock; never twice, not after a restart either; the refresh
+// that brings the data fresh resolves it.
+const char* kAgency = R"(
+alerting:
+  sinks:
+    - {id: agencyhook, type: webhook, url: "http://127.0.0.1:9/agency"}
+  agency: [builtin, agencyhook]
+clients:
+  - id: acme
+    sites:
+      - {id: www, url: "http://www.example.com/", checks: [{type: patch}]}
+)";
+
+TEST_F(CatalogRefresherTest, StaleDataRaisesOneAgencyIncidentPerProductInUseUntilFresh) {
+  probes::set_catalog_max_age(std::chrono::days(7));
+  // The fixed catalogue: WordPress as of 2026-02-03, Drupal 2025-12-10, CKAN 2025-06-30 (stale).
+  testing::ServiceHarness h(testing::utc(2026, 12, 4, 9, 0));
+  h.load(kAgency);
+  h.start();
+  std::vector<InstalledVersion> sites = {{"wordpress", "6.9.1", true},
+                                         {"wordpress", "6.8.3", true},
+                                         {"drupal", "10", false}};
+  auto make = [&] {
+    auto r = std::make_unique<CatalogRefresher>(options(), h.clock, [&] { return sites; });
+    r->set_staleness_listener(
+        [&](const std::vector<CatalogStaleness>& s) { sync_catalog_incidents(*h.svc, s); });
+    return r;
+  };
+  const std::string wp_key = "_lookout/catalog/wordpress", drupal_key = "_lookout/catalog/drupal";
+  auto opened = [&](const std::string& key) { return h.sent_for(key, "incident.opened", "agencyhook"); };
+  auto resolved = [&](const std::string& key) { return h.sent_for(key, "incident.resolved", "agencyhook"); };
+
+  // The WordPress feeds are down: the refresh brings Drupal fresh, WordPress stays stale.
+  override_answer("/mirror/wordpress-version-check.json", {503, "Service Unavailable"});
+  override_answer("/mirror/wordpress-stable-check.json", {503, "Service Unavailable"});
+  auto r = make();
+  r->refresh_once();
+  auto wp = h.incident(wp_key);
+  ASSERT_FALSE(wp.is_null());
+  EXPECT_EQ(wp["id"], wp_key + "#1");
+  EXPECT_EQ(wp["state"], "open");
+  EXPECT_EQ(wp["client"], "_lookout");
+  EXPECT_EQ(wp["type"], "catalog");
+  EXPECT_EQ(wp["priority"], "P3");
+  EXPECT_THAT(wp["summary"].get<std::string>(),
+              HasSubstr("WordPress release data is stale: as of 2026-02-03, 304 days old, older "
+                        "than catalog.max_age 7d; patch verdicts on 2 sites may miss a security "
+                        "release; last refresh: "));
+  EXPECT_THAT(wp["summary"].get<std::string>(), HasSubstr("HTTP 503"));
+  EXPECT_EQ(wp["facts"]["sites"], 2);
+  EXPECT_EQ(wp["facts"]["as_of"], "2026-02-03");
+  EXPECT_TRUE(wp["ticket"].is_string());  // `builtin` is among alerting.agency
+  ASSERT_EQ(opened(wp_key).size(), 1u);
+  EXPECT_EQ(opened(wp_key)[0]["audience"], "agency");
+  EXPECT_TRUE(h.incident(drupal_key).is_null());            // refreshed: as of today
+  EXPECT_TRUE(h.incident("_lookout/catalog/ckan").is_null());  // stale, but no site uses it
+
+  // Checked again (the hourly check, a reload): nothing new.
+  h.clock.advance(1h);
+  r->check_staleness();
+  EXPECT_EQ(opened(wp_key).size(), 1u);
+
+  // A restart: the open incident comes back from the store and is not raised again.
+  r.reset();
+  h.restart();
+  r = make();
+  r->check_staleness();
+  wp = h.incident(wp_key);
+  EXPECT_EQ(wp["id"], wp_key + "#1");
+  EXPECT_EQ(wp["state"], "open");
+  EXPECT_EQ(opened(wp_key).size(), 1u);
+
+  // The feeds are back: the refresh brings WordPress fresh and resolves its incident.
+  {
+    std::lock_guard lock(mutex_);
+    overrides_.clear();
+  }
+  r->refresh_once();
+  wp = h.incident(wp_key);
+  EXPECT_EQ(wp["state"], "resolved");
+  ASSERT_EQ(resolved(wp_key).size(), 1u);
+  EXPECT_THAT(resolved(wp_key)[0]["sent_for"].get<std::string>(),
+              HasSubstr("WordPress release data is fresh again: as of 2026-12-04"));
+  r->check_staleness();
+  EXPECT_EQ(resolved(wp_key).size(), 1u);
+
+  // Eight days without a refresh: stale again, a new incident; Drupal's too (one per product).
+  h.clock.advance(std::chrono::days(7));  // 2026-12-11 10:00: 7 whole days, not older than 7d
+  r->check_staleness();
+  EXPECT_EQ(h.incident(wp_key)["state"], "resolved");
+  h.clock.advance(14h);  // 2026-12-12 00:00: 8 days
+  r->check_staleness();
+  EXPECT_EQ(h.incident(wp_key)["id"], wp_key + "#2");
+  EXPECT_EQ(h.incident(wp_key)["state"], "open");
+  EXPECT_EQ(h.incident(drupal_key)["id"], drupal_key + "#1");
+  EXPECT_THAT(h.incident(drupal_key)["summary"].get<std::string>(),
+              HasSubstr("patch verdicts on 1 site may miss"));
+  EXPECT_EQ(opened(wp_key).size(), 2u);
+
+  // A longer max_age (a reload) makes the data fresh again: both resolve.
+  probes::set_catalog_max_age(std::chrono::days(30));
+  r->check_staleness();
+  EXPECT_EQ(h.incident(wp_key)["state"], "resolved");
+  EXPECT_EQ(h.incident(drupal_key)["state"], "resolved");
+  probes::set_catalog_max_age(std::chrono::days(7));
 }
 
 TEST(CatalogChangeTest, NewLatestOutdatesCurrentSites) {

@@ -319,8 +319,9 @@ TEST_F(Guard, ARestartDuringTheOutageKeepsHoldingUntilTheGuardKnowsBetter) {
 
 TEST(ConnectivityGuard, StormIsMoreThanTheRatioOnceThereAreEnoughChecks) {
   alerting::ConnectivityGuard g;
-  std::set<std::string> keys;
-  for (int i = 0; i < 10; ++i) keys.insert("c/s/" + std::to_string(i));
+  std::vector<alerting::CheckIndex::Entry> entries;
+  for (int i = 0; i < 10; ++i) entries.push_back({"c/s/" + std::to_string(i)});
+  auto keys = std::make_shared<const alerting::CheckIndex>(entries);
   g.configure({0.5, 10}, {}, keys);
   for (int i = 0; i < 5; ++i) g.on_result("c/s/" + std::to_string(i), Status::critical);
   EXPECT_FALSE(g.suspect());  // 5 of 10 is not more than half
@@ -338,11 +339,44 @@ TEST(ConnectivityGuard, StormIsMoreThanTheRatioOnceThereAreEnoughChecks) {
   g.configure({1.0, 1}, {}, keys);
   EXPECT_FALSE(g.storm());
   EXPECT_EQ(g.failing(), 10);  // a reload keeps the figures of checks still configured
+  // A reload that drops checks drops their figures; new ones start unseen.
+  entries.resize(4);
+  entries.push_back({"c/t/new"});
+  g.configure({0.5, 1}, {}, std::make_shared<const alerting::CheckIndex>(entries));
+  EXPECT_EQ(g.checks(), 5);
+  EXPECT_EQ(g.failing(), 4);
+  EXPECT_TRUE(g.storm());
+  g.on_result("c/t/new", Status::ok);
+  g.on_result("c/s/0", Status::ok);
+  EXPECT_EQ(g.failing(), 3);
+  EXPECT_TRUE(g.storm());
+  g.on_result("c/s/1", Status::ok);
+  EXPECT_FALSE(g.storm());  // 2 of 5
+}
+
+TEST(CheckIndex, FindsChecksAndSitesByKey) {
+  alerting::CheckIndex index({{"b/s/http", true}, {"a/s/tls"}, {"a/s/http", true}, {"a/s2/http", true},
+                              {"a/s/tls"}},
+                             {"a/s", "a/empty", "b/s"});
+  EXPECT_EQ(index.size(), 4u);  // the duplicate key once
+  ASSERT_TRUE(index.find("a/s/tls"));
+  EXPECT_FALSE(index.http(*index.find("a/s/tls")));
+  EXPECT_TRUE(index.http(*index.find("b/s/http")));
+  EXPECT_FALSE(index.find("a/s/dns"));
+  EXPECT_FALSE(index.find("a/s"));
+  auto [first, last] = index.site_checks("a/s");
+  ASSERT_EQ(last - first, 2u);  // not a/s2's check, whose key shares the prefix "a/s"
+  EXPECT_EQ(index.key(first), "a/s/http");
+  EXPECT_EQ(index.key(first + 1), "a/s/tls");
+  EXPECT_TRUE(index.has_site("a/empty"));  // configured without checks
+  EXPECT_TRUE(index.has_site("a/s2"));
+  EXPECT_FALSE(index.has_site("a/nope"));
+  EXPECT_FALSE(index.has_site("a"));
 }
 
 TEST(ConnectivityGuard, CanariesAllMustFailAndBeProbed) {
   alerting::ConnectivityGuard g;
-  g.configure({0.5, 10}, {"tcp://a:1", "tcp://b:1"}, {});
+  g.configure({0.5, 10}, {"tcp://a:1", "tcp://b:1"}, nullptr);
   g.on_canary("tcp://a:1", false, "refused");
   EXPECT_FALSE(g.suspect());  // b never probed
   EXPECT_FALSE(g.informed());

@@ -87,7 +87,7 @@ TEST_F(TicketTest, CounterPriorityChangeSolveAndReopenWithin24h) {
   ASSERT_TRUE(u);
   EXPECT_EQ(u->priority, Priority::P1);
   EXPECT_EQ(*u->response_due, at(4, 11, 0));
-  EXPECT_EQ(u->status, TicketStatus::open);
+  EXPECT_EQ(u->status, TicketStatus::new_);  // a system update is no acknowledgement
   tickets.solve(i1, at(4, 11, 0), "recovered", tx);
   commit(tx);
   EXPECT_EQ(tickets.get("LK-1")->status, TicketStatus::solved);

@@ -42,6 +42,7 @@
 
 #include "store/sqlite_store.h"
 #include "tests/estate/estate.h"
+#include "tests/support/agent_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/http_get.h"
 #include "tests/support/http_receiver.h"
@@ -49,6 +50,8 @@
 
 namespace {
 
+using lookout::testing::eventually;
+using lookout::testing::metric_sample;
 using namespace std::chrono_literals;
 using lookout::testing::Answer;
 using lookout::testing::HttpReceiver;
@@ -89,18 +92,7 @@ class AlertingCrash : public ::testing::Test {
     });
   }
 
-  void TearDown() override {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (HasFailure()) {
-      std::ifstream log(dir_.file("agent.log"));
-      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-      if (text.size() > 20000) text = "..." + text.substr(text.size() - 20000);
-      std::cerr << "---- agent.log (tail) ----\n" << text << "\n---- end ----\n";
-    }
-  }
+  void TearDown() override { agent_.dump_log_if(HasFailure()); }
 
   static std::string site_name(int client, int site) {
     return "c" + std::to_string(client) + "-s" + std::to_string(site);
@@ -135,27 +127,7 @@ class AlertingCrash : public ::testing::Test {
     }
   }
 
-  void start_agent() {
-    std::string cfg = dir_.file("lookout.yaml");
-    std::string log = dir_.file("agent.log");
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      setenv(kSecretEnv, kSecret, 1);
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      execl(LOOKOUT_BINARY, LOOKOUT_BINARY, "run", "-c", cfg.c_str(), (char*)nullptr);
-      _exit(127);
-    }
-  }
-  void kill_agent(int sig) {
-    if (pid_ <= 0) return;
-    kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
+  void start_agent() { ASSERT_TRUE(agent_.start()); }
 
   void switch_sites(const std::string& query) {
     auto r = lookout::testing::http_request("127.0.0.1", estate_port_, boost::beast::http::verb::post,
@@ -169,20 +141,6 @@ class AlertingCrash : public ::testing::Test {
     return json::parse(r.body, nullptr, false);
   }
   std::string metrics() { return lookout::testing::http_get("127.0.0.1", port_, "/metrics").body; }
-  static double sample(const std::string& text, const std::string& series) {
-    auto pos = text.find("\n" + series + " ");
-    if (pos == std::string::npos) return -1;
-    return std::stod(text.substr(pos + series.size() + 2));
-  }
-  template <typename Pred>
-  bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-    auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(200ms);
-    }
-    return pred();
-  }
 
   lookout::testing::TempDir dir_{"lookout-alerting-crash"};
   lookout::estate::Estate estate_{lookout::estate::EstateOptions{}};
@@ -190,7 +148,8 @@ class AlertingCrash : public ::testing::Test {
   unsigned short estate_port_ = 0;
   HttpReceiver hook_;
   unsigned short port_ = 0;
-  pid_t pid_ = -1;
+  lookout::testing::AgentProcess agent_{dir_.file("lookout.yaml"), dir_.file("agent.log"),
+                                        {{kSecretEnv, kSecret}}};
 };
 
 struct Hook {
@@ -235,7 +194,7 @@ TEST_F(AlertingCrash, KillNineDuringAStormLosesNothingDuplicatesNothingKeepsOrde
       << "the agent did not start";
   while (kills < kKills) {
     std::this_thread::sleep_for(std::chrono::milliseconds(uniform(300, 3000)));
-    kill_agent(SIGKILL);
+    agent_.kill9();
     ++kills;
     start_agent();
   }
@@ -252,7 +211,7 @@ TEST_F(AlertingCrash, KillNineDuringAStormLosesNothingDuplicatesNothingKeepsOrde
       [&] {
         json open = api("/api/v1/incidents?state=open");
         if (!open.is_array() || !open.empty()) return false;
-        return sample(metrics(), "lookout_outbox_pending{sink=\"hook\"}") == 0;
+        return metric_sample(metrics(), "lookout_outbox_pending{sink=\"hook\"}") == 0;
       },
       60s);
   ASSERT_TRUE(drained) << "not drained within 60 s: open incidents "
@@ -354,7 +313,7 @@ TEST_F(AlertingCrash, KillNineDuringAStormLosesNothingDuplicatesNothingKeepsOrde
   EXPECT_GE(pairs, 10u);
 
   // 5. Nothing pending or parked: the last agent stops cleanly; the store says so too.
-  kill_agent(SIGTERM);
+  agent_.stop();
   {
     lookout::store::StoreOptions o;
     o.path = dir_.file("state.db");

@@ -32,6 +32,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/agent_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/http_get.h"
 #include "tests/support/http_receiver.h"
@@ -39,6 +40,8 @@
 
 namespace {
 
+using lookout::testing::eventually;
+using lookout::testing::metric_sample;
 using namespace std::chrono_literals;
 using lookout::testing::Answer;
 using lookout::testing::HttpReceiver;
@@ -148,17 +151,7 @@ class AlertingE2E : public ::testing::Test {
     port_ = lookout::testing::free_port();
   }
 
-  void TearDown() override {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (HasFailure()) {
-      std::ifstream log(dir_.file("agent.log"));
-      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-      std::cerr << "---- agent.log ----\n" << text << "\n---- end ----\n";
-    }
-  }
+  void TearDown() override { agent_.dump_log_if(HasFailure()); }
 
   void write_config() {
     // offhours: a half-hour window twelve hours away from now (UTC): closed now, for sure.
@@ -190,20 +183,7 @@ class AlertingE2E : public ::testing::Test {
         << "\n        checks:\n          - {type: http, keyword: Welcome}\n";
   }
 
-  void start_agent() {
-    std::string cfg = dir_.file("lookout.yaml");
-    std::string log = dir_.file("agent.log");
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      setenv(kSecretEnv, kSecret, 1);
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      execl(LOOKOUT_BINARY, LOOKOUT_BINARY, "run", "-c", cfg.c_str(), (char*)nullptr);
-      _exit(127);
-    }
-  }
+  void start_agent() { ASSERT_TRUE(agent_.start()); }
 
   json checks() {
     auto r = lookout::testing::http_get("127.0.0.1", port_, "/api/v1/checks");
@@ -212,23 +192,7 @@ class AlertingE2E : public ::testing::Test {
   }
   std::string metrics() { return lookout::testing::http_get("127.0.0.1", port_, "/metrics").body; }
 
-  // Polls `pred` every 100 ms until it holds or `timeout` passes.
-  template <typename Pred>
-  bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return pred();
-  }
 
-  // A metric sample's value, or -1 when the series is absent.
-  static double sample(const std::string& text, const std::string& series) {
-    auto pos = text.find("\n" + series + " ");
-    if (pos == std::string::npos) return -1;
-    return std::stod(text.substr(pos + series.size() + 2));
-  }
 
   lookout::testing::TempDir dir_{"lookout-alerting-e2e"};
   HttpReceiver site_, hook_;
@@ -236,7 +200,8 @@ class AlertingE2E : public ::testing::Test {
   bool refused_first_opened_ = false;  // on the hook's thread only (under its lock)
   std::string refused_key_;
   unsigned short port_ = 0;
-  pid_t pid_ = -1;
+  lookout::testing::AgentProcess agent_{dir_.file("lookout.yaml"), dir_.file("agent.log"),
+                                        {{kSecretEnv, kSecret}}};
 };
 
 TEST_F(AlertingE2E, OutageOpensTicketsPagesOffHoursRetriesAndResolvesInOrder) {
@@ -261,7 +226,7 @@ TEST_F(AlertingE2E, OutageOpensTicketsPagesOffHoursRetriesAndResolvesInOrder) {
       << "the site never showed ok three runs in a row: " << checks().dump();
   EXPECT_GE(site_.count(), 3u);
   EXPECT_EQ(hook_.count(), 0u) << "a notification while the site was up: " << hook_.requests()[0].body;
-  EXPECT_EQ(sample(metrics(), "lookout_incidents_open{client=\"inhours\",priority=\"P1\"}") > 0, false);
+  EXPECT_EQ(metric_sample(metrics(), "lookout_incidents_open{client=\"inhours\",priority=\"P1\"}") > 0, false);
 
   // 2. Site down: each client gets exactly one incident.opened (tickets); offhours also pages.
   site_up_ = false;
@@ -284,8 +249,8 @@ TEST_F(AlertingE2E, OutageOpensTicketsPagesOffHoursRetriesAndResolvesInOrder) {
   EXPECT_TRUE(eventually(
       [&] {
         std::string m = metrics();
-        return sample(m, "lookout_incidents_open{client=\"inhours\",priority=\"P1\"}") == 1 &&
-               sample(m, "lookout_incidents_open{client=\"offhours\",priority=\"P1\"}") == 1;
+        return metric_sample(m, "lookout_incidents_open{client=\"inhours\",priority=\"P1\"}") == 1 &&
+               metric_sample(m, "lookout_incidents_open{client=\"offhours\",priority=\"P1\"}") == 1;
       },
       5s))
       << metrics();
@@ -329,13 +294,13 @@ TEST_F(AlertingE2E, OutageOpensTicketsPagesOffHoursRetriesAndResolvesInOrder) {
   EXPECT_TRUE(eventually(
       [&] {
         std::string m = metrics();
-        return sample(m, "lookout_incidents_open{client=\"inhours\",priority=\"P1\"}") <= 0 &&
-               sample(m, "lookout_incidents_open{client=\"offhours\",priority=\"P1\"}") <= 0;
+        return metric_sample(m, "lookout_incidents_open{client=\"inhours\",priority=\"P1\"}") <= 0 &&
+               metric_sample(m, "lookout_incidents_open{client=\"offhours\",priority=\"P1\"}") <= 0;
       },
       5s))
       << metrics();
   // Let the agent's outbox settle (nothing pending), then look at everything received.
-  EXPECT_TRUE(eventually([&] { return sample(metrics(), "lookout_outbox_pending{sink=\"hook\"}") == 0; }, 5s))
+  EXPECT_TRUE(eventually([&] { return metric_sample(metrics(), "lookout_outbox_pending{sink=\"hook\"}") == 0; }, 5s))
       << metrics();
 
   auto all = hook_.requests();
@@ -386,7 +351,7 @@ TEST_F(AlertingE2E, OutageOpensTicketsPagesOffHoursRetriesAndResolvesInOrder) {
   EXPECT_EQ(tries.back().req.answered, 200);
   const auto retry_gap = std::chrono::duration_cast<std::chrono::milliseconds>(tries[1].req.at - tries[0].req.at);
   EXPECT_GE(retry_gap.count(), 900) << "retried before the documented 2 s x [0.5, 1] backoff";
-  EXPECT_GE(sample(metrics(), "lookout_notifications_total{result=\"retried\",sink=\"hook\"}"), 1) << metrics();
+  EXPECT_GE(metric_sample(metrics(), "lookout_notifications_total{result=\"retried\",sink=\"hook\"}"), 1) << metrics();
 
   // 4d. Per client and audience: resolved after opened was delivered, same incident id.
   for (const auto& [client, aud] : std::vector<std::pair<std::string, std::string>>{

@@ -324,6 +324,70 @@ TEST_F(DaemonTest, ApiFiltersOneCheckAndClients) {
   EXPECT_EQ(get_json("/api/v1/checks", 200).size(), 2u);
 }
 
+// catalog.max_age in the daemon: a patch check on a WordPress site judged with release data
+// older than max_age (the fixed test catalogue, as of 2026-02-03) raises the agency incident
+// _lookout/catalog/wordpress, once; a kill -9 and restart finds it open in the store and does
+// not raise a second one.
+TEST_F(DaemonTest, StaleReleaseCatalogueRaisesOneAgencyIncidentAcrossRestarts) {
+  fs::copy(LOOKOUT_TESTDATA "/catalog/fixed", dir_ / "catalog");
+  ::setenv("LOOKOUT_CATALOG_DIR", (dir_ / "catalog").c_str(), 1);
+  {
+    std::ofstream out(dir_ / "lookout.yaml");
+    out << "agent:\n  listen: 127.0.0.1:" << port_ << "\n  state_file: " << (dir_ / "state.db").string()
+        << "\n  workers: 2\n"
+        << "catalog: {refresh: off, max_age: 7d}\n"  // loopback only: no feed from the internet
+        << "alerting:\n  agency: [builtin]\n"
+        << "defaults:\n  interval: 2s\n  timeout: 1500ms\n"
+        << "clients:\n  - id: acme\n    sites:\n"
+        << "      - id: blog\n        url: " << estate_->endpoint("cms_wordpress_current") << "/\n"
+        << "        checks:\n          - {type: patch, components: false}\n";
+  }
+  start_agent();
+  auto j = wait_for([](const nlohmann::json& j) { return all_ran(j, 1); });
+  ASSERT_TRUE(find(j, "acme/blog/patch"));
+  EXPECT_THAT((*find(j, "acme/blog/patch"))["last_result"]["summary"].get<std::string>(),
+              ::testing::HasSubstr("older than catalog.max_age 7d"));
+  auto catalog_incidents = [&] {
+    std::vector<nlohmann::json> out;
+    auto r = http_get("127.0.0.1", port_, "/api/v1/incidents");
+    auto all = nlohmann::json::parse(r.body, nullptr, false);
+    if (all.is_array())
+      for (const auto& i : all)
+        if (i.value("key", "") == "_lookout/catalog/wordpress") out.push_back(i);
+    return out;
+  };
+  auto wait_incident = [&] {
+    for (int i = 0; i < 150 && catalog_incidents().empty(); ++i) std::this_thread::sleep_for(100ms);
+    return catalog_incidents();
+  };
+  // A reload checks staleness at once (otherwise the first check is a minute after start).
+  kill(pid_, SIGHUP);
+  auto incidents = wait_incident();
+  ASSERT_EQ(incidents.size(), 1u) << http_get("127.0.0.1", port_, "/api/v1/incidents").body;
+  EXPECT_EQ(incidents[0]["id"], "_lookout/catalog/wordpress#1");
+  EXPECT_EQ(incidents[0]["state"], "open");
+  EXPECT_EQ(incidents[0]["priority"], "P3");
+  EXPECT_THAT(incidents[0]["summary"].get<std::string>(),
+              ::testing::HasSubstr("WordPress release data is stale: as of 2026-02-03"));
+  EXPECT_TRUE(incidents[0]["ticket"].is_string());  // builtin is in alerting.agency
+
+  // kill -9 and restart: the start-up check (with the restored results) and a reload find the
+  // incident open; no second one.
+  std::this_thread::sleep_for(1500ms);  // one store flush interval for the results
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  start_agent();
+  wait_for([](const nlohmann::json& j) { return all_ran(j, 1); });
+  kill(pid_, SIGHUP);
+  std::this_thread::sleep_for(1s);
+  incidents = wait_incident();
+  ::unsetenv("LOOKOUT_CATALOG_DIR");
+  ASSERT_EQ(incidents.size(), 1u) << http_get("127.0.0.1", port_, "/api/v1/incidents").body;
+  EXPECT_EQ(incidents[0]["id"], "_lookout/catalog/wordpress#1");
+  EXPECT_EQ(incidents[0]["state"], "open");
+}
+
 TEST_F(DaemonTest, RefusesToStartOnABadConfig) {
   write_config("1s", false, /*broken=*/true);
   start_agent();

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/agent_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/freshdesk_receiver.h"
 #include "tests/support/http_get.h"
@@ -28,6 +29,7 @@
 
 namespace {
 
+using lookout::testing::eventually;
 using namespace std::chrono_literals;
 using lookout::testing::Answer;
 using lookout::testing::ReceivedRequest;
@@ -60,39 +62,8 @@ class DeskSinksE2E : public ::testing::Test {
         << "    sites:\n      - id: www\n        url: " << site_.url("/")
         << "\n        checks:\n          - {type: http, keyword: Welcome}\n";
   }
-  void TearDown() override {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (HasFailure()) {
-      std::ifstream log(dir_.file("agent.log"));
-      std::cerr << "---- agent.log ----\n" << log.rdbuf() << "\n---- end ----\n";
-    }
-  }
-  void start_agent() {
-    std::string cfg = dir_.file("lookout.yaml"), log = dir_.file("agent.log");
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      setenv("LOOKOUT_E2E_PD_KEY", kPdKey.c_str(), 1);
-      setenv("LOOKOUT_E2E_FD_KEY", "fd-key", 1);
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      execl(LOOKOUT_BINARY, LOOKOUT_BINARY, "run", "-c", cfg.c_str(), (char*)nullptr);
-      _exit(127);
-    }
-  }
-  template <typename Pred>
-  bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return pred();
-  }
+  void TearDown() override { agent_.dump_log_if(HasFailure()); }
+  void start_agent() { ASSERT_TRUE(agent_.start()); }
 
   lookout::testing::TempDir dir_{"lookout-desk-e2e"};
   lookout::testing::HttpReceiver site_;
@@ -101,7 +72,8 @@ class DeskSinksE2E : public ::testing::Test {
   lookout::testing::FreshdeskReceiver fd_{"fd-key"};
   std::atomic<bool> site_up_{true};
   unsigned short port_ = 0;
-  pid_t pid_ = -1;
+  lookout::testing::AgentProcess agent_{dir_.file("lookout.yaml"), dir_.file("agent.log"),
+                                        {{"LOOKOUT_E2E_PD_KEY", kPdKey}, {"LOOKOUT_E2E_FD_KEY", "fd-key"}}};
 };
 
 TEST_F(DeskSinksE2E, OutageMakesOneTicketPerDeskAndOnePageAllClosedOnRecovery) {

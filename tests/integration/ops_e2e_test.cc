@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -26,7 +27,9 @@
 #include <nlohmann/json.hpp>
 
 #include "config/time_text.h"
+#include "tests/support/agent_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/http_get.h"
 #include "tests/support/http_receiver.h"
 #include "tests/support/temp_dir.h"
 
@@ -36,6 +39,7 @@ using namespace std::chrono_literals;
 using lookout::testing::Answer;
 using lookout::testing::HttpReceiver;
 using lookout::testing::ReceivedRequest;
+using lookout::testing::eventually;
 using nlohmann::json;
 
 constexpr const char* kToken = "e2e-operator-token";
@@ -103,38 +107,8 @@ class OpsE2E : public ::testing::Test {
         << "      - id: www\n        url: " << site_.url("/www") << "\n        checks: [{type: http, keyword: Welcome}]\n"
         << "      - id: shop\n        url: " << site_.url("/shop") << "\n        checks: [{type: http, keyword: Welcome}]\n";
   }
-  void TearDown() override {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (HasFailure()) {
-      std::ifstream log(dir_.file("agent.log"));
-      std::cerr << "---- agent.log ----\n" << log.rdbuf() << "\n---- end ----\n";
-    }
-  }
-  void start_agent() {
-    std::string cfg = dir_.file("lookout.yaml"), log = dir_.file("agent.log");
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      unsetenv("LOOKOUT_API_TOKEN");
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      execl(LOOKOUT_BINARY, LOOKOUT_BINARY, "run", "-c", cfg.c_str(), (char*)nullptr);
-      _exit(127);
-    }
-  }
-  template <typename Pred>
-  bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return pred();
-  }
+  void TearDown() override { agent_.dump_log_if(HasFailure()); }
+  void start_agent() { ASSERT_TRUE(agent_.start()); }
   json incident(const std::string& key) {
     auto r = request(port_, "GET", "/api/v1/incidents?state=open");
     if (r.status == 200)
@@ -148,7 +122,8 @@ class OpsE2E : public ::testing::Test {
   HttpReceiver site_;
   std::atomic<bool> www_up_{false}, shop_up_{true};
   unsigned short port_ = 0;
-  pid_t pid_ = -1;
+  lookout::testing::AgentProcess agent_{dir_.file("lookout.yaml"), dir_.file("agent.log"),
+                                        {{"LOOKOUT_API_TOKEN", ""}}};
 };
 
 TEST_F(OpsE2E, AckWithTokenMaintenanceHoldsThenRaisesAtTheWindowEnd) {
@@ -222,6 +197,110 @@ TEST_F(OpsE2E, AckWithTokenMaintenanceHoldsThenRaisesAtTheWindowEnd) {
                                           << ", window ended " << lookout::config::rfc3339(window_end);
   // www was acknowledged before: still one ticket for it, not re-opened.
   EXPECT_EQ(request(port_, "GET", "/api/v1/tickets/" + ref).body["status"], "open");
+
+  // A rotated token file takes effect on SIGHUP: the old token is refused, the new one works.
+  const std::string comment = "/api/v1/tickets/" + ref + "/comment";
+  const std::string note = R"({"by":"ops","note":"rotating"})";
+  std::ofstream(dir_.file("token")) << "rotated-token\n";
+  ASSERT_TRUE(agent_.signal(SIGHUP));
+  ASSERT_TRUE(eventually([&] { return request(port_, "POST", comment, note, kToken).status == 401; }, 10s))
+      << "the old token still works after the reload";
+  EXPECT_EQ(request(port_, "POST", comment, note, "rotated-token").status, 200);
+}
+
+// The canary loop (docs/alerting.md "Self-connectivity guard"), with real TCP: a canary whose port
+// refuses makes the agent suspect its own network and raise the agency incident with a built-in
+// ticket; once something listens on that port, the next probe answers and the incident resolves.
+TEST_F(OpsE2E, CanaryDownRaisesTheAgencyIncidentAndItsAnswerResolvesIt) {
+  www_up_ = true;
+  const unsigned short canary_port = lookout::testing::free_port();
+  std::ofstream(dir_.file("lookout.yaml"), std::ios::app)
+      << "alerting:\n  agency: [builtin]\n  canary: [\"tcp://127.0.0.1:" << canary_port
+      << "\"]\n  canary_interval: 1s\n";
+  auto suspect = [&] {
+    auto m = lookout::testing::http_request("127.0.0.1", port_, boost::beast::http::verb::get, "/metrics");
+    auto at = m.body.find("\nlookout_connectivity_suspect ");
+    return at == std::string::npos ? -1 : std::atoi(m.body.c_str() + at + 30);
+  };
+  const std::string key = "_lookout/agent/connectivity";
+  start_agent();
+  ASSERT_TRUE(eventually([&] { return incident(key).is_object(); }, 15s)) << "no agency incident";
+  json i = incident(key);
+  EXPECT_NE(i["summary"].get<std::string>().find("all 1 canaries failing"), std::string::npos) << i.dump();
+  EXPECT_TRUE(i["ticket"].is_string()) << i.dump();
+  EXPECT_EQ(suspect(), 1);
+  EXPECT_TRUE(incident("acme/www/http").is_null());  // the sites themselves are fine
+
+  boost::asio::io_context io;  // the canary's port now accepts connections (the kernel's backlog)
+  boost::asio::ip::tcp::acceptor listener(
+      io, {boost::asio::ip::make_address("127.0.0.1"), canary_port});
+  ASSERT_TRUE(eventually([&] { return incident(key).is_null(); }, 15s)) << "still suspect";
+  EXPECT_EQ(suspect(), 0);
+  auto resolved = request(port_, "GET", "/api/v1/incidents?state=resolved").body;
+  bool found = false;
+  for (const auto& r : resolved)
+    if (r.value("key", "") == key) found = true;
+  EXPECT_TRUE(found) << resolved.dump();
+}
+
+// The built-in rota end to end (docs/alerting.md "On-call rota and escalation"): the real daemon
+// pages alice (on call in the rota) through her own webhook address at once, bob (the next step)
+// 3 s later, and after an acknowledgement through the API nobody else: both get
+// `incident.acknowledged`, and the step due at 8 s never comes.
+TEST_F(OpsE2E, EscalationPagesTheOnCallThenTheNextStepUntilAcknowledged) {
+  HttpReceiver hook;  // every contact's address is a path of this receiver
+  std::ofstream(dir_.file("lookout.yaml"), std::ios::app)
+      << "alerting:\n  sinks:\n    - {id: chat, type: webhook, url: \"" << hook.url("/desk") << "\"}\n"
+      << "  defaults: {pages: [oncall]}\n"
+      << "  oncall:\n    members:\n"
+      << "      - {id: alice, contacts: [{sink: chat, address: \"" << hook.url("/alice") << "\"}]}\n"
+      << "      - {id: bob, contacts: [{sink: chat, address: \"" << hook.url("/bob") << "\"}]}\n"
+      << "    rotas:\n      - {id: primary, time_zone: Europe/London, handover: {weekday: mon, time: \"09:00\"},"
+      << " start: 2025-01-06, members: [alice]}\n"
+      << "    escalation:\n      steps:\n"
+      << "        - {after: 0s, target: \"rota:primary\"}\n"
+      << "        - {after: 3s, target: \"member:bob\"}\n"
+      << "        - {after: 8s, target: \"member:bob\"}\n";
+  auto events = [&](const std::string& path, const std::string& event) {
+    std::vector<json> out;
+    for (const auto& r : hook.requests()) {
+      if (r.target != path) continue;
+      json b = json::parse(r.body, nullptr, false);
+      if (b.is_object() && b.value("event", "") == event) out.push_back(b);
+    }
+    return out;
+  };
+  start_agent();
+  ASSERT_TRUE(eventually([&] { return !events("/alice", "incident.opened").empty(); }, 20s))
+      << "alice was never paged";
+  json page = events("/alice", "incident.opened")[0];
+  EXPECT_EQ(page["audience"], "page");
+  EXPECT_EQ(page["oncall"]["member"], "alice") << page.dump();
+  EXPECT_EQ(page["oncall"]["target"], "rota:primary") << page.dump();
+  EXPECT_TRUE(page["oncall"]["ticket"].is_string()) << page.dump();
+  const auto paged_at = std::chrono::steady_clock::now();
+  EXPECT_TRUE(events("/bob", "incident.opened").empty());  // not before 3 s
+  ASSERT_TRUE(eventually([&] { return !events("/bob", "incident.opened").empty(); }, 10s))
+      << "the second step never paged bob";
+  EXPECT_EQ(events("/bob", "incident.opened")[0]["oncall"]["step"], 2) << events("/bob", "incident.opened")[0].dump();
+
+  const std::string id = incident("acme/www/http")["id"];
+  const std::string ack = "/api/v1/incidents/acme%2Fwww%2Fhttp%23" + id.substr(id.find('#') + 1) + "/ack";
+  ASSERT_EQ(request(port_, "POST", ack, R"({"by":"alice"})", kToken).status, 200);
+  ASSERT_TRUE(eventually([&] {
+    return !events("/alice", "incident.acknowledged").empty() && !events("/bob", "incident.acknowledged").empty();
+  }, 10s)) << "the people paged were not told of the acknowledgement";
+  // Past the third step's due time (8 s after the first page): bob was paged once only.
+  std::this_thread::sleep_until(paged_at + 10s);
+  EXPECT_EQ(events("/bob", "incident.opened").size(), 1u);
+  EXPECT_EQ(events("/alice", "incident.opened").size(), 1u);
+  // The ticket records who was paged.
+  json ticket = request(port_, "GET", "/api/v1/tickets/" + incident("acme/www/http")["ticket"].get<std::string>()).body;
+  std::set<std::string> paged;
+  for (const auto& e : ticket["timeline"])
+    if (e.value("kind", "") == "paged" && e.contains("detail") && e["detail"].contains("member"))
+      paged.insert(e["detail"]["member"].get<std::string>());
+  EXPECT_EQ(paged, (std::set<std::string>{"alice", "bob"})) << ticket["timeline"].dump();
 }
 
 }  // namespace

@@ -24,7 +24,9 @@
 #include "net/resolver.h"
 #include "net/tls_context.h"
 #include "net/x509_facts.h"
+#include "tests/alerting/service_harness.h"
 #include "tests/estate/estate.h"
+#include "tests/support/endless_http.h"
 #include "tests/support/estate_fixture.h"
 #include "tests/support/http_receiver.h"
 #include "probes/vuln_feed.h"
@@ -473,7 +475,8 @@ class VulnFeedProbeTest : public PatchProbeTest {
  protected:
   /// One run of the patch probe with `feed` as its vulnerability_feed and the clock given.
   static Result run_feed(const std::string& target, YAML::Node feed, const Clock& clock,
-                         config::Errors* errors_out = nullptr) {
+                         config::Errors* errors_out = nullptr,
+                         std::chrono::milliseconds timeout = 10s) {
     const ProbeKind* kind = find_probe_kind("patch");
     CheckSpec spec;
     spec.client_id = "acme";
@@ -500,7 +503,7 @@ class VulnFeedProbeTest : public PatchProbeTest {
     net::TlsContexts tls;
     History* no_history = nullptr;
     auto ctx = std::make_shared<ProbeContext>(io.get_executor(), resolver, tls, spec,
-                                              std::chrono::steady_clock::now() + 10s, no_history,
+                                              std::chrono::steady_clock::now() + timeout, no_history,
                                               clock);
     Result out;
     boost::asio::co_spawn(io, agent::run_check(probe, ctx),
@@ -570,6 +573,60 @@ TEST_F(VulnFeedProbeTest, KnownVulnerablePluginIsInsecure) {
   EXPECT_EQ(after.status, Status::ok) << after.summary;
 }
 
+// The issue's rule "a known-vulnerable plugin version -> insecure (P2), an outdated one ->
+// outdated": the probe's real results, confirmed by the real AlertingService with the default
+// priorities (docs/alerting.md "Priorities"), open at P2 (a vulnerable plugin on a current core,
+// as an insecure core) and P3 (an outdated plugin).
+TEST_F(VulnFeedProbeTest, VulnerablePluginOpensAtP2AndOutdatedPluginAtP3) {
+  FeedServer feed;
+  ManualClock clock;
+  Result vulnerable = run_feed(site("cms_wordpress_current"), feed_node(feed.url()), clock);
+  ASSERT_EQ(vulnerable.facts["status"], "insecure") << vulnerable.summary;
+  EXPECT_THAT(vulnerable.summary, HasSubstr("WordPress 6.9.1: current"));  // the core is fine
+  feed.serve(200, "{}");  // the feed lists nothing; the directory knows a newer contact-form-7
+  clock.advance(13h);
+  directory_api().set_latest({{"contact-form-7", "6.1.2"}, {"twentytwentyfive", "1.3"}});
+  DirectoryCache::instance().clear();
+  Result outdated = run_feed(site("cms_wordpress_current"), feed_node(feed.url()), clock);
+  ASSERT_EQ(outdated.facts["status"], "outdated") << outdated.summary;
+  directory_api().set_latest({{"contact-form-7", "6.0.6"}, {"twentytwentyfive", "1.3"}});
+  DirectoryCache::instance().clear();
+  Result core = check(site("cms_wordpress_insecure"));
+  ASSERT_EQ(core.facts["status"], "insecure") << core.summary;
+
+  lookout::testing::ServiceHarness h(lookout::testing::utc(2026, 12, 7, 10, 0));
+  h.load(R"(
+clients:
+  - id: acme
+    contract: {coverage: 24x7}
+    sites:
+      - {id: vuln, url: "http://www.example.com/", checks: [{type: patch}]}
+      - {id: old, url: "http://www.example.com/", checks: [{type: patch}]}
+      - {id: core, url: "http://www.example.com/", checks: [{type: patch}]}
+)");
+  h.start();
+  auto confirm = [&](const std::string& key, const Result& r) {
+    const auto& c = h.check(key);
+    for (int i = 0; i < 2; ++i) {  // failure_threshold 2
+      h.svc->on_result(c.spec, c.tags, r);
+      h.clock.advance(30s);
+    }
+    return h.incident(key);
+  };
+  auto vuln = confirm("acme/vuln/patch", vulnerable);
+  EXPECT_EQ(vuln["state"], "open");
+  EXPECT_EQ(vuln["severity"], "critical");
+  EXPECT_EQ(vuln["priority"], "P2");
+  EXPECT_THAT(vuln["summary"].get<std::string>(),
+              HasSubstr("contact-form-7 6.0.6 has a known vulnerability fixed in 6.0.7"));
+  auto old = confirm("acme/old/patch", outdated);
+  EXPECT_EQ(old["severity"], "warning");
+  EXPECT_EQ(old["priority"], "P3");
+  EXPECT_THAT(old["summary"].get<std::string>(), HasSubstr("contact-form-7 6.0.6 (latest 6.1.2)"));
+  auto insecure_core = confirm("acme/core/patch", core);
+  EXPECT_EQ(insecure_core["priority"], "P2");  // unchanged: an insecure core is P2 as well
+}
+
 TEST_F(VulnFeedProbeTest, FeedDownOrGarbageKeepsTheLastGoodData) {
   FeedServer feed;
   ManualClock clock;
@@ -620,6 +677,36 @@ TEST_F(VulnFeedProbeTest, NoGoodDataIsUnknownWithReasonAndTheRestStands) {
   EXPECT_THAT(changed.facts["vulnerability_feed"]["reason"].get<std::string>(),
               HasSubstr("has the format changed?"));
   EXPECT_EQ(changed.facts["status"], "current");
+}
+
+// The issue's "Bad input": a feed bigger than max_bytes (a 1 GB feed is cut the same way, at
+// the default 256 MiB) and one that never ends. The download stops at the limit or at the
+// check's deadline; the vulnerability part is unknown with the reason; the rest stands.
+TEST_F(VulnFeedProbeTest, HugeOrEndlessFeedIsCutAndTheRestStands) {
+  FeedServer feed;
+  feed.serve(200, "{\"x\":" + std::string(2u << 20, ' ') + "{}}");
+  ManualClock clock;
+  auto node = feed_node(feed.url());
+  node["max_bytes"] = "1048576";
+  Result big = run_feed(site("cms_wordpress_current"), node, clock);
+  EXPECT_EQ(big.facts["vulnerability_feed"]["status"], "unknown");
+  EXPECT_THAT(big.facts["vulnerability_feed"]["reason"].get<std::string>(),
+              HasSubstr("feed larger than max_bytes (1048576)"));
+  EXPECT_EQ(big.facts["status"], "current") << big.summary;
+  EXPECT_EQ(big.status, Status::ok) << big.summary;
+
+  VulnFeedCache::instance().clear();
+  lookout::testing::EndlessHttp endless;
+  const auto t0 = std::chrono::steady_clock::now();
+  Result never = run_feed(site("cms_wordpress_current"),
+                          feed_node(endless.url("/api/intelligence/v3/vulnerabilities/production")),
+                          clock, nullptr, 3s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
+  EXPECT_EQ(endless.accepted(), 1);
+  EXPECT_EQ(never.facts["vulnerability_feed"]["status"], "unknown") << never.summary;
+  EXPECT_EQ(never.facts["status"], "current") << never.summary;  // the core verdict stands
+  EXPECT_THAT(never.facts["vulnerability_feed"]["reason"].get<std::string>(),
+              HasSubstr("download failed"));
 }
 
 TEST_F(VulnFeedProbeTest, ConfigErrors) {
