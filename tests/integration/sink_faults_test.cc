@@ -101,7 +101,9 @@ class SinkFaults : public ::testing::Test {
       alerting::Notification n;
       n.id = ++next_id_;
       n.sink = sink;
-      n.incident = "acme/www/http#" + std::to_string(n.id);
+      // One check per notification: the outbox keeps order per check (incident key), so
+      // notifications of different checks go side by side.
+      n.incident = "acme/s" + std::to_string(n.id) + "/http#1";
       n.seq = 1;
       n.event = event;
       n.idempotency_key = "lookout:" + n.incident + ":1";
