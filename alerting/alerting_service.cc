@@ -596,7 +596,14 @@ void AlertingService::persist(const Incident& i, Pending& p) {
   // Written last, after every notify() of the change: the stored incident carries the
   // notification count its restored self numbers the next Idempotency-Key from.
   p.tx.values.push_back(store::Value{"incident", i.key, i.to_json().dump()});
-  if (!i.open) p.tx.values.push_back(store::Value{"incident_history", i.id, i.to_json().dump()});
+  if (!i.open) {
+    nlohmann::json j = i.to_json();
+    p.tx.values.push_back(store::Value{"incident_history", i.id, j.dump()});
+    auto& entry = history_in_flight_[i.id];
+    ++entry.first;
+    entry.second = std::move(j);
+    p.history.push_back(i.id);
+  }
 }
 
 void AlertingService::raise(Incident& i, const ClientPolicy& c, const std::string& reason,
@@ -747,7 +754,14 @@ void AlertingService::commit(Pending p, std::function<void(store::CommitResult)>
     ++commits_in_flight_;
   }
   auto notifications = std::make_shared<std::vector<Notification>>(std::move(p.notifications));
-  store_.commit(std::move(p.tx), [this, notifications, done = std::move(done)](store::CommitResult r) {
+  store_.commit(std::move(p.tx), [this, notifications, history = std::move(p.history),
+                                  done = std::move(done)](store::CommitResult r) {
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& id : history)
+        if (auto it = history_in_flight_.find(id); it != history_in_flight_.end() && --it->second.first <= 0)
+          history_in_flight_.erase(it);
+    }
     if (!r.ok) {
       spdlog::error("alerting: an incident change could not be stored: {}", r.error);
     } else {
@@ -962,11 +976,14 @@ nlohmann::json AlertingService::incidents_json(const std::string& state) const {
   nlohmann::json out = nlohmann::json::array();
   if (state.empty() || state == "open")
     for (Incident* i : const_cast<IncidentEngine&>(engine_).open_incidents()) out.push_back(i->to_json());
-  if (state.empty() || state == "resolved")
+  if (state.empty() || state == "resolved") {
     for (const auto& [id, text] : store_.values("incident_history")) {
+      if (history_in_flight_.count(id)) continue;  // a newer version is on its way to disk
       auto j = nlohmann::json::parse(text, nullptr, false);
       if (j.is_object()) out.push_back(j);
     }
+    for (const auto& [id, entry] : history_in_flight_) out.push_back(entry.second);
+  }
   return out;
 }
 

@@ -176,7 +176,12 @@ class AlertingService {
   struct Pending {
     store::Transaction tx;
     std::vector<Notification> notifications;
+    std::vector<std::string> history;  // resolved incidents whose history row tx carries
   };
+  // Resolved incidents whose history row is still on its way to disk (id -> writes in flight,
+  // latest JSON), so the API lists an incident as soon as its resolution is notified for
+  // sending, not only once the group commit lands.
+  std::map<std::string, std::pair<int, nlohmann::json>> history_in_flight_;
   void take_config(const config::Config& config);
   void resolve_removed(const config::Config& config, TimePoint now);
   void handle(IncidentChange change, TimePoint now);
