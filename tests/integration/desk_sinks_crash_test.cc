@@ -37,6 +37,7 @@
 #include "alerting/freshdesk_sink.h"
 #include "store/sqlite_store.h"
 #include "tests/estate/estate.h"
+#include "tests/support/agent_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/freshdesk_receiver.h"
 #include "tests/support/http_get.h"
@@ -48,6 +49,8 @@ extern char** environ;
 
 namespace {
 
+using lookout::testing::eventually;
+using lookout::testing::metric_sample;
 using namespace std::chrono_literals;
 using lookout::testing::Fault;
 using nlohmann::json;
@@ -70,20 +73,12 @@ class DeskSinksCrash : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
+    agent_.kill9();
     if (am_pid_ > 0) {
       kill(am_pid_, SIGTERM);
       waitpid(am_pid_, nullptr, 0);
     }
-    if (HasFailure()) {
-      std::ifstream log(dir_.file("agent.log"));
-      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-      if (text.size() > 20000) text = "..." + text.substr(text.size() - 20000);
-      std::cerr << "---- agent.log (tail) ----\n" << text << "\n---- end ----\n";
-    }
+    agent_.dump_log_if(HasFailure());
   }
 
   void start_alertmanager() {
@@ -139,28 +134,7 @@ class DeskSinksCrash : public ::testing::Test {
     }
   }
 
-  void start_agent() {
-    std::string cfg = dir_.file("lookout.yaml");
-    std::string log = dir_.file("agent.log");
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      setenv("LOOKOUT_CRASH_PD_KEY", kPdKey.c_str(), 1);
-      setenv("LOOKOUT_CRASH_ZD_TOKEN", "zd-token", 1);
-      setenv("LOOKOUT_CRASH_FD_KEY", "fd-key", 1);
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      execl(LOOKOUT_BINARY, LOOKOUT_BINARY, "run", "-c", cfg.c_str(), (char*)nullptr);
-      _exit(127);
-    }
-  }
-  void kill_agent(int sig) {
-    if (pid_ <= 0) return;
-    kill(pid_, sig);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
+  void start_agent() { ASSERT_TRUE(agent_.start()); }
 
   void switch_sites(const std::string& query) {
     auto r = lookout::testing::http_request("127.0.0.1", estate_port_, boost::beast::http::verb::post,
@@ -173,11 +147,6 @@ class DeskSinksCrash : public ::testing::Test {
     return json::parse(r.body, nullptr, false);
   }
   std::string metrics() { return lookout::testing::http_get("127.0.0.1", port_, "/metrics").body; }
-  static double sample(const std::string& text, const std::string& series) {
-    auto pos = text.find("\n" + series + " ");
-    if (pos == std::string::npos) return -1;
-    return std::stod(text.substr(pos + series.size() + 2));
-  }
   /// Alerts Alertmanager holds active (firing, not resolved).
   json am_firing() {
     auto r = lookout::testing::http_get("127.0.0.1", am_port_, "/api/v2/alerts?active=true&silenced=true&inhibited=true");
@@ -188,15 +157,6 @@ class DeskSinksCrash : public ::testing::Test {
         if (a["labels"].value("alertname", "") == "LookoutIncident") out.push_back(a);
     return out;
   }
-  template <typename Pred>
-  bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-    auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(200ms);
-    }
-    return pred();
-  }
 
   lookout::testing::TempDir dir_{"lookout-desk-crash"};
   lookout::estate::Estate estate_{lookout::estate::EstateOptions{}};
@@ -206,7 +166,11 @@ class DeskSinksCrash : public ::testing::Test {
   lookout::testing::ZendeskReceiver zd_{"agent@example.net", "zd-token"};
   lookout::testing::FreshdeskReceiver fd_{"fd-key"};
   unsigned short port_ = 0, am_port_ = 0;
-  pid_t pid_ = -1, am_pid_ = -1;
+  pid_t am_pid_ = -1;
+  lookout::testing::AgentProcess agent_{dir_.file("lookout.yaml"), dir_.file("agent.log"),
+                                        {{"LOOKOUT_CRASH_PD_KEY", kPdKey},
+                                         {"LOOKOUT_CRASH_ZD_TOKEN", "zd-token"},
+                                         {"LOOKOUT_CRASH_FD_KEY", "fd-key"}}};
 };
 
 TEST_F(DeskSinksCrash, KillNineDuringAStormOneTicketPerDeskOnePagePerIncidentNothingFiring) {
@@ -243,7 +207,7 @@ TEST_F(DeskSinksCrash, KillNineDuringAStormOneTicketPerDeskOnePagePerIncidentNot
       << "the agent did not start";
   while (kills < kKills) {
     std::this_thread::sleep_for(std::chrono::milliseconds(uniform(300, 2500)));
-    kill_agent(SIGKILL);
+    agent_.kill9();
     ++kills;
     start_agent();
   }
@@ -261,7 +225,7 @@ TEST_F(DeskSinksCrash, KillNineDuringAStormOneTicketPerDeskOnePagePerIncidentNot
         if (!open.is_array() || !open.empty()) return false;
         const std::string m = metrics();
         for (const char* s : {"pd", "zd", "fd", "am"})
-          if (sample(m, std::string("lookout_outbox_pending{sink=\"") + s + "\"}") != 0) return false;
+          if (metric_sample(m, std::string("lookout_outbox_pending{sink=\"") + s + "\"}") != 0) return false;
         return true;
       },
       60s);
@@ -342,7 +306,7 @@ TEST_F(DeskSinksCrash, KillNineDuringAStormOneTicketPerDeskOnePagePerIncidentNot
   for (const auto& e : pd_.errors()) ADD_FAILURE() << "pagerduty: " << e;
 
   // Nothing pending or parked: the last agent stops cleanly; the store says so too.
-  kill_agent(SIGTERM);
+  agent_.stop();
   {
     lookout::store::StoreOptions o;
     o.path = dir_.file("state.db");
