@@ -139,19 +139,44 @@ std::optional<int64_t> RemoteTicketIds::get(const std::string& incident) {
   return j["id"].get<int64_t>();
 }
 
-boost::asio::awaitable<bool> RemoteTicketIds::put(const std::string& incident, int64_t id) {
+boost::asio::awaitable<bool> RemoteTicketIds::write(const std::string& incident, std::optional<std::string> value) {
   store::Transaction tx;
-  tx.values.push_back(store::Value{"sink_ticket", sink_ + "/" + incident, nlohmann::json{{"id", id}}.dump()});
+  tx.values.push_back(store::Value{"sink_ticket", sink_ + "/" + incident, std::move(value)});
   auto r = co_await store::async_commit(store_, std::move(tx));
   co_return r.ok;
 }
 
+// Named values only around the co_await (GCC 12 mishandles temporaries in co_await expressions).
+boost::asio::awaitable<bool> RemoteTicketIds::put(const std::string& incident, int64_t id) {
+  std::optional<std::string> value = nlohmann::json{{"id", id}}.dump();
+  const bool ok = co_await write(incident, std::move(value));
+  co_return ok;
+}
+
 boost::asio::awaitable<bool> RemoteTicketIds::resolved(const std::string& incident, int64_t id, TimePoint at) {
-  store::Transaction tx;
-  tx.values.push_back(store::Value{"sink_ticket", sink_ + "/" + incident,
-                                   nlohmann::json{{"id", id}, {"resolved", format_time(at)}}.dump()});
-  auto r = co_await store::async_commit(store_, std::move(tx));
-  co_return r.ok;
+  std::optional<std::string> value = nlohmann::json{{"id", id}, {"resolved", format_time(at)}}.dump();
+  const bool ok = co_await write(incident, std::move(value));
+  co_return ok;
+}
+
+boost::asio::awaitable<bool> RemoteTicketIds::creating(const std::string& incident, TimePoint at) {
+  std::optional<std::string> value = nlohmann::json{{"creating", format_time(at)}}.dump();
+  const bool ok = co_await write(incident, std::move(value));
+  co_return ok;
+}
+
+boost::asio::awaitable<bool> RemoteTicketIds::forget(const std::string& incident) {
+  std::optional<std::string> none;
+  const bool ok = co_await write(incident, std::move(none));
+  co_return ok;
+}
+
+std::optional<TimePoint> RemoteTicketIds::creating_since(const std::string& incident) {
+  auto v = store_.value("sink_ticket", sink_ + "/" + incident);
+  if (!v) return std::nullopt;
+  auto j = nlohmann::json::parse(*v, nullptr, false);
+  if (!j.is_object() || j.contains("id")) return std::nullopt;
+  return read_opt_time(j, "creating");
 }
 
 RemoteTicketIds::RemoteTicketIds(store::Store& store, std::string sink, TimePoint now)
@@ -162,7 +187,9 @@ RemoteTicketIds::RemoteTicketIds(store::Store& store, std::string sink, TimePoin
     if (key.rfind(prefix, 0) != 0) continue;
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (!j.is_object()) continue;
-    if (auto at = read_opt_time(j, "resolved"); at && now - *at > std::chrono::hours(25))
+    auto at = read_opt_time(j, "resolved");
+    if (!at) at = read_opt_time(j, "creating");
+    if (at && now - *at > std::chrono::hours(25))
       tx.values.push_back(store::Value{"sink_ticket", key, std::nullopt});
   }
   if (!tx.values.empty()) store_.commit(std::move(tx), [](store::CommitResult) {});

@@ -79,6 +79,10 @@ std::string tag_text(std::string_view s);
 /// the same ticket, not search for it (Freshdesk's search index lags minutes, so forgetting the
 /// id there made a second ticket). Entries resolved more than 25 hours ago (the outbox gives up
 /// after 24) are dropped when the sink is constructed.
+///
+/// Before a create whose answer might be lost, a sink records "creating since T" under the same
+/// key (`creating`): a retry that finds the mark knows an earlier attempt may have made a ticket
+/// it cannot see yet. Marks older than 25 hours are dropped like resolved entries.
 class RemoteTicketIds {
  public:
   RemoteTicketIds(store::Store& store, std::string sink, TimePoint now);
@@ -87,8 +91,15 @@ class RemoteTicketIds {
   boost::asio::awaitable<bool> put(const std::string& incident, int64_t id);
   /// Keeps the id, marked resolved at `at` (pruned a day later).
   boost::asio::awaitable<bool> resolved(const std::string& incident, int64_t id, TimePoint at);
+  /// Durable before it returns true: a create for the incident is about to be sent at `at`.
+  boost::asio::awaitable<bool> creating(const std::string& incident, TimePoint at);
+  /// When the last unconfirmed create was sent (nullopt: none, or the id is known).
+  std::optional<TimePoint> creating_since(const std::string& incident);
+  /// Drops the mark: the desk answered that create with a refusal, so nothing was made.
+  boost::asio::awaitable<bool> forget(const std::string& incident);
 
  private:
+  boost::asio::awaitable<bool> write(const std::string& incident, std::optional<std::string> value);
   store::Store& store_;
   std::string sink_;
 };

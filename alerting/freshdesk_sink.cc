@@ -52,6 +52,23 @@ boost::asio::awaitable<FreshdeskSink::Found> FreshdeskSink::ticket_for(const Not
     if (t.is_object() && t.contains("id") && t["id"].is_number_integer())
       if (f.id == 0 || t["id"].get<int64_t>() < f.id) f.id = t["id"].get<int64_t>();
   if (f.id == 0) {
+    // An earlier create that got no answer (a timeout, a cut connection, a crash) may have made
+    // a ticket the search cannot show yet: wait out the index lag before creating another.
+    if (auto since = ids_.creating_since(n.incident)) {
+      const TimePoint indexed = *since + config_.search_lag;
+      if (clock_.now() < indexed) {
+        f.failed = Delivery::again(
+            "an earlier POST /api/v2/tickets got no answer (sent " + format_time(*since) +
+                ") and may have made the ticket; Freshdesk's search shows new tickets minutes late, so the "
+                "tag search is repeated at " + format_time(indexed) + " before creating another",
+            std::chrono::duration_cast<std::chrono::milliseconds>(indexed - clock_.now()));
+        co_return f;
+      }
+    }
+    if (!co_await ids_.creating(n.incident, clock_.now())) {
+      f.failed = Delivery::again("the pending Freshdesk create could not be recorded in the store");
+      co_return f;
+    }
     const std::string priority = b.field("priority");
     std::vector<std::string> lines = incident_lines(b);
     if (b.event != "incident.opened") lines.push_back(event_line(b));
@@ -65,6 +82,9 @@ boost::asio::awaitable<FreshdeskSink::Found> FreshdeskSink::ticket_for(const Not
         {"tags", {"lookout", "client_" + tag_text(b.field("client")), "check_" + tag_text(b.field("type")), tag}}};
     ApiAnswer created = co_await api_.call("POST", "/api/v2/tickets", ticket, auth());
     if (created.failed) {
+      // A refusal from Freshdesk says nothing was made. No answer, a 2xx we could not read, or
+      // a gateway's 502/504 (the server behind it may have acted) leaves the mark.
+      if (created.status >= 300 && created.status != 502 && created.status != 504) co_await ids_.forget(n.incident);
       f.failed = created.failed;
       co_return f;
     }

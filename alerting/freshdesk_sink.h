@@ -11,8 +11,12 @@
 // Freshdesk has no external_id: each ticket carries a tag unique to the incident
 // (freshdesk_tag()), and before creating the sink looks it up with
 // GET /api/v2/search/tickets?query="tag:'<tag>'". Freshdesk's search index lags by a few
-// minutes, so the stored id is what normally finds the ticket; the tag covers a crash between
-// "created" and "recorded" older than that lag. 429 waits its Retry-After; at most `rate_limit`
+// minutes, so the stored id is what normally finds the ticket. A create is marked in the store
+// before it is sent (RemoteTicketIds::creating); when a retry finds that mark (the answer was
+// lost: a timeout, a cut connection, a kill -9 before the id was stored) and the tag search
+// finds nothing, it waits until `search_lag` (default 5m) after the lost create and searches again
+// before creating another, so a ticket made then is found, not duplicated. A 4xx answer to the
+// create clears the mark (nothing was made). 429 waits its Retry-After; at most `rate_limit`
 // requests a minute (default 80, the Growth plan's ticket-create limit).
 #pragma once
 

@@ -104,6 +104,9 @@ struct SinkConfig {
   std::string ticket_url;        // pagerduty: link template for the ticket, "{ref}" replaced
   int rate_limit = 0;            // requests per minute this sink sends at most (0 = no limit)
   std::chrono::milliseconds resend{60'000};  // alertmanager: re-post period while open
+  /// freshdesk: how late its search may show a new ticket; a create whose answer was lost is
+  /// searched for again this long after it before another is made ("a few minutes")
+  std::chrono::milliseconds search_lag{300'000};
   // email: `url` smtp://host[:587] (STARTTLS required) or smtps://host[:465]
   std::string from;
   std::vector<std::string> to;

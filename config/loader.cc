@@ -852,7 +852,7 @@ void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef
             {"pagerduty", 120}, {"zendesk", 100}, {"freshdesk", 80}};
         for_each_key(sn, spath, {"id", "type", "url", "secret_env", "secret_file", "headers", "timeout", "max_in_flight",
                                  "routing_key_env", "routing_key_file", "token_env", "token_file", "api_key_env",
-                                 "api_key_file", "email", "comments", "ticket_url", "rate_limit", "resend", "from", "to",
+                                 "api_key_file", "email", "comments", "ticket_url", "rate_limit", "resend", "search_lag", "from", "to",
                                  "username", "password_env", "password_file", "ca_file"},
                      errors, [&](const std::string& k, const YAML::Node& sv, const std::string& fpath) {
           if (k == "id") {
@@ -918,6 +918,8 @@ void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef
             if (auto i = read_int(sv, fpath, errors, 0, 100000)) sink.rate_limit = static_cast<int>(*i);
           } else if (k == "resend") {
             if (auto d = read_duration(sv, fpath, errors)) sink.resend = *d;
+          } else if (k == "search_lag") {
+            if (auto d = read_duration(sv, fpath, errors)) sink.search_lag = *d;
           } else if (k == "headers") {
             if (!expect_map(sv, fpath, errors)) return;
             for (const auto& hkv : sv) {
@@ -974,6 +976,8 @@ void read_alerting(const YAML::Node& n, AlertingSettings& a, std::vector<SinkRef
           else if (env && file)
             errors.add(sn[keys.second], spath + "." + keys.second, "give " + keys.first + " or " + keys.second + ", not both");
         }
+        if (sn["search_lag"].IsDefined() && !sink.type.empty() && sink.type != "freshdesk")
+          errors.add(sn["search_lag"], spath + ".search_lag", "'search_lag' is not a key of a " + sink.type + " sink");
         if ((sink.type == "zendesk" || sink.type == "freshdesk") && !sn["email"].IsDefined())
           errors.add(sn, spath, std::string("missing field 'email' (") +
                                     (sink.type == "zendesk" ? "the agent the API token belongs to" : "the requester of the tickets") + ")");

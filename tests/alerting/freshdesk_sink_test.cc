@@ -96,6 +96,56 @@ TEST_F(FreshdeskSinkTest, RestartUsesTheStoredIdAndACrashFindsTheTag) {
   EXPECT_TRUE(fd.errors().empty()) << fd.errors().front();
 }
 
+// The create's answer is lost (Freshdesk made the ticket, then the connection died) and the
+// search index has not caught up: the retry must not make a second ticket. It waits until the
+// index lag has passed since the lost create, searches again and finds the ticket.
+TEST_F(FreshdeskSinkTest, ALostCreateAnswerWaitsOutTheSearchLagInsteadOfADuplicate) {
+  Incident i = incident();
+  FreshdeskSink sink(cfg(), resolver, tls, clock, *db);
+  fd.freeze_search_index();
+  fd.set_fault(Fault::posts_lost, 30, 1500ms);  // answered after the sink's 500 ms timeout
+  Delivery d = deliver(sink, note("fd", i, "incident.opened", 1));
+  ASSERT_EQ(d.kind, Delivery::retry) << d.reason;
+  ASSERT_EQ(fd.tickets().size(), 1u);  // made, but the sink never heard
+  fd.set_fault(Fault::none);
+
+  clock.advance(1min);
+  restart_store();  // and the agent was restarted meanwhile: the mark is durable
+  auto patient = cfg();
+  patient.timeout = 5s;  // outwaits the receiver still sleeping over the lost answer
+  FreshdeskSink again(patient, resolver, tls, clock, *db);
+  d = deliver(again, note("fd", i, "incident.opened", 1));
+  ASSERT_EQ(d.kind, Delivery::retry) << d.reason;
+  EXPECT_NE(d.reason.find("may have made the ticket"), std::string::npos) << d.reason;
+  ASSERT_TRUE(d.retry_after);
+  EXPECT_EQ(*d.retry_after, 4min);  // the default search_lag (5m) after the lost create
+  EXPECT_EQ(fd.tickets().size(), 1u);
+
+  clock.advance(4min);
+  fd.catch_up_search_index();
+  ASSERT_EQ(deliver(again, note("fd", i, "incident.opened", 1)).kind, Delivery::delivered);
+  ASSERT_EQ(deliver(again, note("fd", i, "incident.resolved", 2)).kind, Delivery::delivered);
+  auto tickets = fd.tickets();
+  ASSERT_EQ(tickets.size(), 1u);
+  EXPECT_EQ(tickets[0].status, 4);
+  EXPECT_TRUE(fd.errors().empty()) << fd.errors().front();
+
+  // Past the lag with still nothing found, the sink takes it that the lost create made nothing
+  // and creates: an index lagging more than `search_lag` gives a second ticket (the limit).
+  Incident j = incident("acme", "shop", "https", 2);
+  fd.freeze_search_index();
+  fd.set_fault(Fault::posts_lost, 30, 1500ms);
+  FreshdeskSink hasty(cfg(), resolver, tls, clock, *db);
+  ASSERT_EQ(deliver(hasty, note("fd", j, "incident.opened", 1)).kind, Delivery::retry);
+  fd.set_fault(Fault::none);
+  clock.advance(cfg().search_lag - 1s);
+  ASSERT_EQ(deliver(again, note("fd", j, "incident.opened", 1)).kind, Delivery::retry);
+  EXPECT_EQ(fd.tickets().size(), 2u);
+  clock.advance(1s);
+  ASSERT_EQ(deliver(again, note("fd", j, "incident.opened", 1)).kind, Delivery::delivered);
+  EXPECT_EQ(fd.tickets().size(), 3u);
+}
+
 TEST_F(FreshdeskSinkTest, FaultsGiveAClearReason) {
   Incident i = incident();
   auto bad = cfg();

@@ -4,16 +4,20 @@
 // CPU per delivery. The receivers (PagerDuty, Zendesk, Freshdesk, a webhook: the test suite's,
 // which check every request as the real API documents) run in a child process, so this
 // process's CPU (getrusage: the outbox thread, the sinks and the store's writer) is the agent's
-// alone. A real Alertmanager is used when --alertmanager URL is given. Then one run with the
+// alone. A real Alertmanager is used when --alertmanager URL is given; the e-mail sink when
+// --smtp URL is given (the test suite's STARTTLS + AUTH server, tests/support/smtp_server.py,
+// whose certificate is --smtp-ca; one mail per notification, user lookout). Then one run with the
 // sink's `rate_limit` set to a desk's documented per-minute limit shows the pace is honoured.
 // One JSON line per figure.
 //   drain_load [--count 2000] [--in-flight 8] [--alertmanager http://127.0.0.1:9093]
+//              [--smtp smtp://127.0.0.1:2525 --smtp-ca cert.pem --smtp-password P] [--email-count 500]
 //              [--rate-count 140] [--rate-limit 120]
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -193,13 +197,17 @@ void drain(const config::SinkConfig& sc, int count, int in_flight, const std::st
 }  // namespace
 
 int main(int argc, char** argv) {
-  int count = 2000, in_flight = 8, rate_count = 140, rate_limit = 120;
-  std::string alertmanager;
+  int count = 2000, in_flight = 8, rate_count = 140, rate_limit = 120, email_count = 500;
+  std::string alertmanager, smtp, smtp_ca, smtp_password;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--count") count = std::stoi(argv[i + 1]);
     else if (a == "--in-flight") in_flight = std::stoi(argv[i + 1]);
     else if (a == "--alertmanager") alertmanager = argv[i + 1];
+    else if (a == "--smtp") smtp = argv[i + 1];
+    else if (a == "--smtp-ca") smtp_ca = argv[i + 1];
+    else if (a == "--smtp-password") smtp_password = argv[i + 1];
+    else if (a == "--email-count") email_count = std::stoi(argv[i + 1]);
     else if (a == "--rate-count") rate_count = std::stoi(argv[i + 1]);
     else if (a == "--rate-limit") rate_limit = std::stoi(argv[i + 1]);
   }
@@ -229,6 +237,18 @@ int main(int argc, char** argv) {
   sinks.push_back(fd);
   if (!alertmanager.empty()) sinks.push_back(base("alertmanager", "alertmanager", alertmanager));
   for (const auto& s : sinks) drain(s, count, in_flight, s.type);
+  if (!smtp.empty()) {
+    // One SMTP session per mail (STARTTLS, AUTH, MAIL, RCPT, DATA) on the sink's one thread,
+    // to a Python server: far slower than HTTP, so fewer notifications.
+    auto mail = base("email", "email", smtp);
+    mail.from = "lookout@agency.example";
+    mail.to = {"oncall@agency.example"};
+    mail.username = "lookout";
+    mail.credential = smtp_password;
+    mail.credential_source = "password_env";
+    mail.ca_file = smtp_ca;
+    drain(mail, std::min(count, email_count), in_flight, "email");
+  }
   // A documented per-minute limit (PagerDuty: 120 events/min per routing key), exceeded: the
   // sink sends `rate_limit` at once, then waits out the sliding minute for the rest, so the
   // drain takes at least 60 s and nothing is refused.

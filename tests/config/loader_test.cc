@@ -312,7 +312,8 @@ alerting:
     - {id: pd, type: pagerduty, routing_key_env: LOOKOUT_TEST_PD_KEY, ticket_url: "https://l.example/t/{ref}"}
     - {id: zd, type: zendesk, url: https://acme.zendesk.com, email: agent@example.net, token_file: )" +
                                 dir.file("token") + R"(, comments: public}
-    - {id: fd, type: freshdesk, url: https://acme.freshdesk.com, email: desk@example.net, api_key_env: LOOKOUT_TEST_FD_KEY, rate_limit: 10}
+    - {id: fd, type: freshdesk, url: https://acme.freshdesk.com, email: desk@example.net, api_key_env: LOOKOUT_TEST_FD_KEY, rate_limit: 10,
+       search_lag: 10m}
     - {id: am, type: alertmanager, url: http://127.0.0.1:9093, resend: 2m}
     - {id: mail, type: email, url: "smtp://127.0.0.1:2525", from: l@example.net, to: [a@example.net, b@example.net],
        username: l, password_env: LOOKOUT_TEST_FD_KEY, ca_file: /etc/ssl/certs/ca-certificates.crt}
@@ -332,6 +333,8 @@ alerting:
   EXPECT_EQ(s[2].credential, "fd-key");
   EXPECT_EQ(s[2].rate_limit, 10);
   EXPECT_FALSE(s[2].public_comments);
+  EXPECT_EQ(s[2].search_lag, std::chrono::minutes(10));
+  EXPECT_EQ(s[1].search_lag, std::chrono::minutes(5));  // the default
   EXPECT_EQ(s[3].resend, std::chrono::minutes(2));
   EXPECT_EQ(s[3].rate_limit, 0);
   EXPECT_EQ(s[4].to, (std::vector<std::string>{"a@example.net", "b@example.net"}));

@@ -10,7 +10,9 @@
 // At the end (every site up, the last agent left to drain):
 //  - every incident is resolved;
 //  - Zendesk: exactly one ticket per incident (external_id), each solved;
-//  - Freshdesk: exactly one ticket per incident (its unique tag), each resolved (status 4);
+//  - Freshdesk: exactly one ticket per incident (its unique tag), each resolved (status 4), with
+//    its search showing a new ticket only a second later, as the real one lags (the sink's
+//    `search_lag` is 3 s here);
 //  - PagerDuty: per dedup_key (the check), each incident's alert was opened by its own trigger
 //    once, never re-triggered after it was resolved, never updated by another incident's
 //    trigger, and every alert is resolved;
@@ -120,7 +122,8 @@ class DeskSinksCrash : public ::testing::Test {
         << "    - {id: zd, type: zendesk, url: \"" << zd_.url("") << "\", email: agent@example.net, token_env: "
         << "LOOKOUT_CRASH_ZD_TOKEN, timeout: 5s, rate_limit: 0, max_in_flight: 8}\n"
         << "    - {id: fd, type: freshdesk, url: \"" << fd_.url("")
-        << "\", email: desk@example.net, api_key_env: LOOKOUT_CRASH_FD_KEY, timeout: 5s, rate_limit: 0, max_in_flight: 8}\n"
+        << "\", email: desk@example.net, api_key_env: LOOKOUT_CRASH_FD_KEY, timeout: 5s, rate_limit: 0, max_in_flight: 8, "
+        << "search_lag: 3s}\n"
         << "    - {id: am, type: alertmanager, url: \"http://127.0.0.1:" << am_port_
         << "\", resend: 2s, timeout: 5s, max_in_flight: 8}\n"
         << "  defaults:\n    tickets: [builtin, zd, fd, am]\n    pages: [pd]\n    page_priorities: [P1]\n"
@@ -175,6 +178,7 @@ class DeskSinksCrash : public ::testing::Test {
 
 TEST_F(DeskSinksCrash, KillNineDuringAStormOneTicketPerDeskOnePagePerIncidentNothingFiring) {
   const auto test_start = Clock::now();
+  fd_.set_search_lag(1s);
   write_config();
   std::mt19937 rng(std::random_device{}());
   auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };

@@ -19,7 +19,9 @@
 
 namespace lookout::testing {
 
-enum class Fault { none, error500, unavailable503, throttle429, hang, garbage, redirect };
+// posts_lost: a POST is carried out but its answer never comes (the server acted, then the
+// connection died): answered only after `hang`, past the client's timeout; other methods as usual.
+enum class Fault { none, error500, unavailable503, throttle429, hang, garbage, redirect, posts_lost };
 
 class DeskReceiver {
  public:
@@ -82,6 +84,15 @@ class DeskReceiver {
       case Fault::garbage: return Answer{201, "<html>ok</html>", "text/html"};
       case Fault::redirect:
         return Answer{301, "", "text/plain", {{"Location", "http://127.0.0.2:9/elsewhere"}}};
+      case Fault::posts_lost: {
+        Answer a;
+        {
+          std::lock_guard lock(mutex_);
+          a = handle(r);
+        }
+        if (r.method == "POST") std::this_thread::sleep_for(hang);
+        return a;
+      }
     }
     return Answer{500, "", "text/plain"};
   }

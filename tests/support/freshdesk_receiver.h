@@ -9,6 +9,8 @@
 // {"description":"Validation failed","errors":[{"field","message","code"}]}.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <regex>
 #include <set>
@@ -31,6 +33,7 @@ class FreshdeskReceiver final : public DeskReceiver {
     int priority = 1, status = 2, source = 2;
     std::vector<std::string> tags;
     std::vector<Note> notes;
+    std::chrono::steady_clock::time_point made = std::chrono::steady_clock::now();
   };
 
   explicit FreshdeskReceiver(std::string api_key) : api_key_(std::move(api_key)) {}
@@ -41,6 +44,20 @@ class FreshdeskReceiver final : public DeskReceiver {
     std::vector<Ticket> out;
     for (const auto& [id, t] : tickets_) out.push_back(t);
     return out;
+  }
+  /// Freshdesk's search index lags: while frozen, search sees only the tickets made before.
+  void freeze_search_index() {
+    std::lock_guard lock(mutex_);
+    indexed_below_ = next_id_;
+  }
+  void catch_up_search_index() {
+    std::lock_guard lock(mutex_);
+    indexed_below_ = INT64_MAX;
+  }
+  /// Or, in real time: search shows a ticket only `lag` after it was made.
+  void set_search_lag(std::chrono::milliseconds lag) {
+    std::lock_guard lock(mutex_);
+    search_lag_ = lag;
   }
   int64_t add(Ticket t) {
     std::lock_guard lock(mutex_);
@@ -157,13 +174,17 @@ class FreshdeskReceiver final : public DeskReceiver {
     if (!std::regex_match(q, m, kTag)) return invalid("query", "Invalid query", "invalid_value");
     nlohmann::json results = nlohmann::json::array();
     for (const auto& [id, t] : tickets_)
-      if (std::find(t.tags.begin(), t.tags.end(), m[1].str()) != t.tags.end()) results.push_back(to_json(t));
+      if (id < indexed_below_ && std::chrono::steady_clock::now() - t.made >= search_lag_ &&
+          std::find(t.tags.begin(), t.tags.end(), m[1].str()) != t.tags.end())
+        results.push_back(to_json(t));
     return json(200, {{"results", results}, {"total", results.size()}});
   }
 
   std::string api_key_;
   std::map<int64_t, Ticket> tickets_;
   int64_t next_id_ = 1;
+  int64_t indexed_below_ = INT64_MAX;
+  std::chrono::milliseconds search_lag_{0};
 };
 
 }  // namespace lookout::testing
