@@ -32,11 +32,61 @@ AlertingRuntime::AlertingRuntime(const config::Config& config, store::Store& sto
       service_(store, clock),
       outbox_(store, clock) {
   resolver_ = std::make_unique<net::Resolver>(outbox_io_.get_executor(), config.agent.resolver);
-  for (const auto& sink : config.alerting.sinks)
-    if (auto s = alerting::make_sink(sink, *resolver_, tls_, clock_, store_)) {
-      outbox_.add_sink(s, sink.max_in_flight);
-      sinks_.push_back(std::move(s));
+  install_sinks(config.alerting.sinks);
+}
+
+void AlertingRuntime::install_sinks(const std::vector<config::SinkConfig>& sinks) {
+  for (const auto& sc : sinks) {
+    bool existed = false;
+    {
+      std::lock_guard lock(sinks_mutex_);
+      auto it = sinks_.find(sc.id);
+      if (it != sinks_.end() && it->second.config == sc) continue;
+      existed = it != sinks_.end();
     }
+    auto made = alerting::make_sink(sc, *resolver_, tls_, clock_, store_);
+    if (!made) continue;
+    // In-flight deliveries finish with the sink they started with; the rest use the new one.
+    outbox_.add_sink(made, sc.max_in_flight);
+    bool spawn_refresh = false;
+    {
+      std::lock_guard lock(sinks_mutex_);
+      spawn_refresh = loops_started_ && made->refresh_period() && refreshing_.insert(sc.id).second;
+      sinks_[sc.id] = InstalledSink{sc, made};
+    }
+    if (spawn_refresh) asio::co_spawn(outbox_io_, refresh_loop(sc.id), asio::detached);
+    if (loops_started_)
+      spdlog::info("reload: sink {} {}", sc.id, existed ? "rebuilt with its new settings" : "added");
+  }
+}
+
+std::shared_ptr<alerting::Sink> AlertingRuntime::current_sink(const std::string& id) const {
+  std::lock_guard lock(sinks_mutex_);
+  auto it = sinks_.find(id);
+  return it == sinks_.end() ? nullptr : it->second.sink;
+}
+
+asio::awaitable<void> AlertingRuntime::refresh_loop(std::string id) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    std::optional<std::chrono::milliseconds> period;
+    {
+      std::lock_guard lock(sinks_mutex_);
+      auto it = sinks_.find(id);
+      if (it != sinks_.end()) period = it->second.sink->refresh_period();
+      if (!period) {
+        refreshing_.erase(id);
+        co_return;
+      }
+    }
+    timer.expires_after(*period);
+    co_await timer.async_wait(asio::use_awaitable);
+    auto sink = current_sink(id);
+    if (!sink || !sink->refresh_period()) continue;  // the check above ends the loop
+    alerting::Delivery d = co_await sink->refresh();
+    if (d.kind != alerting::Delivery::delivered)
+      spdlog::warn("alerting: refreshing sink {} failed: {}", id, d.reason);
+  }
 }
 
 AlertingRuntime::~AlertingRuntime() { stop(); }
@@ -52,21 +102,14 @@ void AlertingRuntime::start(const config::Config& config) {
   service_.start(config);  // restore incidents and tickets; resolve those of removed checks
   asio::co_spawn(outbox_io_, outbox_.run(), asio::detached);
   // Sinks whose receiver forgets what is not re-sent (Alertmanager) are refreshed on their period.
-  for (const auto& sink : sinks_)
-    if (auto period = sink->refresh_period())
-      asio::co_spawn(
-          outbox_io_,
-          [sink, period = *period]() -> asio::awaitable<void> {
-            asio::steady_timer timer(co_await asio::this_coro::executor);
-            for (;;) {
-              timer.expires_after(period);
-              co_await timer.async_wait(asio::use_awaitable);
-              alerting::Delivery d = co_await sink->refresh();
-              if (d.kind != alerting::Delivery::delivered)
-                spdlog::warn("alerting: refreshing sink {} failed: {}", sink->id(), d.reason);
-            }
-          },
-          asio::detached);
+  std::vector<std::string> refresh;
+  {
+    std::lock_guard lock(sinks_mutex_);
+    loops_started_ = true;
+    for (const auto& [id, installed] : sinks_)
+      if (installed.sink->refresh_period() && refreshing_.insert(id).second) refresh.push_back(id);
+  }
+  for (const auto& id : refresh) asio::co_spawn(outbox_io_, refresh_loop(id), asio::detached);
   asio::co_spawn(
       alerting_io_,
       [this]() -> asio::awaitable<void> {
@@ -101,6 +144,7 @@ void AlertingRuntime::apply(const config::Config& config) {
     canaries_ = config.alerting.canary;
     canary_interval_ = config.alerting.canary_interval;
   }
+  install_sinks(config.alerting.sinks);
   asio::post(alerting_io_, [this, cfg = std::make_shared<config::Config>(config)] { service_.apply(*cfg); });
 }
 

@@ -2,13 +2,16 @@
 // result and hands it to the alerting thread (never blocks the worker), the AlertingService on
 // that thread (plus a 15 s tick for pages due at the desk's closing time), and the outbox
 // senders on an io_context thread of their own, with one sink per configured sink
-// (alerting::make_sink). The self-connectivity guard's canaries (alerting.canary) are probed
+// (alerting::make_sink); a reload rebuilds the sinks whose settings (or resolved credential)
+// changed and adds new ones, their pending notifications kept. The self-connectivity guard's canaries (alerting.canary) are probed
 // here, on the outbox thread, every alerting.canary_interval with the shared HTTP client or a
 // TCP connect, each bounded by its timeout; results go to the service on the alerting thread.
 // Also writes the alerting metrics (text format) appended to /metrics.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <set>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -36,7 +39,9 @@ class AlertingRuntime final : public CheckListener {
   ~AlertingRuntime() override;
 
   void start(const config::Config& config);  // restores incidents, tickets and the outbox
-  void apply(const config::Config& config);  // reload (sink changes need a restart)
+  /// A reload: the service's settings, the canaries, and the sinks that changed or are new
+  /// (a fixed token file takes effect on SIGHUP). A removed sink keeps delivering what it has.
+  void apply(const config::Config& config);
   void stop();
 
   void on_check_result(const CheckEvent& e) override;
@@ -48,6 +53,12 @@ class AlertingRuntime final : public CheckListener {
 
  private:
   boost::asio::awaitable<void> canary_loop();
+  /// Builds and installs the sinks that are new or changed in `sinks`; starts refresh loops.
+  void install_sinks(const std::vector<config::SinkConfig>& sinks);
+  std::shared_ptr<alerting::Sink> current_sink(const std::string& id) const;
+  /// Re-posts a sink's state every refresh_period (Alertmanager), with whichever sink object
+  /// holds that id at the time; ends when the id no longer has a refreshing sink.
+  boost::asio::awaitable<void> refresh_loop(std::string id);
   boost::asio::awaitable<void> probe_canary(config::CanaryConfig canary);
 
   const Clock& clock_;
@@ -61,7 +72,14 @@ class AlertingRuntime final : public CheckListener {
   std::unique_ptr<net::Resolver> resolver_;
   net::TlsContexts tls_;
   alerting::Outbox outbox_;
-  std::vector<std::shared_ptr<alerting::Sink>> sinks_;  // also in the outbox; some need a refresh
+  struct InstalledSink {
+    config::SinkConfig config;
+    std::shared_ptr<alerting::Sink> sink;  // also in the outbox
+  };
+  mutable std::mutex sinks_mutex_;
+  std::map<std::string, InstalledSink> sinks_;
+  std::set<std::string> refreshing_;  // ids with a refresh loop running
+  bool loops_started_ = false;        // refresh loops start with start()
   std::thread alerting_thread_, outbox_thread_;
   // The tick timer (alerting thread only) and the instant it is armed for: a result that makes
   // tick() due sooner (a window ending over a held incident) cancels it to re-arm.

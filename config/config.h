@@ -115,6 +115,8 @@ struct SinkConfig {
   std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::milliseconds timeout{10'000};  // per delivery attempt
   int max_in_flight = 4;                      // concurrent deliveries to this sink
+
+  bool operator==(const SinkConfig&) const = default;  // a reload rebuilds a sink that changed
 };
 
 /// One priority rule (alerting.priorities[]): every condition given must match; a list

@@ -153,6 +153,29 @@ TEST_F(DeskSinksE2E, RefusedCredentialsAreParkedAndRaiseAnAgencyIncidentNothingE
   const size_t zd_requests = zd_.count();
   std::this_thread::sleep_for(3s);
   EXPECT_EQ(zd_.count(), zd_requests);
+
+  // The operator fixes the token file and reloads (SIGHUP, no restart): the rebuilt sink makes
+  // the next incident's ticket, and its first delivery resolves the agency incident.
+  const size_t refusals = zd_.errors().size();
+  std::ofstream(dir_.file("zendesk.token")) << "zd-token\n";
+  ASSERT_TRUE(agent_.signal(SIGHUP));
+  ASSERT_TRUE(eventually([&] { return agent_.log().find("reload: sink zd rebuilt") != std::string::npos; }, 10s))
+      << "the reload did not rebuild sink zd";
+  site_up_ = false;
+  ASSERT_TRUE(eventually([&] { return zd_.tickets().size() == 1; }, 20s)) << "no zendesk ticket after the fix";
+  EXPECT_EQ(zd_.tickets()[0].external_id, "acme/www/http#2");
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = lookout::testing::http_get("127.0.0.1", port_, "/api/v1/incidents?state=open");
+        auto j = nlohmann::json::parse(r.body, nullptr, false);
+        if (!j.is_array()) return false;
+        for (const auto& i : j)
+          if (i.value("id", "") == "_lookout/sinks/zd#1") return false;
+        return true;
+      },
+      10s))
+      << "the agency incident stayed open after sink zd delivered again";
+  EXPECT_EQ(zd_.errors().size(), refusals) << zd_.errors().back();
 }
 
 }  // namespace
