@@ -202,7 +202,10 @@ std::optional<MaintenanceProblem> maintenance_from_json(const nlohmann::json& j,
   static const std::vector<std::string> output_only = {"id", "source", "scope", "kind", "created",
                                                        "active", "next"};
   MaintenanceFields f;
-  for (const auto& [key, v] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Named variables, not a structured binding: clang 14 (the fuzz build) cannot capture those.
+    const std::string key = item.key();
+    const nlohmann::json& v = item.value();
     if (std::find(output_only.begin(), output_only.end(), key) != output_only.end()) continue;
     auto text = [&](std::string& out) -> std::optional<MaintenanceProblem> {
       if (v.is_null() && (key == "site" || key == "check")) return std::nullopt;
@@ -259,6 +262,8 @@ std::optional<TimePoint> parse_window_time(const std::string& text, const std::s
   unsigned mo = static_cast<unsigned>(std::stoi(m[2])), d = static_cast<unsigned>(std::stoi(m[3]));
   int h = std::stoi(m[4]), mi = std::stoi(m[5]), s = m[6].matched ? std::stoi(m[6]) : 0;
   date::year_month_day ymd{date::year(y), date::month(mo), date::day(d)};
+  // TimePoint counts nanoseconds (years 1678-2262): a year beyond overflowed it (found by fuzzing).
+  if (y < 1900 || y > 2200) return std::nullopt;
   if (!ymd.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
   const date::time_zone* zone = nullptr;
   try {

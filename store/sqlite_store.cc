@@ -344,7 +344,9 @@ void SqliteStore::Impl::write(Pending& p, bool isolate) {
                          "since_ms = excluded.since_ms, last_run_ms = excluded.last_run_ms, "
                          "consecutive_failures = excluded.consecutive_failures, "
                          "last_result = excluded.last_result");
-    for (const auto& [key, s] : p.states) {
+    for (const auto& state : p.states) {
+      const auto& key = state.first;  // not a structured binding: clang 14 cannot capture those
+      const auto& s = state.second;
       row(isolate, "the state of", key, [&] {
         st.tryReset();  // a previous row may have failed: its error is not this row's
         st.bind(1, key);
@@ -382,7 +384,9 @@ void SqliteStore::Impl::write(Pending& p, bool isolate) {
                          "latency_sum = latency_sum + excluded.latency_sum, "
                          "latency_max = CASE WHEN excluded.latency_max > latency_max "
                          "THEN excluded.latency_max ELSE latency_max END");
-    for (const auto& [k, r] : p.rollups) {
+    for (const auto& rollup : p.rollups) {
+      const auto& k = rollup.first;
+      const auto& r = rollup.second;
       row(isolate, "a rollup of", k.first, [&] {
         st.tryReset();
         st.bind(1, k.first);
@@ -400,7 +404,9 @@ void SqliteStore::Impl::write(Pending& p, bool isolate) {
                          "INSERT INTO series (check_key, series, hour, at_ms, value) "
                          "VALUES (?, ?, ?, ?, ?) ON CONFLICT (check_key, series, hour) DO UPDATE "
                          "SET at_ms = excluded.at_ms, value = excluded.value");
-    for (const auto& [k, point] : p.series) {
+    for (const auto& entry : p.series) {
+      const auto& k = entry.first;
+      const auto& point = entry.second;
       row(isolate, "a series point of", k.first.first, [&] {
         st.tryReset();
         st.bind(1, k.first.first);
@@ -417,7 +423,9 @@ void SqliteStore::Impl::write(Pending& p, bool isolate) {
                          "INSERT INTO facts (check_key, key, value) VALUES (?, ?, ?) "
                          "ON CONFLICT (check_key, key) DO UPDATE SET value = excluded.value");
     SQLite::Statement del(*db, "DELETE FROM facts WHERE check_key = ? AND key = ?");
-    for (const auto& [k, v] : p.facts) {
+    for (const auto& fact : p.facts) {
+      const auto& k = fact.first;
+      const auto& v = fact.second;
       row(isolate, "a fact of", k.first, [&] {
         auto& st = v ? up : del;
         st.tryReset();

@@ -137,6 +137,10 @@ TEST(MaintenanceTimes, LocalOneOffInTheClientsZoneAcrossDst) {
   EXPECT_EQ(config::parse_window_time("2026-10-25T01:30:00+05:30", "Europe/London"), utc("2026-10-24T20:00:00Z"));
   EXPECT_FALSE(config::parse_window_time("2026-02-30 01:00", "Europe/London"));
   EXPECT_FALSE(config::parse_window_time("2026-02-03 25:00", "Europe/London"));
+  // Years a nanosecond clock cannot hold are bad times, not an overflow (found by fuzzing).
+  EXPECT_FALSE(config::parse_window_time("9481-03-29 00:30", "Europe/London"));
+  EXPECT_FALSE(config::parse_window_time("9481-03-29T00:30:00Z", "Europe/London"));
+  EXPECT_TRUE(config::parse_window_time("2200-12-31 23:59", "UTC"));
 }
 
 TEST(MaintenanceTimes, WeeklyAcrossSpringForwardAndFallBack) {

@@ -16,6 +16,16 @@ TEST(TimeText, Rfc3339RoundTrip) {
   EXPECT_EQ(utc("2026-12-04T06:40:46.123+01:00"), t);
 }
 
+// A year a nanosecond clock cannot hold (years 1678-2262) is unreadable, not an overflow: servers
+// do send "Expires: Fri, 31 Dec 9999 23:59:59 GMT".
+TEST(TimeText, YearsBeyondTheClockAreRejected) {
+  EXPECT_FALSE(parse_rfc3339("9999-12-31T23:59:59Z"));
+  EXPECT_FALSE(parse_rfc3339("1600-01-01T00:00:00Z"));
+  EXPECT_TRUE(parse_rfc3339("2200-12-31T23:59:59Z"));
+  EXPECT_FALSE(parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"));
+  EXPECT_TRUE(parse_http_date("Fri, 31 Dec 2100 23:59:59 GMT"));
+}
+
 TEST(TimeText, HttpDateAllThreeForms) {
   // The examples of RFC 9110 section 5.6.7.
   const auto expected = utc("1994-11-06T08:49:37Z");
