@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <thread>
 
@@ -64,6 +65,16 @@ class DeskSinksE2E : public ::testing::Test {
   }
   void TearDown() override { agent_.dump_log_if(HasFailure()); }
   void start_agent() { ASSERT_TRUE(agent_.start()); }
+  /// The open incident `id` as the API lists it, null when it is not open; nullopt when the
+  /// API gave no list.
+  std::optional<nlohmann::json> open_incident(const std::string& id) const {
+    auto r = lookout::testing::http_get("127.0.0.1", port_, "/api/v1/incidents?state=open");
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (!j.is_array()) return std::nullopt;
+    for (const auto& i : j)
+      if (i.value("id", "") == id) return i;
+    return nlohmann::json();
+  }
 
   lookout::testing::TempDir dir_{"lookout-desk-e2e"};
   lookout::testing::HttpReceiver site_;
@@ -124,11 +135,7 @@ TEST_F(DeskSinksE2E, RefusedCredentialsAreParkedAndRaiseAnAgencyIncidentNothingE
   nlohmann::json agency;
   ASSERT_TRUE(eventually(
       [&] {
-        auto r = lookout::testing::http_get("127.0.0.1", port_, "/api/v1/incidents?state=open");
-        auto j = nlohmann::json::parse(r.body, nullptr, false);
-        if (!j.is_array()) return false;
-        for (const auto& i : j)
-          if (i.value("id", "") == "_lookout/sinks/zd#1") agency = i;
+        agency = open_incident("_lookout/sinks/zd#1").value_or(nullptr);
         return !agency.is_null();
       },
       20s));
@@ -166,12 +173,8 @@ TEST_F(DeskSinksE2E, RefusedCredentialsAreParkedAndRaiseAnAgencyIncidentNothingE
   EXPECT_EQ(zd_.tickets()[0].external_id, "acme/www/http#2");
   ASSERT_TRUE(eventually(
       [&] {
-        auto r = lookout::testing::http_get("127.0.0.1", port_, "/api/v1/incidents?state=open");
-        auto j = nlohmann::json::parse(r.body, nullptr, false);
-        if (!j.is_array()) return false;
-        for (const auto& i : j)
-          if (i.value("id", "") == "_lookout/sinks/zd#1") return false;
-        return true;
+        auto agency_now = open_incident("_lookout/sinks/zd#1");
+        return agency_now && agency_now->is_null();
       },
       10s))
       << "the agency incident stayed open after sink zd delivered again";
