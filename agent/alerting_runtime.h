@@ -3,16 +3,17 @@
 // that thread (plus a 15 s tick for pages due at the desk's closing time), and the outbox
 // senders on an io_context thread of their own, with one sink per configured sink
 // (alerting::make_sink); a reload rebuilds the sinks whose settings (or resolved credential)
-// changed and adds new ones, their pending notifications kept. The self-connectivity guard's canaries (alerting.canary) are probed
-// here, on the outbox thread, every alerting.canary_interval with the shared HTTP client or a
-// TCP connect, each bounded by its timeout; results go to the service on the alerting thread.
+// changed and adds new ones, their pending notifications kept. The self-connectivity guard's
+// canaries (alerting.canary) are probed here, on the outbox thread, every
+// alerting.canary_interval with the shared HTTP client or a TCP connect, each bounded by its
+// timeout; results go to the service on the alerting thread.
 // Also writes the alerting metrics (text format) appended to /metrics.
 #pragma once
 
 #include <map>
 #include <memory>
-#include <set>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>

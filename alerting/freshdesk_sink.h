@@ -15,8 +15,8 @@
 // before it is sent (RemoteTicketIds::creating); when a retry finds that mark (the answer was
 // lost: a timeout, a cut connection, a kill -9 before the id was stored) and the tag search
 // finds nothing, it waits until `search_lag` (default 5m) after the lost create and searches again
-// before creating another, so a ticket made then is found, not duplicated. A 4xx answer to the
-// create clears the mark (nothing was made). 429 waits its Retry-After; at most `rate_limit`
+// before creating another, so a ticket made then is found, not duplicated. A refusal (3xx, 4xx,
+// 500, 503) clears the mark: nothing was made. 429 waits its Retry-After; at most `rate_limit`
 // requests a minute (default 80, the Growth plan's ticket-create limit).
 #pragma once
 

@@ -262,8 +262,7 @@ std::optional<TimePoint> parse_window_time(const std::string& text, const std::s
   unsigned mo = static_cast<unsigned>(std::stoi(m[2])), d = static_cast<unsigned>(std::stoi(m[3]));
   int h = std::stoi(m[4]), mi = std::stoi(m[5]), s = m[6].matched ? std::stoi(m[6]) : 0;
   date::year_month_day ymd{date::year(y), date::month(mo), date::day(d)};
-  // TimePoint counts nanoseconds (years 1678-2262): a year beyond overflowed it (found by fuzzing).
-  if (y < 1900 || y > 2200) return std::nullopt;
+  if (!year_fits_clock(y)) return std::nullopt;  // year 9481 overflowed (found by fuzzing)
   if (!ymd.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
   const date::time_zone* zone = nullptr;
   try {

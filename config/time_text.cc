@@ -78,8 +78,7 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
   if (i != s.size()) return std::nullopt;
   year_month_day ymd{year(*y), month(static_cast<unsigned>(*mo)), day(static_cast<unsigned>(*d))};
   if (!ymd.ok() || *h > 23 || *mi > 59 || *sec > 60) return std::nullopt;
-  // TimePoint counts nanoseconds (years 1678-2262): a year beyond would overflow it.
-  if (*y < 1900 || *y > 2200) return std::nullopt;
+  if (!year_fits_clock(*y)) return std::nullopt;
   return TimePoint(sys_days(ymd) + hours(*h) + minutes(*mi) + seconds(*sec) + milliseconds(ms) -
                    minutes(offset_minutes));
 }
@@ -129,7 +128,7 @@ std::optional<TimePoint> make_time(int y, int mo, int d, int secs) {
   using namespace std::chrono;
   year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
   if (!ymd.ok()) return std::nullopt;
-  if (y < 1900 || y > 2200) return std::nullopt;  // as in parse_rfc3339: "31 Dec 9999" is common
+  if (!year_fits_clock(y)) return std::nullopt;
   return TimePoint(sys_days(ymd) + seconds(secs));
 }
 

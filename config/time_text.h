@@ -9,6 +9,11 @@
 
 namespace lookout::config {
 
+/// Whether a calendar year fits the clock: system_clock counts nanoseconds (years 1678-2262),
+/// so the parsers take years 1900-2200 only, well inside; beyond is unreadable, not an overflow
+/// (servers do send "31 Dec 9999").
+constexpr bool year_fits_clock(int year) { return year >= 1900 && year <= 2200; }
+
 /// "2026-12-04T05:40:46.123Z" (UTC, milliseconds).
 std::string rfc3339(std::chrono::system_clock::time_point t);
 /// Parses RFC 3339 ("2026-12-04T05:40:46Z", "...46.123+01:00", 't'/'z' accepted, a space for

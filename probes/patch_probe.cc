@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "config/duration.h"
+#include "config/time_text.h"
 #include "probes/catalog.h"
 #include "probes/cms_detector.h"
 #include "probes/fact_names.h"
@@ -823,7 +824,7 @@ std::optional<std::chrono::system_clock::time_point> parse_iso_timestamp(const s
   char z = 0;
   if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 7 ||
-      z != 'Z')
+      z != 'Z' || !config::year_fits_clock(tm.tm_year))
     return std::nullopt;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;

@@ -436,6 +436,7 @@ TEST_F(PatchProbeTest, HistoryRecordsExposureAndRecovery) {
   EXPECT_FALSE(history.get_fact("acme/blog/other", kPatchCurrentSince));
   EXPECT_TRUE(parse_iso_timestamp("2026-11-22T15:04:05Z"));
   EXPECT_FALSE(parse_iso_timestamp("yesterday"));
+  EXPECT_FALSE(parse_iso_timestamp("9999-12-31T23:59:59Z"));  // beyond the clock: unreadable, no overflow
 }
 
 
