@@ -3,8 +3,8 @@
 # drained by the real outbox and sinks against local receivers (the test suite's PagerDuty,
 # Zendesk and Freshdesk receivers, a webhook, a real Prometheus Alertmanager from the Debian
 # package and the tests' STARTTLS + AUTH SMTP server (python3-aiosmtpd), both started here on
-# 127.0.0.1; e-mail drains $EMAIL_COUNT, default 500): deliveries per second and agent CPU per delivery; then a
-# PagerDuty sink at its documented 120 events/min, given 140, to show the limit is honoured
+# 127.0.0.1; e-mail drains $EMAIL_COUNT, default 500): deliveries per second and agent CPU per
+# delivery; then a PagerDuty sink at its documented 120 events/min, given 140, to show the limit is honoured
 # (the drain takes a sliding minute). One JSON line per figure (tests/bench/drain_load.cc).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -61,6 +61,10 @@ class DeskReceiver {
   std::vector<std::string> errors_;
 
  private:
+  Answer handle_locked(const ReceivedRequest& r) {
+    std::lock_guard lock(mutex_);
+    return handle(r);
+  }
   Answer respond(const ReceivedRequest& r) {
     Fault f;
     std::chrono::milliseconds hang;
@@ -72,10 +76,7 @@ class DeskReceiver {
       retry_after = retry_after_;
     }
     switch (f) {
-      case Fault::none: {
-        std::lock_guard lock(mutex_);
-        return handle(r);
-      }
+      case Fault::none: return handle_locked(r);
       case Fault::error500: return Answer{500, "internal error", "text/plain"};
       case Fault::unavailable503: return Answer{503, "maintenance", "text/plain"};
       case Fault::throttle429:
@@ -85,11 +86,7 @@ class DeskReceiver {
       case Fault::redirect:
         return Answer{301, "", "text/plain", {{"Location", "http://127.0.0.2:9/elsewhere"}}};
       case Fault::posts_lost: {
-        Answer a;
-        {
-          std::lock_guard lock(mutex_);
-          a = handle(r);
-        }
+        Answer a = handle_locked(r);
         if (r.method == "POST") std::this_thread::sleep_for(hang);
         return a;
       }
